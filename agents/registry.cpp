@@ -1,0 +1,21 @@
+#include <mutex>
+
+#include "agents/agent.hpp"
+#include "agents/random_agent.hpp"
+
+namespace dsegym {
+
+AgentRegistry& agent_registry() {
+  static AgentRegistry reg("agent");
+  static std::once_flag once;
+  std::call_once(once, [] { register_random_agent(reg); });
+  return reg;
+}
+
+AgentPtr make_agent(const std::string& id, const AgentContext& ctx, const json& hyperparameters) {
+  const AgentEntry& e = agent_registry().get(id);
+  Params p(e.hyperparameters, hyperparameters, "agent '" + id + "' hyperparameter");
+  return e.factory(ctx, p);
+}
+
+}  // namespace dsegym

@@ -1,0 +1,95 @@
+#include "envs/core/env.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "envs/core/error.hpp"
+
+namespace dsegym {
+
+const char* status_name(Status s) {
+  switch (s) {
+    case Status::Ok: return "ok";
+    case Status::Infeasible: return "infeasible";
+    case Status::SimError: return "sim_error";
+    case Status::Timeout: return "timeout";
+  }
+  return "?";
+}
+
+Status status_from_name(const std::string& name) {
+  for (Status s : {Status::Ok, Status::Infeasible, Status::SimError, Status::Timeout})
+    if (name == status_name(s)) return s;
+  throw InvalidArgument("status '" + name + "' is not valid; choices: ok, infeasible, sim_error, timeout");
+}
+
+const char* goal_name(Goal g) {
+  switch (g) {
+    case Goal::Minimize: return "min";
+    case Goal::Maximize: return "max";
+    case Goal::None: return "none";
+  }
+  return "?";
+}
+
+void Metrics::set(const std::string& name, double value) {
+  for (auto& kv : items_)
+    if (kv.first == name) {
+      kv.second = value;
+      return;
+    }
+  items_.emplace_back(name, value);
+}
+
+const double* Metrics::find(const std::string& name) const {
+  for (const auto& kv : items_)
+    if (kv.first == name) return &kv.second;
+  return nullptr;
+}
+
+double Metrics::at(const std::string& name) const {
+  if (const double* v = find(name)) return *v;
+  std::string present;
+  for (const auto& kv : items_) present += (present.empty() ? "" : ", ") + kv.first;
+  throw InvalidArgument("no metric '" + name + "'; present: " + (present.empty() ? "none" : present));
+}
+
+const MetricSpec* EnvSpec::find_metric(const std::string& name) const {
+  for (const auto& m : metrics)
+    if (m.name == name) return &m;
+  return nullptr;
+}
+
+json EnvSpec::to_json() const {
+  json ms = json::array();
+  for (const auto& m : metrics)
+    ms.push_back({{"name", m.name}, {"unit", m.unit}, {"goal", goal_name(m.goal)}, {"description", m.description}});
+  json os = json::array();
+  for (const auto& o : options) os.push_back(o.to_json());
+  return {{"id", id},
+          {"description", description},
+          {"action_space", action_space->to_json()},
+          {"observation_space", observation_space->to_json()},
+          {"metrics", ms},
+          {"options", os},
+          {"max_episode_steps", max_episode_steps},
+          {"default_reward", default_reward},
+          {"resolved_options", resolved_options}};
+}
+
+std::pair<Value, Value> Env::reset(std::optional<std::uint64_t> seed, const Value& options) {
+  in_episode_ = false;
+  auto out = do_reset(seed, options);
+  in_episode_ = true;
+  return out;
+}
+
+StepResult Env::step(const Value& action) {
+  if (!in_episode_)
+    throw Error("env '" + spec_->id + "': step() called outside an episode; call reset() first");
+  action_space().check(action, "action");
+  StepResult r = do_step(action);
+  if (r.terminated || r.truncated) in_episode_ = false;
+  return r;
+}
+
+}  // namespace dsegym

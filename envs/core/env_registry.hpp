@@ -1,0 +1,30 @@
+#pragma once
+// The env registry: ids like "toy-v0" -> factory. `make` validates options
+// against the env's declared option specs before constructing it.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "envs/core/env.hpp"
+#include "envs/core/registry.hpp"
+
+namespace dsegym {
+
+struct EnvEntry {
+  std::string id;
+  std::string description;
+  std::vector<ParamSpec> options;
+  // Receives options already checked against `options`.
+  std::function<EnvPtr(const Params& options)> factory;
+};
+
+using EnvRegistry = Registry<EnvEntry>;
+
+// The process-wide registry; families add themselves through
+// register_builtin_envs() (envs/builtin.hpp) and plugins.
+EnvRegistry& env_registry_core();
+
+// Unknown id or option -> InvalidArgument naming it and listing valid ones.
+EnvPtr make_env(const EnvRegistry& reg, const std::string& id, const json& options = json::object());
+
+}  // namespace dsegym

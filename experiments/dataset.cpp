@@ -1,0 +1,200 @@
+#include "experiments/dataset.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "envs/core/error.hpp"
+#include "envs/core/space.hpp"
+#include "envs/core/trace.hpp"
+
+namespace dsegym {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Column {
+  std::string name;
+  json schema;
+};
+
+// One column per leaf of the action space, in leaf order.
+void param_columns(const Space& s, const std::string& prefix, std::vector<Column>& out) {
+  if (const auto* d = dynamic_cast<const DictSpace*>(&s)) {
+    for (const auto& [name, child] : d->children()) param_columns(*child, prefix.empty() ? name : prefix + "." + name, out);
+    return;
+  }
+  const auto& leaves = s.leaves();
+  for (std::size_t i = 0; i < leaves.size(); ++i) {
+    std::string name = prefix + leaves[i].name;
+    if (name.empty()) name = "action";
+    json c = {{"name", name}, {"role", "parameter"}, {"kind", leaf_kind_name(leaves[i].kind)}, {"space", s.to_json()}};
+    if (leaves.size() > 1) c["element"] = i;
+    if (leaves[i].cardinality > 0) c["cardinality"] = leaves[i].cardinality;
+    out.push_back({name, c});
+  }
+}
+
+// The action's leaf values as JSON scalars, in the same order.
+void flatten(const Space& s, const Value& v, std::vector<json>& out) {
+  if (const auto* d = dynamic_cast<const DictSpace*>(&s)) {
+    for (const auto& [name, child] : d->children()) flatten(*child, v.at(name), out);
+    return;
+  }
+  if (v.is_real()) {
+    for (double x : v.as_real()) out.push_back(x);
+  } else if (v.is_list()) {
+    for (const auto& e : v.as_list()) out.push_back(to_json(e));
+  } else {
+    out.push_back(to_json(v));
+  }
+}
+
+std::string csv_cell(const json& v) {
+  if (v.is_null()) return "";
+  std::string s = v.is_string() ? v.get<std::string>() : v.dump();
+  if (s.find_first_of(",\"\n\r") != std::string::npos) {
+    std::string q = "\"";
+    for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+  }
+  return s;
+}
+
+struct Source {
+  std::string trace;
+  json meta;
+};
+
+std::vector<Source> find_sources(const std::vector<std::string>& inputs) {
+  std::vector<std::string> traces;
+  for (const auto& in : inputs) {
+    if (fs::is_directory(in)) {
+      std::vector<std::string> found;
+      for (const auto& e : fs::recursive_directory_iterator(in))
+        if (e.is_regular_file() && e.path().filename() == "trace.jsonl") found.push_back(e.path().string());
+      if (found.empty()) throw InvalidArgument(in + ": no trace.jsonl below this folder");
+      std::sort(found.begin(), found.end());
+      traces.insert(traces.end(), found.begin(), found.end());
+    } else if (fs::is_regular_file(in)) {
+      traces.push_back(in);
+    } else {
+      throw InvalidArgument(in + ": no such trace file or folder");
+    }
+  }
+  std::vector<Source> out;
+  for (const auto& t : traces) {
+    const fs::path meta_path = fs::path(t).parent_path() / "run.json";
+    std::ifstream f(meta_path);
+    if (!f) throw InvalidArgument(t + ": no run.json beside it (" + meta_path.string() + "); it holds the action space and metric units");
+    json meta = json::parse(f, nullptr, false);
+    if (meta.is_discarded() || !meta.is_object() || !meta.contains("env_spec"))
+      throw InvalidArgument(meta_path.string() + ": not a dsegym run.json (missing env_spec)");
+    out.push_back({t, std::move(meta)});
+  }
+  return out;
+}
+
+}  // namespace
+
+ExportResult export_dataset(const std::vector<std::string>& inputs, const std::string& out) {
+  if (inputs.empty()) throw InvalidArgument("dataset export: give at least one trace file or folder");
+  const std::string ext = fs::path(out).extension().string();
+  if (ext != ".csv" && ext != ".jsonl") throw InvalidArgument(out + ": the output must end in .csv or .jsonl");
+  const auto sources = find_sources(inputs);
+
+  // Every trace must come from the same env with the same spaces and metrics.
+  const json& spec = sources.front().meta.at("env_spec");
+  for (const auto& s : sources) {
+    const json& other = s.meta.at("env_spec");
+    for (const char* key : {"id", "action_space", "metrics"})
+      if (other.value(key, json()) != spec.value(key, json()))
+        throw InvalidArgument(s.trace + ": its env's " + std::string(key) + " differs from that of " + sources.front().trace +
+                              "; export traces of different envs or options separately");
+  }
+  const SpacePtr space = Space::from_json(spec.at("action_space"), "run.json env_spec.action_space");
+
+  const std::vector<std::string> meta_cols = {"run", "env", "agent", "seed", "episode", "step", "status", "reason", "reward", "wall_time_s"};
+  std::vector<Column> params;
+  param_columns(*space, "", params);
+  std::vector<Column> metrics;
+  for (const auto& m : spec.at("metrics"))
+    metrics.push_back({m.at("name").get<std::string>(),
+                       {{"name", m.at("name")}, {"role", "metric"}, {"unit", m.at("unit")}, {"goal", m.at("goal")},
+                        {"description", m.value("description", "")}}});
+  std::set<std::string> seen(meta_cols.begin(), meta_cols.end());
+  for (const auto* group : {&params, &metrics})
+    for (const auto& c : *group)
+      if (!seen.insert(c.name).second) throw InvalidArgument("dataset export: two columns are named '" + c.name + "'");
+
+  ExportResult res;
+  res.out_path = out;
+  res.schema_path = (fs::path(out).parent_path() / fs::path(out).stem()).string() + ".schema.json";
+  if (!fs::path(out).parent_path().empty()) fs::create_directories(fs::path(out).parent_path());
+  const std::string tmp = out + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) throw InvalidArgument("cannot write " + out);
+    if (ext == ".csv") {
+      std::string header;
+      for (const auto& c : meta_cols) header += (header.empty() ? "" : ",") + c;
+      for (const auto* group : {&params, &metrics})
+        for (const auto& c : *group) header += "," + csv_cell(c.name);
+      f << header << "\n";
+    }
+    std::vector<json> values;
+    for (const auto& src : sources) {
+      const TraceFile tf = read_trace(src.trace);
+      res.truncated_tails += tf.truncated_tail ? 1 : 0;
+      ++res.files;
+      for (const auto& r : tf.rows) {
+        const std::string where = src.trace + " step " + std::to_string(r.step);
+        Value action;
+        try {
+          action = space->parse(to_json(r.action), "action");
+        } catch (const InvalidArgument& e) {
+          throw InvalidArgument(where + ": the action does not fit the run's action space: " + e.what());
+        }
+        values = {r.run, r.env, r.agent, r.seed, r.episode, r.step, status_name(r.status.code), r.status.reason,
+                  std::isfinite(r.reward) ? json(r.reward) : json(nullptr), r.wall_time_s};
+        flatten(*space, action, values);
+        for (const auto& m : metrics) {
+          const double* v = r.metrics.find(m.name);
+          values.push_back(v && std::isfinite(*v) ? json(*v) : json(nullptr));
+        }
+        if (ext == ".csv") {
+          std::string line;
+          for (std::size_t i = 0; i < values.size(); ++i) line += (i ? "," : "") + csv_cell(values[i]);
+          f << line << "\n";
+        } else {
+          json o = json::object();
+          std::size_t i = 0;
+          for (const auto& c : meta_cols) o[c] = values[i++];
+          for (const auto* group : {&params, &metrics})
+            for (const auto& c : *group) o[c.name] = values[i++];
+          f << o.dump() << "\n";
+        }
+        ++res.rows;
+      }
+    }
+    if (!f.flush()) throw InvalidArgument("cannot write " + out);
+  }
+  fs::rename(tmp, out);
+
+  json columns = json::array();
+  for (const auto& c : meta_cols) columns.push_back({{"name", c}, {"role", "meta"}});
+  for (const auto* group : {&params, &metrics})
+    for (const auto& c : *group) columns.push_back(c.schema);
+  const json schema = {{"format", "dsegym-dataset"}, {"version", 1}, {"env", spec.at("id")},   {"rows", res.rows},
+                       {"files", res.files},         {"data", fs::path(out).filename().string()}, {"columns", columns}};
+  std::ofstream(res.schema_path) << schema.dump(2) << "\n";
+  return res;
+}
+
+}  // namespace dsegym

@@ -1,0 +1,144 @@
+#include "experiments/runner.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "agents/agent.hpp"
+#include "envs/builtin.hpp"
+#include "envs/core/error.hpp"
+#include "envs/core/rng.hpp"
+#include "envs/core/trace.hpp"
+#include "envs/core/vector_env.hpp"
+#include "envs/core/wrappers.hpp"
+#include "experiments/progress.hpp"
+
+namespace dsegym {
+
+std::uint64_t evaluation_seed(std::uint64_t seed, std::int64_t step) {
+  return derive_seed(seed, static_cast<std::uint64_t>(step));
+}
+
+json RunResult::to_json() const {
+  json j = {{"run", run_id}, {"evaluations", evaluations}, {"status_counts", status_counts},
+            {"wall_time_s", wall_time_s}};
+  if (has_best) {
+    json metrics = json::object();
+    for (const auto& [k, v] : best_metrics.items()) metrics[k] = v;
+    j["best"] = {{"step", best_step}, {"reward", best_reward}, {"action", dsegym::to_json(best_action)}, {"metrics", metrics}};
+  } else {
+    j["best"] = nullptr;
+  }
+  if (!trace_path.empty()) j["trace"] = trace_path;
+  return j;
+}
+
+RunResult run_experiment(const RunConfig& cfg) {
+  if (cfg.budget < 1) throw InvalidArgument("budget must be at least 1, got " + std::to_string(cfg.budget));
+  if (cfg.batch < 1) throw InvalidArgument("batch must be at least 1, got " + std::to_string(cfg.batch));
+
+  // Build one env first so that option and reward errors surface here.
+  EnvPtr probe = make_env(env_registry(), cfg.env_id, cfg.env_options);
+  const json reward_spec = cfg.reward.is_null() ? probe->spec().default_reward : cfg.reward;
+  if (reward_spec.is_null())
+    throw InvalidArgument("env '" + cfg.env_id + "' has no default reward; give one (--reward)");
+  auto make_one = [&]() -> EnvPtr {
+    EnvPtr e = probe ? std::move(probe) : make_env(env_registry(), cfg.env_id, cfg.env_options);
+    return std::make_unique<RewardWrapper>(std::move(e), reward_spec);
+  };
+  VectorEnv envs(make_one, cfg.batch, cfg.threads);
+  const EnvSpec& spec = envs.spec();
+
+  AgentContext ctx{spec.action_space, spec.metrics, derive_seed(cfg.seed, 0xA6E47ULL)};
+  AgentPtr agent = make_agent(cfg.agent_id, ctx, cfg.agent_options);
+
+  RunResult result;
+  result.run_id = cfg.run_id.empty() ? cfg.env_id + "-" + cfg.agent_id + "-s" + std::to_string(cfg.seed) : cfg.run_id;
+
+  std::unique_ptr<TraceWriter> trace;
+  if (!cfg.out_dir.empty()) {
+    namespace fs = std::filesystem;
+    const fs::path dir(cfg.out_dir);
+    const fs::path trace_path = dir / "trace.jsonl";
+    if (fs::exists(trace_path))
+      throw InvalidArgument(trace_path.string() + " already exists; choose another --out folder or remove it");
+    fs::create_directories(dir);
+    const json meta = {{"format", "dsegym-run"},
+                       {"version", 1},
+                       {"run", result.run_id},
+                       {"env", spec.id},
+                       {"env_options", spec.resolved_options},
+                       {"env_spec", spec.to_json()},
+                       {"agent", cfg.agent_id},
+                       {"hyperparameters", Params(agent_registry().get(cfg.agent_id).hyperparameters, cfg.agent_options,
+                                                  "agent hyperparameter")
+                                               .resolved()},
+                       {"seed", cfg.seed},
+                       {"budget", cfg.budget},
+                       {"batch", cfg.batch},
+                       {"reward", reward_spec}};
+    std::ofstream(dir / "run.json") << meta.dump(2) << "\n";
+    trace = std::make_unique<TraceWriter>(trace_path.string());
+    result.trace_path = trace_path.string();
+  }
+
+  Progress progress(cfg.budget, result.run_id, cfg.progress);
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<Value> actions;
+  std::vector<std::uint64_t> seeds;
+  std::vector<double> times;
+  std::vector<Trial> trials;
+  TraceRow row;
+  row.run = result.run_id;
+  row.env = spec.id;
+  row.agent = cfg.agent_id;
+  row.seed = cfg.seed;
+  while (result.evaluations < cfg.budget) {
+    const auto n = static_cast<std::size_t>(std::min<std::int64_t>(static_cast<std::int64_t>(cfg.batch), cfg.budget - result.evaluations));
+    auto suggestions = agent->ask(n);
+    if (suggestions.size() != n)
+      throw Error("agent '" + cfg.agent_id + "' returned " + std::to_string(suggestions.size()) + " suggestions for ask(" +
+                  std::to_string(n) + ")");
+    actions.clear();
+    seeds.clear();
+    for (std::size_t i = 0; i < n; ++i) {
+      actions.push_back(suggestions[i].action);
+      seeds.push_back(evaluation_seed(cfg.seed, result.evaluations + static_cast<std::int64_t>(i)));
+    }
+    auto results = envs.evaluate(actions, seeds, &times);
+    trials.clear();
+    for (std::size_t i = 0; i < n; ++i) {
+      StepResult& r = results[i];
+      const std::int64_t step = result.evaluations;
+      ++result.evaluations;
+      ++result.status_counts[status_name(r.status.code)];
+      if (r.status.ok() && std::isfinite(r.reward) && (!result.has_best || r.reward > result.best_reward)) {
+        result.has_best = true;
+        result.best_step = step;
+        result.best_reward = r.reward;
+        result.best_action = actions[i];
+        result.best_metrics = r.metrics;
+      }
+      if (trace) {
+        row.episode = step;
+        row.step = step;
+        row.action = actions[i];
+        row.metrics = r.metrics;
+        row.reward = r.reward;
+        row.status = r.status;
+        row.wall_time_s = times[i];
+        trace->write(row);
+      }
+      trials.push_back({suggestions[i].id, std::move(actions[i]), std::move(r.metrics), r.reward, std::move(r.status)});
+    }
+    agent->tell(trials);
+    progress.update(result.evaluations,
+                    result.has_best ? "best reward " + std::to_string(result.best_reward) : std::string("no feasible design yet"));
+  }
+  progress.finish();
+  result.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace dsegym

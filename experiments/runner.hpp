@@ -1,0 +1,50 @@
+#pragma once
+// Runs one agent on one env for a budget of evaluations, logging every
+// evaluation as a trace row. A run directory holds run.json (what was run:
+// env spec, options, agent, hyperparameters, seed, reward) and trace.jsonl.
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "envs/core/env.hpp"
+
+namespace dsegym {
+
+struct RunConfig {
+  std::string env_id;
+  json env_options = json::object();
+  std::string agent_id = "random";
+  json agent_options = json::object();
+  json reward;  // null: the env's default reward
+  std::int64_t budget = 100;
+  std::uint64_t seed = 0;
+  std::size_t batch = 1;    // suggestions asked and evaluated at once
+  std::size_t threads = 0;  // worker threads besides the caller
+  std::string out_dir;      // empty: no files written
+  std::string run_id;       // empty: "<env>-<agent>-s<seed>"
+  bool progress = false;    // progress line on a terminal
+};
+
+struct RunResult {
+  std::string run_id;
+  std::int64_t evaluations = 0;
+  std::map<std::string, std::int64_t> status_counts;
+  bool has_best = false;  // some evaluation was ok with a finite reward
+  std::int64_t best_step = -1;
+  double best_reward = 0;
+  Value best_action;
+  Metrics best_metrics;
+  double wall_time_s = 0;
+  std::string trace_path;
+
+  json to_json() const;
+};
+
+RunResult run_experiment(const RunConfig& cfg);
+
+// Seed of the env for evaluation `step` of a run with seed `seed`.
+std::uint64_t evaluation_seed(std::uint64_t seed, std::int64_t step);
+
+}  // namespace dsegym
