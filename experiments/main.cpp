@@ -1,4 +1,5 @@
 // dsegym: the command-line front end.
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -9,6 +10,7 @@
 #include "agents/agent.hpp"
 #include "envs/builtin.hpp"
 #include "envs/core/error.hpp"
+#include "envs/core/wrappers.hpp"
 #include "experiments/dataset.hpp"
 #include "experiments/runner.hpp"
 
@@ -57,6 +59,24 @@ void cmd_describe(const std::string& id, const std::string& options) {
   std::cout << env->spec().to_json().dump(2) << "\n";
 }
 
+void cmd_eval(const std::string& id, const json& options, const json& action_json, const json& reward, std::uint64_t seed) {
+  EnvPtr inner = make_env(env_registry(), id, options);
+  const json reward_spec = reward.is_null() ? inner->spec().default_reward : reward;
+  RewardWrapper env(std::move(inner), reward_spec);
+  const Value action = env.action_space().parse(action_json, "action");
+  env.reset(seed);
+  const StepResult r = env.step(action);
+  json metrics = json::object();
+  for (const auto& [k, v] : r.metrics.items()) metrics[k] = v;
+  json units = json::object();
+  for (const auto& m : env.spec().metrics) units[m.name] = m.unit;
+  std::cout << json{{"status", status_name(r.status.code)}, {"reason", r.status.reason}, {"metrics", metrics},
+                    {"units", units}, {"reward", std::isfinite(r.reward) ? json(r.reward) : json(nullptr)},
+                    {"obs", to_json(r.obs)}}
+                   .dump(2)
+            << "\n";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -93,6 +113,17 @@ int main(int argc, char** argv) {
   run->add_option("--threads", rc.threads, "worker threads besides the main one")->capture_default_str();
   run->add_option("--run-id", rc.run_id, "run id written to every trace row (default: <env>-<agent>-s<seed>)");
 
+  std::string eval_env, eval_action, eval_options, eval_reward;
+  std::uint64_t eval_seed = 0;
+  auto* eval = app.add_subcommand(
+      "eval", "Evaluate one action (a design) on an env and print its status, metrics and reward as JSON.\n\n"
+              "Example:\n  dsegym eval --env toy-v0 --action '{\"kind\": \"b\", \"n\": 8, \"m\": 7, \"x\": 1.5, \"y\": -0.5}'");
+  eval->add_option("--env", eval_env, "env id")->required();
+  eval->add_option("--action", eval_action, "the action as JSON (or @file.json)")->required();
+  eval->add_option("--env-options", eval_options, "env options as JSON (or @file.json)");
+  eval->add_option("--reward", eval_reward, "reward spec as JSON (or @file.json); default: the env's");
+  eval->add_option("--seed", eval_seed, "seed for the env's reset")->capture_default_str();
+
   auto* dataset = app.add_subcommand("dataset", "Work with datasets made from traces.");
   dataset->require_subcommand(1);
   std::vector<std::string> export_inputs;
@@ -121,6 +152,9 @@ int main(int argc, char** argv) {
       rc.progress = true;
       const RunResult r = run_experiment(rc);
       std::cout << r.to_json().dump(2) << "\n";
+    } else if (*eval) {
+      cmd_eval(eval_env, parse_json_arg("--env-options", eval_options), parse_json_arg("--action", eval_action),
+               eval_reward.empty() ? json() : parse_json_arg("--reward", eval_reward), eval_seed);
     } else if (*exp) {
       const ExportResult r = export_dataset(export_inputs, export_out);
       std::cout << "wrote " << r.rows << " rows from " << r.files << " trace(s) to " << r.out_path << " (schema: " << r.schema_path

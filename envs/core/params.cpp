@@ -1,5 +1,7 @@
 #include "envs/core/params.hpp"
 
+#include <cmath>
+
 #include "envs/core/error.hpp"
 
 namespace dsegym {
@@ -57,6 +59,10 @@ Params::Params(const std::vector<ParamSpec>& specs, const json& given, std::stri
     const bool has = given_.contains(s.name);
     if (!has && s.default_value.is_null()) throw InvalidArgument(what_ + " '" + s.name + "' is required: " + s.description);
     json v = has ? given_.at(s.name) : s.default_value;
+    // An integral float (3.0) is accepted for an integer parameter.
+    if (has && (s.default_value.is_number_integer() || s.default_value.is_number_unsigned()) && v.is_number_float() &&
+        v.get<double>() == std::floor(v.get<double>()) && std::fabs(v.get<double>()) < 9.0e15)
+      v = static_cast<std::int64_t>(v.get<double>());
     if (has && !compatible(s.default_value, v))
       throw InvalidArgument(what_ + " '" + s.name + "': expected " + json_kind(s.default_value) + ", got " + v.dump());
     if (has && s.range) {

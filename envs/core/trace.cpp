@@ -91,7 +91,22 @@ TraceRow trace_row_from_json(const json& j, const std::string& where) {
   return r;
 }
 
-TraceWriter::TraceWriter(const std::string& path) : path_(path), fd_(open_append(path)) {}
+TraceWriter::TraceWriter(const std::string& path) : path_(path) {
+  // A row cut short by a crash (no newline at the end) is dropped, so that
+  // appending continues on a line of its own.
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec && size > 0) {
+    std::ifstream in(path, std::ios::binary);
+    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!content.empty() && content.back() != '\n') {
+      const auto keep = content.rfind('\n');
+      std::filesystem::resize_file(path, keep == std::string::npos ? 0 : keep + 1, ec);
+      if (ec) throw Error("cannot drop the cut-short last row of " + path + ": " + ec.message());
+    }
+  }
+  fd_ = open_append(path);
+}
 
 TraceWriter::~TraceWriter() {
   if (fd_ >= 0) ::close(fd_);

@@ -33,7 +33,8 @@ TraceRow trace_row_from_json(const json& j, const std::string& where);
 
 class TraceWriter {
 public:
-  // Creates the file (and its folder) or appends to it.
+  // Creates the file (and its folder) or appends to it, first dropping a
+  // cut-short last row left by a crashed writer.
   explicit TraceWriter(const std::string& path);
   ~TraceWriter();
   TraceWriter(const TraceWriter&) = delete;

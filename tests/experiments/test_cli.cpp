@@ -1,0 +1,102 @@
+// Runs the dsegym binary as a user would and checks its exit codes and
+// messages.
+#include <doctest/doctest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+namespace {
+
+struct Output {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+Output run(const std::string& args) {
+  const std::string err_file = std::filesystem::temp_directory_path() / ("dsegym_cli_err_" + std::to_string(::getpid()));
+  const std::string cmd = std::string(DSEGYM_BIN) + " " + args + " 2>" + err_file;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  Output o;
+  std::array<char, 4096> buf{};
+  std::size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) o.out.append(buf.data(), n);
+  const int status = ::pclose(p);
+  o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  FILE* e = std::fopen(err_file.c_str(), "r");
+  while (e && (n = std::fread(buf.data(), 1, buf.size(), e)) > 0) o.err.append(buf.data(), n);
+  if (e) std::fclose(e);
+  std::filesystem::remove(err_file);
+  return o;
+}
+
+int lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+
+}  // namespace
+
+TEST_CASE("a misspelt env id is one error line naming it and the valid ids") {
+  const Output o = run("run --env toy-v9 --budget 3");
+  CHECK(o.code != 0);
+  CHECK(lines(o.err) == 1);
+  CHECK(o.err.find("unknown env 'toy-v9'") != std::string::npos);
+  CHECK(o.err.find("valid: toy-v0") != std::string::npos);
+}
+
+TEST_CASE("a misspelt option key is one error line naming it and the valid keys") {
+  const Output o = run("run --env toy-v0 --env-options '{\"nosie\": 0.1}'");
+  CHECK(o.code != 0);
+  CHECK(lines(o.err) == 1);
+  CHECK(o.err.find("'nosie'") != std::string::npos);
+  CHECK(o.err.find("noise, constrained, episode_length") != std::string::npos);
+}
+
+TEST_CASE("a bad action value is one error line naming the knob and the valid values") {
+  const Output o = run("eval --env toy-v0 --action '{\"kind\": \"e\", \"n\": 8, \"m\": 7, \"x\": 1.5, \"y\": -0.5}'");
+  CHECK(o.code != 0);
+  CHECK(lines(o.err) == 1);
+  CHECK(o.err.find("action.kind") != std::string::npos);
+  CHECK(o.err.find("choices: a, b, c, d") != std::string::npos);
+  const Output ok = run("eval --env toy-v0 --action '{\"kind\": \"b\", \"n\": 8, \"m\": 7, \"x\": 1.5, \"y\": -0.5}'");
+  CHECK(ok.code == 0);
+  CHECK(ok.out.find("\"loss\": 0.0") != std::string::npos);
+}
+
+TEST_CASE("invalid JSON, unknown agents and bad budgets are errors") {
+  Output o = run("run --env toy-v0 --env-options '{noise: 1}'");
+  CHECK(o.code != 0);
+  CHECK(o.err.find("invalid JSON") != std::string::npos);
+  o = run("run --env toy-v0 --agent randm");
+  CHECK(o.code != 0);
+  CHECK(o.err.find("did you mean 'random'") != std::string::npos);
+  o = run("run --env toy-v0 --budget 0");
+  CHECK(o.code != 0);
+  CHECK(o.err.find("budget") != std::string::npos);
+  o = run("frobnicate");
+  CHECK(o.code != 0);
+}
+
+TEST_CASE("every command has help with an example") {
+  for (const char* cmd : {"", "list", "describe", "run", "eval", "dataset export"}) {
+    INFO(cmd);
+    const Output o = run(std::string(cmd) + " --help");
+    CHECK(o.code == 0);
+    CHECK(o.out.find("Example") != std::string::npos);
+  }
+}
+
+TEST_CASE("list and describe print the registry") {
+  Output o = run("list envs");
+  CHECK(o.code == 0);
+  CHECK(o.out.find("toy-v0") != std::string::npos);
+  o = run("describe toy-v0");
+  CHECK(o.code == 0);
+  CHECK(o.out.find("\"action_space\"") != std::string::npos);
+  CHECK(o.out.find("\"unit\"") != std::string::npos);
+}

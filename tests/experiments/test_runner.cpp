@@ -1,0 +1,186 @@
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "envs/core/error.hpp"
+#include "envs/core/trace.hpp"
+#include "experiments/dataset.hpp"
+#include "experiments/runner.hpp"
+
+using namespace dsegym;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path temp_dir(const std::string& name) {
+  const fs::path p = fs::temp_directory_path() / ("dsegym_runner_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(p);
+  return p;
+}
+
+// The trace with the wall-time column removed.
+std::string trace_without_time(const fs::path& dir) {
+  std::ifstream f(dir / "trace.jsonl");
+  std::string line, out;
+  while (std::getline(f, line)) {
+    json j = json::parse(line);
+    j.erase("wall_time_s");
+    out += j.dump() + "\n";
+  }
+  return out;
+}
+
+RunConfig toy_config(const fs::path& out, std::uint64_t seed) {
+  RunConfig c;
+  c.env_id = "toy-v0";
+  c.agent_id = "random";
+  c.budget = 200;
+  c.seed = seed;
+  c.out_dir = out.string();
+  return c;
+}
+
+std::vector<std::string> split_csv_line(const std::string& line) {
+  std::vector<std::string> cells;
+  std::string cell;
+  bool quoted = false;
+  for (char c : line) {
+    if (c == '"') quoted = !quoted;
+    else if (c == ',' && !quoted) {
+      cells.push_back(cell);
+      cell.clear();
+    } else
+      cell += c;
+  }
+  cells.push_back(cell);
+  return cells;
+}
+
+}  // namespace
+
+TEST_CASE("the same seed gives the same trace; another seed does not") {
+  const auto a = temp_dir("a"), b = temp_dir("b"), c = temp_dir("c");
+  const RunResult ra = run_experiment(toy_config(a, 1));
+  run_experiment(toy_config(b, 1));
+  run_experiment(toy_config(c, 2));
+  CHECK(ra.evaluations == 200);
+  const std::string ta = trace_without_time(a);
+  CHECK(std::count(ta.begin(), ta.end(), '\n') == 200);
+  CHECK(ta == trace_without_time(b));
+  CHECK(ta != trace_without_time(c));
+  // The best row recorded in the summary is the best row of the trace.
+  const TraceFile t = read_trace((a / "trace.jsonl").string());
+  double best = -1e300;
+  for (const auto& r : t.rows)
+    if (r.status.ok()) best = std::max(best, r.reward);
+  CHECK(ra.best_reward == best);
+  CHECK(ra.status_counts.at("ok") + ra.status_counts.at("infeasible") == 200);
+}
+
+TEST_CASE("batched, threaded evaluation gives the same trace as one at a time") {
+  const auto a = temp_dir("serial"), b = temp_dir("batched");
+  RunConfig cb = toy_config(b, 5);
+  cb.batch = 8;
+  cb.threads = 2;
+  cb.env_options = {{"noise", 0.3}};
+  RunConfig ca = toy_config(a, 5);
+  ca.env_options = {{"noise", 0.3}};
+  run_experiment(ca);
+  run_experiment(cb);
+  CHECK(trace_without_time(a) == trace_without_time(b));
+}
+
+TEST_CASE("a run never overwrites an existing trace") {
+  const auto a = temp_dir("twice");
+  run_experiment(toy_config(a, 1));
+  CHECK_THROWS_WITH_AS(run_experiment(toy_config(a, 1)), doctest::Contains("already exists"), InvalidArgument);
+}
+
+TEST_CASE("run.json records what was run") {
+  const auto a = temp_dir("meta");
+  RunConfig c = toy_config(a, 3);
+  c.reward = {{"type", "weighted"}, {"weights", {{"loss", -1.0}, {"cost", -0.1}}}};
+  run_experiment(c);
+  std::ifstream f(a / "run.json");
+  const json meta = json::parse(f);
+  CHECK(meta.at("env") == "toy-v0");
+  CHECK(meta.at("seed") == 3);
+  CHECK(meta.at("reward") == c.reward);
+  CHECK(meta.at("env_spec").at("action_space").at("type") == "dict");
+  // The reward written to the trace follows the given spec.
+  const TraceFile t = read_trace((a / "trace.jsonl").string());
+  for (const auto& r : t.rows)
+    if (r.status.ok()) CHECK(r.reward == doctest::Approx(-r.metrics.at("loss") - 0.1 * r.metrics.at("cost")));
+}
+
+TEST_CASE("dataset export writes one column per parameter and metric, with a schema") {
+  const auto a = temp_dir("export_a"), b = temp_dir("export_b");
+  run_experiment(toy_config(a, 1));
+  run_experiment(toy_config(b, 2));
+  const auto out = temp_dir("export_out") / "toy.csv";
+  const ExportResult r = export_dataset({(a / "trace.jsonl").string(), b.string()}, out.string());
+  CHECK(r.rows == 400);
+  CHECK(r.files == 2);
+  std::ifstream f(out);
+  std::string line;
+  std::getline(f, line);
+  const auto header = split_csv_line(line);
+  CHECK(header == std::vector<std::string>{"run", "env", "agent", "seed", "episode", "step", "status", "reason", "reward",
+                                           "wall_time_s", "kind", "n", "m", "x", "y", "loss", "cost"});
+  std::size_t rows = 0, infeasible = 0;
+  const TraceFile trace = read_trace((a / "trace.jsonl").string());
+  while (std::getline(f, line)) {
+    const auto cells = split_csv_line(line);
+    REQUIRE(cells.size() == header.size());
+    if (rows < trace.rows.size()) {
+      const auto& tr = trace.rows[rows];
+      CHECK(cells[10] == tr.action.at("kind").as_string());
+      CHECK(std::stoll(cells[11]) == tr.action.at("n").as_int());
+      CHECK(std::stod(cells[13]) == tr.action.at("x").as_double());
+    }
+    if (cells[6] == "infeasible") {
+      ++infeasible;
+      CHECK(cells[15].empty());  // no magic number for a missing metric
+      CHECK(cells[8].empty());
+      CHECK(!cells[7].empty());
+    } else {
+      CHECK(cells[6] == "ok");
+      CHECK(std::stod(cells[15]) >= 0.0);
+    }
+    ++rows;
+  }
+  CHECK(rows == 400);
+  CHECK(infeasible > 0);
+  std::ifstream sf(r.schema_path);
+  const json schema = json::parse(sf);
+  const auto& cols = schema.at("columns");
+  REQUIRE(cols.size() == header.size());
+  CHECK(cols[10].at("kind") == "categorical");
+  CHECK(cols[10].at("space").at("labels") == json::array({"a", "b", "c", "d"}));
+  CHECK(cols[11].at("space").at("scale") == "pow2");
+  CHECK(cols[13].at("kind") == "continuous");
+  CHECK(cols[15].at("role") == "metric");
+  CHECK(cols[15].at("unit") == "1");
+}
+
+TEST_CASE("dataset export refuses traces of different envs and missing metadata") {
+  const auto a = temp_dir("mix_a"), b = temp_dir("mix_b");
+  run_experiment(toy_config(a, 1));
+  RunConfig cb = toy_config(b, 1);
+  cb.env_options = {{"episode_length", 2}};
+  run_experiment(cb);  // same id and spaces: compatible
+  const auto out = temp_dir("mix_out") / "d.jsonl";
+  CHECK(export_dataset({a.string(), b.string()}, out.string()).rows == 400);
+  fs::remove(b / "run.json");
+  CHECK_THROWS_WITH_AS(export_dataset({a.string(), b.string()}, out.string()), doctest::Contains("no run.json"),
+                       InvalidArgument);
+  CHECK_THROWS_WITH_AS(export_dataset({a.string()}, (out.parent_path() / "d.txt").string()), doctest::Contains(".csv or .jsonl"),
+                       InvalidArgument);
+}
