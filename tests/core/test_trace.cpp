@@ -12,19 +12,14 @@
 #include <nlohmann/json.hpp>
 
 #include "envs/core/error.hpp"
+#include "temp_dir.hpp"
 #include "envs/core/trace.hpp"
 
 using namespace dsegym;
+using dsegym::testing::temp_dir;
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path temp_dir(const std::string& name) {
-  const fs::path p = fs::temp_directory_path() / ("dsegym_test_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p;
-}
 
 TraceRow row(std::int64_t step) {
   TraceRow r;

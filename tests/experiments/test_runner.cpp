@@ -10,20 +10,16 @@
 #include <nlohmann/json.hpp>
 
 #include "envs/core/error.hpp"
+#include "temp_dir.hpp"
 #include "envs/core/trace.hpp"
 #include "experiments/dataset.hpp"
 #include "experiments/runner.hpp"
 
 using namespace dsegym;
+using dsegym::testing::temp_dir;
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path temp_dir(const std::string& name) {
-  const fs::path p = fs::temp_directory_path() / ("dsegym_runner_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(p);
-  return p;
-}
 
 // The trace with the wall-time column removed.
 std::string trace_without_time(const fs::path& dir) {
