@@ -2,13 +2,17 @@
 
 #include <mutex>
 
+#include "envs/dram/dram_env.hpp"
 #include "envs/toy/toy_env.hpp"
 
 namespace dsegym {
 
 EnvRegistry& env_registry() {
   static std::once_flag once;
-  std::call_once(once, [] { register_toy_env(env_registry_core()); });
+  std::call_once(once, [] {
+    register_dram_env(env_registry_core());
+    register_toy_env(env_registry_core());
+  });
   return env_registry_core();
 }
 

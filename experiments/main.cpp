@@ -13,6 +13,7 @@
 #include "envs/core/wrappers.hpp"
 #include "experiments/dataset.hpp"
 #include "experiments/runner.hpp"
+#include "simulators/dram/simulator.hpp"
 
 using namespace dsegym;
 
@@ -77,6 +78,32 @@ void cmd_eval(const std::string& id, const json& options, const json& action_jso
             << "\n";
 }
 
+void cmd_sim_dram(const std::string& memspec, const std::string& config, const std::string& mapping, const std::string& trace,
+                  const std::string& generator, double trace_clk, bool log) {
+  namespace d = dsegym::dram;
+  const d::MemSpec spec = d::resolve_memspec(memspec);
+  const d::ControllerConfig cfg = config.empty() ? d::ControllerConfig{} : d::load_controller_config(config);
+  cfg.validate(spec, config.empty() ? "controller config" : config);
+  const d::AddressMapping map = d::resolve_mapping(mapping, spec);
+  if (trace.empty() && generator.empty()) throw InvalidArgument("give --trace FILE or --generator JSON");
+  const std::vector<d::Request> requests =
+      trace.empty() ? d::generate_trace(parse_json_arg("--generator", generator), spec.bytes_per_burst(), spec.capacity_bytes(), "--generator")
+                    : d::load_stl(trace, trace_clk);
+  d::SimOptions opt;
+  opt.record_commands = log;
+  const d::SimResult r = d::simulate(spec, cfg, map, requests, opt);
+  json out = r.to_json();
+  out["memspec"] = spec.id;
+  out["config"] = d::controller_config_to_json(cfg);
+  out["mapping"] = map.name;
+  if (log) {
+    json cmds = json::array();
+    for (const auto& c : r.command_log) cmds.push_back({c.cycle, d::cmd_name(c.cmd), c.rank, c.bank, c.row});
+    out["command_log"] = cmds;
+  }
+  std::cout << out.dump(2) << "\n";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -124,6 +151,28 @@ int main(int argc, char** argv) {
   eval->add_option("--reward", eval_reward, "reward spec as JSON (or @file.json); default: the env's");
   eval->add_option("--seed", eval_seed, "seed for the env's reset")->capture_default_str();
 
+  auto* sim = app.add_subcommand("sim", "Run a simulator on its own and print its result as JSON.");
+  sim->require_subcommand(1);
+  std::string sim_memspec = "ddr3-1600", sim_config, sim_trace, sim_mapping = "RoBaCo", sim_generator;
+  double sim_trace_clk = 800;
+  bool sim_log = false;
+  auto* sim_dram = sim->add_subcommand(
+      "dram", "Simulate a DRAM memory controller and device on a trace.\n\n"
+              "Example:\n  dsegym sim dram --memspec ddr3-1600 --config data/dram/mcconfigs/policy.json "
+              "--trace data/dram/traces/cloud-1.stl");
+  sim_dram->add_option("--memspec", sim_memspec,
+                       "built-in memspec (ddr3-1600, ddr4-2400, ddr4-2400-jedec, lpddr4-3200, hbm2) or a DRAMSys memspec JSON file")
+      ->capture_default_str();
+  sim_dram->add_option("--config", sim_config, "DRAMSys mcconfig JSON file (default: DRAMSys' defaults)");
+  sim_dram->add_option("--mapping", sim_mapping, "address mapping: RoBaCo, BaRoCo, RoCoBa or a DRAMSys amconfig JSON file")
+      ->capture_default_str();
+  auto* trace_opt = sim_dram->add_option("--trace", sim_trace, "DRAMSys .stl trace file");
+  sim_dram->add_option("--generator", sim_generator,
+                       "generated trace as JSON, e.g. '{\"type\": \"random\", \"requests\": 10000, \"write_fraction\": 0.3}'")
+      ->excludes(trace_opt);
+  sim_dram->add_option("--trace-clock-mhz", sim_trace_clk, "clock of the trace's cycle numbers")->capture_default_str();
+  sim_dram->add_flag("--command-log", sim_log, "also print every issued DRAM command");
+
   auto* dataset = app.add_subcommand("dataset", "Work with datasets made from traces.");
   dataset->require_subcommand(1);
   std::vector<std::string> export_inputs;
@@ -152,6 +201,8 @@ int main(int argc, char** argv) {
       rc.progress = true;
       const RunResult r = run_experiment(rc);
       std::cout << r.to_json().dump(2) << "\n";
+    } else if (*sim_dram) {
+      cmd_sim_dram(sim_memspec, sim_config, sim_mapping, sim_trace, sim_generator, sim_trace_clk, sim_log);
     } else if (*eval) {
       cmd_eval(eval_env, parse_json_arg("--env-options", eval_options), parse_json_arg("--action", eval_action),
                eval_reward.empty() ? json() : parse_json_arg("--reward", eval_reward), eval_seed);
