@@ -203,7 +203,7 @@ TEST_CASE("command logs respect the JEDEC timing constraints") {
     std::int64_t last_cycle = -1;
     int violations = 0;
     auto need = [&](bool ok, const char* what, std::int64_t cyc) {
-      if (!ok && violations++ < 5) FAIL_CHECK(std::string(what) + " violated at cycle " + std::to_string(cyc));
+      if (!ok && violations++ < 5) FAIL_CHECK(std::string(what) << " violated at cycle " << cyc);
     };
     for (const auto& c : r.command_log) {
       const auto b = static_cast<std::size_t>(c.bank);
