@@ -361,6 +361,7 @@ private:
   int last_stored_bank_ = 0;
   int buffered_reads_ = 0, buffered_writes_ = 0;
   i64 next_id_ = 1;
+  bool dirty_ = true;  // candidate commands must be re-derived
 
   // Front end.
   std::size_t next_send_ = 0;        // next trace request the initiator sends
@@ -433,6 +434,7 @@ void Engine::accept(i64 now, i64 end_req_delay) {
   (p.write ? buffered_writes_ : buffered_reads_)++;
   ++ranks_[p.rank].pending;
   in_valid_ = false;
+  dirty_ = true;
   ctrl_end_req_ = now + end_req_delay;
   if (c_.arbiter == Arbiter::Simple) frontend(now);
 }
@@ -492,6 +494,8 @@ void Engine::refresh_and_power_down(i64 now) {
   const i64 interval = per_bank ? s_.REFI_PB : s_.REFI;
   for (int ri = 0; ri < s_.ranks; ++ri) {
     Rank& r = ranks_[static_cast<std::size_t>(ri)];
+    const bool was_want = r.ref_want, was_urgent = r.ref_urgent;
+    const int was_owed = r.owed, was_pulled = r.pulled;
     r.ref_want = r.ref_urgent = false;
     if (c_.refresh_policy != RefreshPolicy::NoRefresh && r.pd != PdState::Sref) {
       while (now >= r.next_due) {
@@ -507,6 +511,7 @@ void Engine::refresh_and_power_down(i64 now) {
                    (!busy && r.owed == 0 && r.pulled < c_.refresh_max_pulledin && r.pd == PdState::Awake);
       if (r.pd != PdState::Awake && r.owed == 0) r.ref_want = false;  // no pull-in from power-down
     }
+    if (was_want != r.ref_want || was_urgent != r.ref_urgent || was_owed != r.owed || was_pulled != r.pulled) dirty_ = true;
     // Block the banks a forced refresh needs.
     for (int i = 0; i < nb_; ++i) {
       Bank& b = banks_[static_cast<std::size_t>(ri * nb_ + i)];
@@ -518,6 +523,7 @@ void Engine::refresh_and_power_down(i64 now) {
 void Engine::issue(const Candidate& cand, i64 now) {
   const Cmd c = cand.cmd;
   Rank& r = ranks_[static_cast<std::size_t>(cand.rank)];
+  dirty_ = true;
   ++result_.commands[static_cast<std::size_t>(c)];
   const bool column = c == Cmd::RD || c == Cmd::RDA || c == Cmd::WR || c == Cmd::WRA;
   if (column && s_.separate_row_column_bus())
@@ -732,10 +738,11 @@ SimResult Engine::run() {
     accept(now, 0);
     refresh_and_power_down(now);
 
-    // Gather candidate commands and their earliest legal cycles.
-    ready.clear();
+    // Gather candidate commands and their earliest legal cycles; they only
+    // change when a request arrives, a command issues or refresh state moves.
     i64 next = kNever;
-    for (int ri = 0; ri < s_.ranks; ++ri) {
+    if (dirty_) ready.clear();
+    for (int ri = 0; dirty_ && ri < s_.ranks; ++ri) {
       Rank& r = ranks_[static_cast<std::size_t>(ri)];
       if (power_down) {
         Cmd pdc = Cmd::Count;
@@ -773,6 +780,7 @@ SimResult Engine::run() {
       }
     }
 
+    dirty_ = false;
     // Command multiplexer: the oldest ready command (refresh and power-down
     // first), one per command bus.
     bool issued_row = false, issued_col = false;
