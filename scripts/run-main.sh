@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 rm -rf results/default
-build/bin/dsegym run --env toy-v0 --agent random --budget 200 --seed 1 --out results/default
+build/bin/dsegym run --env dram-v0 --agent random --budget 200 --seed 1 --out results/default
 build/bin/dsegym dataset export results/default --out results/default/dataset.csv
