@@ -151,7 +151,9 @@ int main(int argc, char** argv) {
   eval->add_option("--reward", eval_reward, "reward spec as JSON (or @file.json); default: the env's");
   eval->add_option("--seed", eval_seed, "seed for the env's reset")->capture_default_str();
 
-  auto* sim = app.add_subcommand("sim", "Run a simulator on its own and print its result as JSON.");
+  auto* sim = app.add_subcommand(
+      "sim", "Run a simulator on its own and print its result as JSON.\n\n"
+             "Example:\n  dsegym sim dram --memspec ddr3-1600 --trace data/dram/traces/cloud-1.stl");
   sim->require_subcommand(1);
   std::string sim_memspec = "ddr3-1600", sim_config, sim_trace, sim_mapping = "RoBaCo", sim_generator;
   double sim_trace_clk = 800;
@@ -173,7 +175,9 @@ int main(int argc, char** argv) {
   sim_dram->add_option("--trace-clock-mhz", sim_trace_clk, "clock of the trace's cycle numbers")->capture_default_str();
   sim_dram->add_flag("--command-log", sim_log, "also print every issued DRAM command");
 
-  auto* dataset = app.add_subcommand("dataset", "Work with datasets made from traces.");
+  auto* dataset = app.add_subcommand(
+      "dataset", "Work with datasets made from traces.\n\n"
+                 "Example:\n  dsegym dataset export runs/ --out dram.csv");
   dataset->require_subcommand(1);
   std::vector<std::string> export_inputs;
   std::string export_out;

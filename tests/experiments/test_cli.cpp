@@ -83,12 +83,22 @@ TEST_CASE("invalid JSON, unknown agents and bad budgets are errors") {
 }
 
 TEST_CASE("every command has help with an example") {
-  for (const char* cmd : {"", "list", "describe", "run", "eval", "dataset export"}) {
+  for (const char* cmd : {"", "list", "describe", "run", "eval", "dataset", "dataset export", "sim", "sim dram"}) {
     INFO(cmd);
     const Output o = run(std::string(cmd) + " --help");
     CHECK(o.code == 0);
     CHECK(o.out.find("Example") != std::string::npos);
   }
+}
+
+TEST_CASE("sim dram prints the simulator's result and names bad input") {
+  Output o = run("sim dram --memspec ddr3-1600 --generator '{\"type\": \"stream\", \"requests\": 100}'");
+  CHECK(o.code == 0);
+  CHECK(o.out.find("\"total_time_ns\"") != std::string::npos);
+  o = run("sim dram --memspec ddr9 --generator '{\"type\": \"stream\"}'");
+  CHECK(o.code != 0);
+  CHECK(lines(o.err) == 1);
+  CHECK(o.err.find("memspec 'ddr9'") != std::string::npos);
 }
 
 TEST_CASE("list and describe print the registry") {
