@@ -1,48 +1,64 @@
-#include "agents/random_agent.hpp"
+#include "agents/builtin_agents.hpp"
+
+#include <unordered_set>
 
 #include <nlohmann/json.hpp>
 
-#include "envs/core/rng.hpp"
+#include "agents/replay_agent.hpp"
+#include "agents/search_space.hpp"
 
 namespace dsegym {
 
 namespace {
 
-class RandomAgent final : public Agent {
+// search: independent uniform samples; in a finite space no design repeats
+// until all have been proposed. walk: each proposal mutates the previous one.
+class RandomAgent final : public ReplayAgent {
 public:
-  explicit RandomAgent(const AgentContext& ctx) : space_(ctx.space), rng_(ctx.seed) {}
+  RandomAgent(const AgentContext& ctx, const Params& p)
+      : space_(ctx.space), rng_(ctx.seed), walk_(p.get_string("mode") == "walk"), step_(p.get_double("step")) {}
 
-  std::vector<Suggestion> ask(std::size_t n) override {
+protected:
+  std::vector<Suggestion> do_ask(std::size_t n) override {
     std::vector<Suggestion> out;
-    out.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) out.push_back({next_id_++, space_->sample(rng_)});
+    for (std::size_t i = 0; i < n; ++i) {
+      std::vector<double> x;
+      if (walk_ && !last_.empty()) {
+        x = last_;
+        space_.mutate(x, rng_, step_, step_);
+      } else {
+        x = space_.random_point(rng_);
+        const auto size = space_.size();
+        for (int tries = 0; size > 0 && tries < 64 && seen_.count(space_.key(x)); ++tries) x = space_.random_point(rng_);
+        if (size > 0 && static_cast<std::int64_t>(seen_.size()) >= size) seen_.clear();  // all proposed once
+        seen_.insert(space_.key(x));
+      }
+      last_ = x;
+      out.push_back({next_id(), space_.decode(x)});
+    }
     return out;
   }
-
-  void tell(const std::vector<Trial>&) override {}
-
-  json save() const override {
-    return {{"next_id", next_id_}, {"rng", rng_.state()}};
-  }
-
-  void load(const json& state) override {
-    next_id_ = state.at("next_id").get<std::int64_t>();
-    rng_.set_state(state.at("rng").get<std::array<std::uint64_t, 4>>());
-  }
+  void do_tell(const std::vector<Trial>&) override {}
 
 private:
-  SpacePtr space_;
+  SearchSpace space_;
   Rng rng_;
-  std::int64_t next_id_ = 0;
+  bool walk_;
+  double step_;
+  std::vector<double> last_;
+  std::unordered_set<std::string> seen_;
 };
 
 }  // namespace
 
 void register_random_agent(AgentRegistry& reg) {
   reg.add(AgentEntry{"random",
-                     "random search: independent uniform samples of the action space",
-                     {},
-                     [](const AgentContext& ctx, const Params&) -> AgentPtr { return std::make_unique<RandomAgent>(ctx); }});
+                     "random search (uniform samples, no repeats in finite spaces) or a random walk",
+                     {{"mode", "search: independent samples; walk: each proposal mutates the previous one", "search",
+                       std::make_shared<Categorical>(std::vector<std::string>{"search", "walk"})},
+                      {"step", "walk: probability of changing each knob, and the std. dev. of continuous steps (unit scale)", 0.2,
+                       std::make_shared<Box>(0.0, 1.0)}},
+                     [](const AgentContext& ctx, const Params& p) -> AgentPtr { return std::make_unique<RandomAgent>(ctx, p); }});
 }
 
 }  // namespace dsegym

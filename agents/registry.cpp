@@ -1,14 +1,20 @@
 #include <mutex>
 
 #include "agents/agent.hpp"
-#include "agents/random_agent.hpp"
+#include "agents/builtin_agents.hpp"
 
 namespace dsegym {
 
 AgentRegistry& agent_registry() {
   static AgentRegistry reg("agent");
   static std::once_flag once;
-  std::call_once(once, [] { register_random_agent(reg); });
+  std::call_once(once, [] {
+    register_random_agent(reg);
+    register_grid_agents(reg);
+    register_evolutionary_agents(reg);
+    register_nsga2_agent(reg);
+    register_bo_agent(reg);
+  });
   return reg;
 }
 

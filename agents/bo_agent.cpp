@@ -1,0 +1,261 @@
+// bo: Bayesian optimisation with a Gaussian process (Matern 5/2, ARD,
+// hyperparameters by marginal likelihood) on features of the encoding:
+// continuous and ordinal knobs as one coordinate in [0,1], categorical knobs
+// with more than two values one-hot. Acquisitions EI, UCB, PI are maximised
+// over valid designs (random ones and mutations of the best), batches use the
+// kriging believer, infeasible or failed designs enter the GP at the worst
+// observed reward, and no design is proposed twice.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <unordered_set>
+
+#include <nlohmann/json.hpp>
+
+#include "agents/builtin_agents.hpp"
+#include "agents/gp.hpp"
+#include "agents/replay_agent.hpp"
+#include "agents/search_space.hpp"
+
+namespace dsegym {
+
+namespace {
+
+double normal_pdf(double z) { return 0.3989422804014327 * std::exp(-0.5 * z * z); }
+double normal_cdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
+
+class BayesOptAgent final : public ReplayAgent {
+public:
+  BayesOptAgent(const AgentContext& ctx, const Params& p)
+      : space_(ctx.space), rng_(ctx.seed), kappa_(p.get_double("kappa")), xi_(p.get_double("xi")),
+        init_(static_cast<std::size_t>(p.get_int("init_points"))), n_candidates_(static_cast<std::size_t>(p.get_int("candidates"))),
+        max_points_(static_cast<std::size_t>(p.get_int("max_points"))), fit_iterations_(static_cast<int>(p.get_int("fit_iterations"))) {
+    const auto a = p.get_string("acquisition");
+    acq_ = a == "ei" ? 0 : a == "ucb" ? 1 : 2;
+    for (std::size_t i = 0; i < space_.dim(); ++i) {
+      const bool onehot = space_.leaf(i).kind == LeafKind::Categorical && space_.cardinality(i) > 2;
+      feature_offset_.push_back(n_features_);
+      n_features_ += onehot ? static_cast<std::size_t>(space_.cardinality(i)) : 1;
+      onehot_.push_back(onehot);
+    }
+  }
+
+protected:
+  std::vector<Suggestion> do_ask(std::size_t n) override {
+    std::vector<Suggestion> out;
+    std::size_t finite = 0;
+    for (const auto& o : obs_) finite += std::isfinite(o.second) ? 1 : 0;
+    if (finite >= 2 && obs_.size() >= init_) {
+      build_gp();
+    }
+    for (std::size_t k = 0; k < n; ++k) {
+      std::vector<double> x;
+      if (finite >= 2 && obs_.size() + pending_.size() >= init_) {
+        x = maximise_acquisition();
+      } else {
+        x = fresh_random();
+      }
+      if (gp_ready_) {
+        // Kriging believer: pretend the proposal returns the predicted mean.
+        Eigen::VectorXd mu, var;
+        gp_.predict(features(x).transpose(), mu, var);
+        gp_.append(features(x), mu(0));
+      }
+      seen_.insert(space_.key(x));
+      const auto id = next_id();
+      pending_[id] = x;
+      out.push_back({id, space_.decode(x)});
+    }
+    gp_ready_ = false;
+    return out;
+  }
+
+  void do_tell(const std::vector<Trial>& trials) override {
+    for (const auto& t : trials) {
+      auto it = pending_.find(t.id);
+      if (it == pending_.end()) continue;
+      const double f = t.status.ok() && std::isfinite(t.reward) ? t.reward : -std::numeric_limits<double>::infinity();
+      obs_.emplace_back(it->second, f);
+      pending_.erase(it);
+    }
+  }
+
+private:
+  Eigen::VectorXd features(const std::vector<double>& x) const {
+    Eigen::VectorXd f = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(n_features_));
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const auto o = static_cast<Eigen::Index>(feature_offset_[i]);
+      if (onehot_[i])
+        f(o + space_.index(x, i)) = 1.0;
+      else
+        f(o) = x[i];
+    }
+    return f;
+  }
+
+  std::vector<double> fresh_random() {
+    std::vector<double> x = space_.random_point(rng_);
+    for (int tries = 0; tries < 64 && seen_.count(space_.key(x)); ++tries) x = space_.random_point(rng_);
+    return x;
+  }
+
+  void build_gp() {
+    // Data: every observation, or when there are too many, the best third,
+    // the most recent third and a seeded random rest.
+    std::vector<std::size_t> idx(obs_.size());
+    std::iota(idx.begin(), idx.end(), 0);
+    if (idx.size() > max_points_) {
+      std::vector<std::size_t> by_fit = idx;
+      std::stable_sort(by_fit.begin(), by_fit.end(), [&](std::size_t a, std::size_t b) { return obs_[a].second > obs_[b].second; });
+      std::vector<char> take(obs_.size(), 0);
+      for (std::size_t k = 0; k < max_points_ / 3; ++k) take[by_fit[k]] = 1;
+      for (std::size_t k = 0; k < max_points_ / 3; ++k) take[obs_.size() - 1 - k] = 1;
+      std::size_t count = 0;
+      for (char c : take) count += static_cast<std::size_t>(c);
+      while (count < max_points_) {
+        const auto r = rng_.below(obs_.size());
+        if (!take[r]) {
+          take[r] = 1;
+          ++count;
+        }
+      }
+      idx.clear();
+      for (std::size_t k = 0; k < take.size(); ++k)
+        if (take[k]) idx.push_back(k);
+    }
+    double worst = std::numeric_limits<double>::infinity();
+    best_ = -std::numeric_limits<double>::infinity();
+    for (const auto& o : obs_)
+      if (std::isfinite(o.second)) {
+        worst = std::min(worst, o.second);
+        best_ = std::max(best_, o.second);
+      }
+    Eigen::MatrixXd X(static_cast<Eigen::Index>(idx.size()), static_cast<Eigen::Index>(n_features_));
+    Eigen::VectorXd y(static_cast<Eigen::Index>(idx.size()));
+    for (std::size_t r = 0; r < idx.size(); ++r) {
+      X.row(static_cast<Eigen::Index>(r)) = features(obs_[idx[r]].first).transpose();
+      y(static_cast<Eigen::Index>(r)) = std::isfinite(obs_[idx[r]].second) ? obs_[idx[r]].second : worst;
+    }
+    gp_.set_data(std::move(X), y);
+    // Refit hyperparameters while data is scarce, then whenever it grew by 10%.
+    if (obs_.size() < 40 || static_cast<double>(obs_.size()) >= 1.1 * static_cast<double>(last_fit_)) {
+      // Hyperparameters from at most 200 points keep the fit cheap.
+      if (idx.size() > 200) {
+        GaussianProcess sub;
+        Eigen::MatrixXd Xs(200, static_cast<Eigen::Index>(n_features_));
+        Eigen::VectorXd ys(200);
+        for (Eigen::Index r = 0; r < 200; ++r) {
+          const auto k = idx[rng_.below(idx.size())];
+          Xs.row(r) = features(obs_[k].first).transpose();
+          ys(r) = std::isfinite(obs_[k].second) ? obs_[k].second : worst;
+        }
+        sub = gp_hyper_;
+        sub.set_data(std::move(Xs), ys);
+        sub.fit(fit_iterations_);
+        gp_hyper_ = sub;
+      } else {
+        gp_hyper_ = gp_;
+        gp_hyper_.fit(fit_iterations_);
+      }
+      last_fit_ = obs_.size();
+    }
+    gp_.copy_hyperparameters(gp_hyper_);
+    gp_.factorize();
+    gp_ready_ = true;
+  }
+
+  Eigen::VectorXd acquisition(const std::vector<std::vector<double>>& cands) const {
+    Eigen::MatrixXd F(static_cast<Eigen::Index>(cands.size()), static_cast<Eigen::Index>(n_features_));
+    for (std::size_t r = 0; r < cands.size(); ++r) F.row(static_cast<Eigen::Index>(r)) = features(cands[r]).transpose();
+    Eigen::VectorXd mu, var;
+    gp_.predict(F, mu, var);
+    Eigen::VectorXd a(mu.size());
+    for (Eigen::Index r = 0; r < mu.size(); ++r) {
+      const double s = std::sqrt(var(r));
+      const double imp = mu(r) - best_ - xi_ * std::max(std::fabs(best_), 1e-12);
+      const double z = imp / s;
+      a(r) = acq_ == 0 ? imp * normal_cdf(z) + s * normal_pdf(z) : acq_ == 1 ? mu(r) + kappa_ * s : normal_cdf(z);
+    }
+    return a;
+  }
+
+  std::vector<double> maximise_acquisition() {
+    if (!gp_ready_) return fresh_random();
+    std::vector<std::vector<double>> cands;
+    std::unordered_set<std::string> keys;
+    auto add = [&](std::vector<double> x) {
+      const auto k = space_.key(x);
+      if (seen_.count(k) || !keys.insert(k).second) return;
+      cands.push_back(std::move(x));
+    };
+    for (std::size_t k = 0; k < n_candidates_; ++k) add(space_.random_point(rng_));
+    // Local moves around the best observed designs.
+    std::vector<std::size_t> order(obs_.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(5, order.size())), order.end(),
+                      [&](std::size_t a, std::size_t b) { return obs_[a].second > obs_[b].second; });
+    const double p = 1.0 / static_cast<double>(space_.dim());
+    for (std::size_t t = 0; t < std::min<std::size_t>(5, order.size()); ++t)
+      for (int m = 0; m < 20; ++m) {
+        auto x = obs_[order[t]].first;
+        space_.mutate(x, rng_, p, 0.05);
+        add(std::move(x));
+      }
+    if (cands.empty()) return fresh_random();  // every nearby design was already proposed
+    Eigen::VectorXd a = acquisition(cands);
+    Eigen::Index best;
+    a.maxCoeff(&best);
+    std::vector<double> x = cands[static_cast<std::size_t>(best)];
+    // Two rounds of refinement around the winner.
+    for (int round = 0; round < 2; ++round) {
+      std::vector<std::vector<double>> local = {x};
+      for (int m = 0; m < 24; ++m) {
+        auto y = x;
+        space_.mutate(y, rng_, p, 0.02);
+        if (!seen_.count(space_.key(y))) local.push_back(std::move(y));
+      }
+      const Eigen::VectorXd la = acquisition(local);
+      Eigen::Index b;
+      la.maxCoeff(&b);
+      x = local[static_cast<std::size_t>(b)];
+    }
+    return x;
+  }
+
+  SearchSpace space_;
+  Rng rng_;
+  int acq_ = 0;
+  double kappa_, xi_;
+  std::size_t init_, n_candidates_, max_points_;
+  int fit_iterations_;
+  std::vector<std::size_t> feature_offset_;
+  std::vector<bool> onehot_;
+  std::size_t n_features_ = 0;
+  std::vector<std::pair<std::vector<double>, double>> obs_;
+  std::map<std::int64_t, std::vector<double>> pending_;
+  std::unordered_set<std::string> seen_;
+  GaussianProcess gp_, gp_hyper_;
+  bool gp_ready_ = false;
+  double best_ = 0;
+  std::size_t last_fit_ = 0;
+};
+
+}  // namespace
+
+void register_bo_agent(AgentRegistry& reg) {
+  reg.add(AgentEntry{
+      "bo",
+      "Bayesian optimisation: GP (Matern 5/2, ARD, marginal likelihood) with EI, UCB or PI; batches by kriging believer",
+      {{"acquisition", "acquisition function", "ei", std::make_shared<Categorical>(std::vector<std::string>{"ei", "ucb", "pi"})},
+       {"kappa", "UCB exploration weight", 2.0, std::make_shared<Box>(0.0, 100.0)},
+       {"xi", "EI/PI improvement margin, relative to |best reward|", 0.0, std::make_shared<Box>(0.0, 1.0)},
+       {"init_points", "random designs before the GP is used", 8, std::make_shared<Integer>(1, 10000)},
+       {"candidates", "random candidates per acquisition maximisation", 512, std::make_shared<Integer>(16, 100000)},
+       {"max_points", "observations the GP uses at most (best, recent and random ones beyond)", 600, std::make_shared<Integer>(50, 100000)},
+       {"fit_iterations", "Adam steps per hyperparameter fit", 40, std::make_shared<Integer>(0, 10000)}},
+      [](const AgentContext& ctx, const Params& p) -> AgentPtr { return std::make_unique<BayesOptAgent>(ctx, p); }});
+}
+
+}  // namespace dsegym

@@ -1,0 +1,13 @@
+#pragma once
+#include "agents/agent.hpp"
+
+namespace dsegym {
+
+// One function per agent family, called by agent_registry().
+void register_random_agent(AgentRegistry& reg);
+void register_grid_agents(AgentRegistry& reg);
+void register_evolutionary_agents(AgentRegistry& reg);  // ga, sa, aco
+void register_nsga2_agent(AgentRegistry& reg);
+void register_bo_agent(AgentRegistry& reg);
+
+}  // namespace dsegym

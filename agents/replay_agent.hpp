@@ -1,0 +1,35 @@
+#pragma once
+// Base for agents whose state follows from their seed and the calls made on
+// them: save() records the ask/tell calls, load() replays them into a freshly
+// made agent (same space, seed and hyperparameters), which therefore ends in
+// exactly the state of the saved one.
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "agents/agent.hpp"
+
+namespace dsegym {
+
+json trial_to_json(const Trial& t);
+Trial trial_from_json(const json& j);
+
+class ReplayAgent : public Agent {
+public:
+  std::vector<Suggestion> ask(std::size_t n) final;
+  void tell(const std::vector<Trial>& trials) final;
+  json save() const final;
+  void load(const json& state) final;
+
+protected:
+  virtual std::vector<Suggestion> do_ask(std::size_t n) = 0;
+  virtual void do_tell(const std::vector<Trial>& trials) = 0;
+  // Next suggestion id.
+  std::int64_t next_id() { return next_id_++; }
+
+private:
+  json calls_ = json::array();
+  std::int64_t next_id_ = 0;
+};
+
+}  // namespace dsegym
