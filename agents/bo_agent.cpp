@@ -200,28 +200,58 @@ private:
     for (std::size_t t = 0; t < std::min<std::size_t>(5, order.size()); ++t)
       for (int m = 0; m < 20; ++m) {
         auto x = obs_[order[t]].first;
-        space_.mutate(x, rng_, p, 0.05);
+        space_.mutate(x, rng_, p, m % 2 ? 0.05 : 0.2);
         add(std::move(x));
       }
     if (cands.empty()) return fresh_random();  // every nearby design was already proposed
     Eigen::VectorXd a = acquisition(cands);
-    Eigen::Index best;
-    a.maxCoeff(&best);
-    std::vector<double> x = cands[static_cast<std::size_t>(best)];
-    // Two rounds of refinement around the winner.
-    for (int round = 0; round < 2; ++round) {
-      std::vector<std::vector<double>> local = {x};
-      for (int m = 0; m < 24; ++m) {
-        auto y = x;
-        space_.mutate(y, rng_, p, 0.02);
-        if (!seen_.count(space_.key(y))) local.push_back(std::move(y));
-      }
-      const Eigen::VectorXd la = acquisition(local);
-      Eigen::Index b;
-      la.maxCoeff(&b);
-      x = local[static_cast<std::size_t>(b)];
+    // Pattern search from the three best candidates, all starts moved in one
+    // batch per step: each knob up and down by the step (discrete knobs to a
+    // neighbouring value), halving the step three times.
+    std::vector<std::size_t> top(cands.size());
+    std::iota(top.begin(), top.end(), 0);
+    const std::size_t starts = std::min<std::size_t>(3, top.size());
+    std::partial_sort(top.begin(), top.begin() + static_cast<std::ptrdiff_t>(starts), top.end(),
+                      [&](std::size_t i, std::size_t j) { return a(static_cast<Eigen::Index>(i)) > a(static_cast<Eigen::Index>(j)); });
+    std::vector<std::vector<double>> cur;
+    std::vector<double> cur_a;
+    for (std::size_t k = 0; k < starts; ++k) {
+      cur.push_back(cands[top[k]]);
+      cur_a.push_back(a(static_cast<Eigen::Index>(top[k])));
     }
-    return x;
+    for (double step = 0.1; step > 0.01; step /= 2) {
+      for (int iter = 0; iter < 4; ++iter) {
+        std::vector<std::vector<double>> nb;
+        std::vector<std::size_t> owner;
+        for (std::size_t k = 0; k < cur.size(); ++k)
+          for (std::size_t i = 0; i < space_.dim(); ++i)
+            for (int dir : {-1, 1}) {
+              auto y = cur[k];
+              if (space_.is_discrete(i)) {
+                const auto idx = space_.index(y, i) + dir;
+                if (idx < 0 || idx >= space_.cardinality(i)) continue;
+                space_.set_index(y, i, idx);
+              } else {
+                y[i] = std::clamp(y[i] + dir * step, 0.0, 1.0);
+              }
+              if (seen_.count(space_.key(y))) continue;
+              nb.push_back(std::move(y));
+              owner.push_back(k);
+            }
+        if (nb.empty()) break;
+        const Eigen::VectorXd na = acquisition(nb);
+        bool moved = false;
+        for (std::size_t j = 0; j < nb.size(); ++j)
+          if (na(static_cast<Eigen::Index>(j)) > cur_a[owner[j]]) {
+            cur_a[owner[j]] = na(static_cast<Eigen::Index>(j));
+            cur[owner[j]] = nb[j];
+            moved = true;
+          }
+        if (!moved) break;
+      }
+    }
+    const auto best = static_cast<std::size_t>(std::max_element(cur_a.begin(), cur_a.end()) - cur_a.begin());
+    return cur[best];
   }
 
   SearchSpace space_;

@@ -10,9 +10,9 @@ namespace dsegym {
 namespace {
 constexpr double kSqrt5 = 2.23606797749979;
 // Bounds on the log hyperparameters (inputs lie in [0,1], targets are standardised).
-constexpr double kLogLsMin = -4.6, kLogLsMax = 2.3;     // 0.01 .. 10
+constexpr double kLogLsMin = -4.6, kLogLsMax = 1.6;     // 0.01 .. 5
 constexpr double kLogSfMin = -3.0, kLogSfMax = 3.0;     // signal variance 0.05 .. 20
-constexpr double kLogSnMin = -13.8, kLogSnMax = 0.0;    // noise variance 1e-6 .. 1
+constexpr double kLogSnMin = -13.8, kLogSnMax = -1.4;   // noise variance 1e-6 .. 0.25
 }  // namespace
 
 void GaussianProcess::set_data(Eigen::MatrixXd X, const Eigen::VectorXd& y) {

@@ -1,0 +1,221 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "agents/agent.hpp"
+#include "agents/pareto.hpp"
+#include "envs/builtin.hpp"
+#include "envs/core/error.hpp"
+#include "envs/core/wrappers.hpp"
+#include "test_functions.hpp"
+
+using namespace dsegym;
+using dsegym::testing::CosineBowl;
+using dsegym::testing::Zdt1;
+
+namespace {
+
+using EnvFactory = std::function<EnvPtr()>;
+
+EnvFactory toy() {
+  return [] {
+    auto e = make_env(env_registry(), "toy-v0");
+    const json reward = e->spec().default_reward;
+    return EnvPtr(std::make_unique<RewardWrapper>(std::move(e), reward));
+  };
+}
+
+struct Run {
+  double best = -1e300;
+  std::vector<Trial> trials;
+  std::vector<Value> proposals;
+};
+
+// Drives an agent for `budget` evaluations, `batch` at a time.
+Run drive(const std::string& agent_id, const EnvFactory& make, std::int64_t budget, std::uint64_t seed, const json& hp = json::object(),
+          std::size_t batch = 1) {
+  EnvPtr env = make();
+  AgentPtr agent = make_agent(agent_id, {env->spec().action_space, env->spec().metrics, seed}, hp);
+  Run run;
+  while (static_cast<std::int64_t>(run.trials.size()) < budget) {
+    const auto n = std::min<std::size_t>(batch, static_cast<std::size_t>(budget - static_cast<std::int64_t>(run.trials.size())));
+    std::vector<Trial> told;
+    for (const auto& s : agent->ask(n)) {
+      env->reset(0);
+      StepResult r = env->step(s.action);
+      run.proposals.push_back(s.action);
+      told.push_back({s.id, s.action, r.metrics, r.reward, r.status});
+      if (r.status.ok()) run.best = std::max(run.best, r.reward);
+    }
+    agent->tell(told);
+    run.trials.insert(run.trials.end(), told.begin(), told.end());
+  }
+  return run;
+}
+
+double median_best(const std::string& agent, const EnvFactory& make, std::int64_t budget, const json& hp = json::object()) {
+  std::vector<double> v;
+  for (std::uint64_t seed = 1; seed <= 10; ++seed) v.push_back(drive(agent, make, budget, seed, hp).best);
+  std::sort(v.begin(), v.end());
+  return 0.5 * (v[4] + v[5]);
+}
+
+const std::vector<std::string> kAgents = {"random", "grid", "quasirandom", "ga", "sa", "aco", "bo", "nsga2"};
+
+}  // namespace
+
+TEST_CASE("GA, SA, ACO and BO beat random search's median at equal budget on a mixed categorical/integer/real space") {
+  // toy-v0: categorical kind, power-of-two n, integer m, real x and y; optimum reward 0.
+  const double random300 = median_best("random", toy(), 300);
+  for (const char* a : {"ga", "sa", "aco"}) {
+    INFO(a);
+    CHECK(median_best(a, toy(), 300) > random300);
+  }
+  const double random80 = median_best("random", toy(), 80);
+  CHECK(median_best("bo", toy(), 80) > random80);
+  MESSAGE("random median best at 300: " << random300 << ", at 80: " << random80);
+}
+
+TEST_CASE("BO gets within 1% of the optimum of a 4-D function in 60 evaluations") {
+  const EnvFactory bowl = [] { return EnvPtr(std::make_unique<CosineBowl>(2.0)); };
+  for (std::uint64_t seed : {1, 2, 3}) {
+    INFO("seed ", seed);
+    CHECK(drive("bo", bowl, 60, seed).best >= 0.99 * 4.0);  // optimum 4 at c
+  }
+}
+
+TEST_CASE("BO mostly escapes the deceptive peaks of a multimodal 4-D function in 60 evaluations") {
+  const EnvFactory bowl = [] { return EnvPtr(std::make_unique<CosineBowl>(3.0)); };
+  int hits = 0;
+  for (std::uint64_t seed = 1; seed <= 10; ++seed) hits += drive("bo", bowl, 60, seed).best >= 0.99 * 4.0 ? 1 : 0;
+  MESSAGE("multimodal bowl: " << hits << " of 10 seeds within 1% of the optimum");
+  CHECK(hits >= 7);
+}
+
+TEST_CASE("NSGA-II's hypervolume on ZDT1 is within 5% of the true front's") {
+  const EnvFactory zdt = [] { return EnvPtr(std::make_unique<Zdt1>()); };
+  const Run r = drive("nsga2", zdt, 100 * 200, 1, {{"population", 100}}, 100);
+  std::vector<Point> pts;
+  for (const auto& t : r.trials) pts.push_back({t.metrics.at("f1"), t.metrics.at("f2")});
+  const double hv = hypervolume(pts, {1.0, 1.0});
+  MESSAGE("ZDT1 hypervolume after 20,000 evaluations: " << hv << " (true front: 2/3)");
+  CHECK(hv >= 0.95 * 2.0 / 3.0);
+  CHECK(hv <= 2.0 / 3.0 + 1e-9);
+}
+
+TEST_CASE("the same seed reproduces the same proposals; another seed does not") {
+  for (const auto& a : kAgents) {
+    INFO(a);
+    const Run r1 = drive(a, toy(), 40, 7, json::object(), 3), r2 = drive(a, toy(), 40, 7, json::object(), 3);
+    CHECK(r1.proposals == r2.proposals);
+    if (a != "grid") CHECK(drive(a, toy(), 40, 8, json::object(), 3).proposals != r1.proposals);
+  }
+}
+
+TEST_CASE("a saved agent, loaded into a fresh one, proposes exactly what the original would") {
+  for (const auto& a : kAgents) {
+    INFO(a);
+    auto env = make_env(env_registry(), "toy-v0");
+    RewardWrapper w(std::move(env), json{{"type", "metric"}, {"metric", "loss"}});
+    const AgentContext ctx{w.spec().action_space, w.spec().metrics, 3};
+    AgentPtr agent = make_agent(a, ctx);
+    for (int round = 0; round < 12; ++round) {
+      std::vector<Trial> told;
+      for (const auto& s : agent->ask(2)) {
+        w.reset(0);
+        auto r = w.step(s.action);
+        told.push_back({s.id, s.action, r.metrics, r.reward, r.status});
+      }
+      agent->tell(told);
+    }
+    const json state = json::parse(agent->save().dump());  // through text, as a checkpoint file
+    AgentPtr copy = make_agent(a, ctx);
+    copy->load(state);
+    const auto next1 = agent->ask(3), next2 = copy->ask(3);
+    REQUIRE(next1.size() == next2.size());
+    for (std::size_t i = 0; i < next1.size(); ++i) {
+      CHECK(next1[i].id == next2[i].id);
+      CHECK(next1[i].action == next2[i].action);
+    }
+    CHECK_THROWS_AS(agent->load(state), Error);  // only into a fresh agent
+  }
+}
+
+TEST_CASE("BO proposes batches of distinct, new designs and copes with infeasible ones") {
+  auto env = make_env(env_registry(), "toy-v0");
+  RewardWrapper w(std::move(env), json{{"type", "metric"}, {"metric", "loss"}});
+  AgentPtr bo = make_agent("bo", {w.spec().action_space, w.spec().metrics, 1});
+  std::map<std::string, int> seen;
+  int infeasible = 0;
+  for (int round = 0; round < 8; ++round) {
+    std::vector<Trial> told;
+    for (const auto& s : bo->ask(5)) {
+      CHECK(++seen[s.action.dump()] == 1);
+      w.reset(0);
+      auto r = w.step(s.action);
+      infeasible += r.status.code == Status::Infeasible ? 1 : 0;
+      told.push_back({s.id, s.action, r.metrics, r.reward, r.status});
+    }
+    bo->tell(told);
+  }
+  CHECK(seen.size() == 40);
+}
+
+TEST_CASE("grid visits every design of a finite space once per pass, in order or shuffled") {
+  auto space = std::make_shared<DictSpace>(DictSpace::Children{
+      {"a", std::make_shared<Categorical>(std::vector<std::string>{"x", "y", "z"})}, {"b", Integer::pow2(1, 8)}, {"c", std::make_shared<Discrete>(5)}});
+  for (bool shuffle : {false, true}) {
+    INFO("shuffle ", shuffle);
+    AgentPtr g = make_agent("grid", {space, {}, 4}, {{"shuffle", shuffle}});
+    std::map<std::string, int> count;
+    for (const auto& s : g->ask(60)) ++count[s.action.dump()];
+    CHECK(count.size() == 60);  // 3 x 4 x 5
+    for (const auto& s : g->ask(60)) ++count[s.action.dump()];
+    for (const auto& [k, n] : count) CHECK(n == 2);
+  }
+}
+
+TEST_CASE("quasirandom points cover the unit square more evenly than random ones") {
+  auto space = std::make_shared<Box>(std::vector<double>{0, 0}, std::vector<double>{1, 1}, std::vector<std::int64_t>{2});
+  auto empty_cells = [&](const std::string& agent) {
+    AgentPtr a = make_agent(agent, {space, {}, 5});
+    std::vector<int> cells(256, 0);
+    for (const auto& s : a->ask(256)) {
+      const auto& x = s.action.as_real();
+      const auto i = std::min<std::size_t>(15, static_cast<std::size_t>(x[0] * 16));
+      const auto j = std::min<std::size_t>(15, static_cast<std::size_t>(x[1] * 16));
+      ++cells[i * 16 + j];
+    }
+    return std::count(cells.begin(), cells.end(), 0);
+  };
+  // 256 uniform points leave about 256/e = 94 of 256 cells empty.
+  CHECK(empty_cells("quasirandom") * 2 < empty_cells("random"));
+}
+
+TEST_CASE("NSGA-II objectives are checked against the env's metrics") {
+  auto env = make_env(env_registry(), "toy-v0");
+  const AgentContext ctx{env->spec().action_space, env->spec().metrics, 1};
+  CHECK_NOTHROW(make_agent("nsga2", ctx, {{"objectives", {"loss", "cost"}}}));
+  CHECK_THROWS_WITH_AS(make_agent("nsga2", ctx, {{"objectives", {"loss", "area"}}}), doctest::Contains("no metric 'area'"),
+                       InvalidArgument);
+  CHECK_THROWS_WITH_AS(make_agent("nsga2", ctx, {{"objectives", {"loss"}}}), doctest::Contains("at least two objectives"),
+                       InvalidArgument);
+}
+
+TEST_CASE("hypervolume and Pareto fronts match hand computations") {
+  // Staircase (1,3), (2,2), (3,1) under (4,4): 3 + 2 + 1.
+  CHECK(hypervolume({{1, 3}, {2, 2}, {3, 1}, {3, 3}}, {4, 4}) == doctest::Approx(6.0));
+  CHECK(pareto_front({{1, 3}, {2, 2}, {3, 1}, {3, 3}, {2, 2}}) == std::vector<std::size_t>{0, 1, 2});
+  // Two boxes of volume 2 overlapping in a unit cube.
+  CHECK(hypervolume({{0, 1, 1}, {1, 0, 1}}, {2, 2, 2}) == doctest::Approx(3.0));
+  CHECK(hypervolume({{1, 1, 1}}, {2, 2, 2}) == doctest::Approx(1.0));
+  CHECK(hypervolume({{5, 1}}, {4, 4}) == 0.0);  // outside the reference box
+  const auto fronts = non_dominated_sort({{1, 3}, {2, 2}, {3, 3}, {4, 4}});
+  REQUIRE(fronts.size() == 3);
+  CHECK(fronts[0] == std::vector<std::size_t>{0, 1});
+  CHECK(fronts[2] == std::vector<std::size_t>{3});
+}
