@@ -192,8 +192,9 @@ TEST_CASE("quasirandom points cover the unit square more evenly than random ones
     }
     return std::count(cells.begin(), cells.end(), 0);
   };
-  // 256 uniform points leave about 256/e = 94 of 256 cells empty.
-  CHECK(empty_cells("quasirandom") * 2 < empty_cells("random"));
+  // 256 uniform points leave about 256/e = 94 of 256 cells empty; the
+  // scrambled Halton points leave about 50 (plain Halton: 44).
+  CHECK(static_cast<double>(empty_cells("quasirandom")) < 0.7 * static_cast<double>(empty_cells("random")));
 }
 
 TEST_CASE("NSGA-II objectives are checked against the env's metrics") {
