@@ -12,6 +12,7 @@
 #include "envs/core/error.hpp"
 #include "envs/core/wrappers.hpp"
 #include "experiments/dataset.hpp"
+#include "experiments/plugin.hpp"
 #include "experiments/runner.hpp"
 #include "simulators/dram/simulator.hpp"
 
@@ -40,11 +41,11 @@ json parse_json_arg(const std::string& flag, const std::string& text) {
 void cmd_list(const std::string& what) {
   if (what == "envs" || what == "all") {
     std::cout << "envs:\n";
-    for (const auto& id : env_registry().ids()) std::cout << "  " << id << "  " << env_registry().get(id).description << "\n";
+    for (const auto& id : env_registry().ids()) std::printf("  %-14s %s\n", id.c_str(), env_registry().get(id).description.c_str());
   }
   if (what == "agents" || what == "all") {
     std::cout << "agents:\n";
-    for (const auto& id : agent_registry().ids()) std::cout << "  " << id << "  " << agent_registry().get(id).description << "\n";
+    for (const auto& id : agent_registry().ids()) std::printf("  %-14s %s\n", id.c_str(), agent_registry().get(id).description.c_str());
   }
 }
 
@@ -111,6 +112,8 @@ int main(int argc, char** argv) {
                "Example:\n  dsegym run --env toy-v0 --agent random --budget 200 --seed 1 --out runs/toy\n"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
+  std::vector<std::string> plugins;
+  app.add_option("--plugin", plugins, "shared library with agents or envs to load first (repeatable), e.g. --plugin libmy_agent.so");
 
   std::string list_what = "all";
   auto* list = app.add_subcommand("list", "List the registered envs and agents.\n\nExample:\n  dsegym list envs");
@@ -194,6 +197,7 @@ int main(int argc, char** argv) {
   }
 
   try {
+    for (const auto& p : plugins) load_plugin(p);
     if (*list) {
       cmd_list(list_what);
     } else if (*describe) {

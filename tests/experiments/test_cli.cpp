@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <string>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -109,4 +110,26 @@ TEST_CASE("list and describe print the registry") {
   CHECK(o.code == 0);
   CHECK(o.out.find("\"action_space\"") != std::string::npos);
   CHECK(o.out.find("\"unit\"") != std::string::npos);
+}
+
+TEST_CASE("a plugin adds an agent that runs like a built-in one; bad plugins are clear errors") {
+  const std::string plugin = std::string("--plugin ") + EXAMPLE_PLUGIN + " ";
+  Output o = run(plugin + "list agents");
+  CHECK(o.code == 0);
+  CHECK(o.out.find("coordinate") != std::string::npos);
+  o = run(plugin + "run --env toy-v0 --agent coordinate --budget 60 --seed 2");
+  CHECK(o.code == 0);
+  CHECK(o.out.find("\"evaluations\": 60") != std::string::npos);
+  o = run("run --env toy-v0 --agent coordinate --budget 5");  // not loaded
+  CHECK(o.code != 0);
+  o = run(std::string("--plugin ") + WRONG_ABI_PLUGIN + " list");
+  CHECK(o.code != 0);
+  CHECK(lines(o.err) == 1);
+  CHECK(o.err.find("built for plugin ABI 999, this dsegym has 1") != std::string::npos);
+  o = run("--plugin /no/such/plugin.so list");
+  CHECK(o.code != 0);
+  CHECK(o.err.find("plugin /no/such/plugin.so: cannot load") != std::string::npos);
+  o = run(std::string("--plugin ") + EXAMPLE_PLUGIN + " --plugin " + EXAMPLE_PLUGIN + " list");  // twice: duplicate id
+  CHECK(o.code != 0);
+  CHECK(o.err.find("registered twice") != std::string::npos);
 }

@@ -1,0 +1,32 @@
+#include "experiments/plugin.hpp"
+
+#include <dlfcn.h>
+
+#include "envs/builtin.hpp"
+#include "envs/core/error.hpp"
+
+namespace dsegym {
+
+void load_plugin(const std::string& path) {
+  // Built-ins first, so that a plugin cannot take their ids.
+  EnvRegistry& envs = env_registry();
+  AgentRegistry& agents = agent_registry();
+  void* lib = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!lib) throw InvalidArgument("plugin " + path + ": cannot load: " + ::dlerror());
+  auto version = reinterpret_cast<int (*)()>(::dlsym(lib, "dsegym_plugin_abi_version"));
+  auto reg = reinterpret_cast<void (*)(PluginRegistrar*)>(::dlsym(lib, "dsegym_plugin_register"));
+  if (!version || !reg)
+    throw InvalidArgument("plugin " + path + ": not a dsegym plugin (no dsegym_plugin_abi_version / dsegym_plugin_register; use DSEGYM_PLUGIN)");
+  if (version() != DSEGYM_PLUGIN_ABI_VERSION)
+    throw InvalidArgument("plugin " + path + ": built for plugin ABI " + std::to_string(version()) + ", this dsegym has " +
+                          std::to_string(DSEGYM_PLUGIN_ABI_VERSION) + "; rebuild the plugin against this version's headers");
+  PluginRegistrar r{envs, agents};
+  try {
+    reg(&r);
+  } catch (const std::exception& e) {
+    throw InvalidArgument("plugin " + path + ": registration failed: " + e.what());
+  }
+  // The library stays loaded for the life of the process.
+}
+
+}  // namespace dsegym
