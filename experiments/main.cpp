@@ -142,6 +142,10 @@ int main(int argc, char** argv) {
   run->add_option("--batch", rc.batch, "suggestions evaluated at once")->capture_default_str()->check(CLI::PositiveNumber);
   run->add_option("--threads", rc.threads, "worker threads besides the main one")->capture_default_str();
   run->add_option("--run-id", rc.run_id, "run id written to every trace row (default: <env>-<agent>-s<seed>)");
+  run->add_option("--objectives", rc.objectives, "metrics for the Pareto front and hypervolume, e.g. --objectives latency_ns energy_nj")
+      ->delimiter(',');
+  std::string hv_ref;
+  run->add_option("--hv-ref", hv_ref, "hypervolume reference point as JSON, e.g. '{\"latency_ns\": 3e5, \"energy_nj\": 4e5}'");
 
   std::string eval_env, eval_action, eval_options, eval_reward;
   std::uint64_t eval_seed = 0;
@@ -206,6 +210,7 @@ int main(int argc, char** argv) {
       rc.env_options = parse_json_arg("--env-options", env_options);
       rc.agent_options = parse_json_arg("--agent-options", agent_options);
       if (!reward.empty()) rc.reward = parse_json_arg("--reward", reward);
+      if (!hv_ref.empty()) rc.hv_reference = parse_json_arg("--hv-ref", hv_ref);
       rc.progress = true;
       const RunResult r = run_experiment(rc);
       std::cout << r.to_json().dump(2) << "\n";

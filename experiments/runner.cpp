@@ -4,8 +4,10 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include "agents/agent.hpp"
+#include "agents/pareto.hpp"
 #include "envs/builtin.hpp"
 #include "envs/core/error.hpp"
 #include "envs/core/rng.hpp"
@@ -31,8 +33,71 @@ json RunResult::to_json() const {
     j["best"] = nullptr;
   }
   if (!trace_path.empty()) j["trace"] = trace_path;
+  j["pareto"] = pareto;
   return j;
 }
+
+namespace {
+
+// Objectives as (name, sign) with sign +1 to minimise and -1 to maximise.
+std::vector<std::pair<std::string, double>> objectives_for(const RunConfig& cfg, const EnvSpec& spec) {
+  std::vector<std::pair<std::string, double>> out;
+  std::string valid;
+  for (const auto& m : spec.metrics)
+    if (m.goal != Goal::None) valid += (valid.empty() ? "" : ", ") + m.name;
+  if (cfg.objectives.empty()) {
+    for (const auto& m : spec.metrics)
+      if (m.goal != Goal::None) out.emplace_back(m.name, m.goal == Goal::Maximize ? -1.0 : 1.0);
+    if (out.size() > 3 || out.size() < 2) out.clear();
+    return out;
+  }
+  for (const auto& name : cfg.objectives) {
+    const MetricSpec* m = spec.find_metric(name);
+    if (!m || m->goal == Goal::None) throw InvalidArgument("objective '" + name + "': env '" + spec.id + "' has no such metric with a goal; valid: " + valid);
+    out.emplace_back(name, m->goal == Goal::Maximize ? -1.0 : 1.0);
+  }
+  for (auto it = cfg.hv_reference.begin(); it != cfg.hv_reference.end(); ++it) {
+    bool known = false;
+    for (const auto& o : out) known = known || o.first == it.key();
+    if (!known || !it.value().is_number())
+      throw InvalidArgument("hypervolume reference '" + it.key() + "': give a number for each objective (" + valid + ")");
+  }
+  return out;
+}
+
+json pareto_summary(const std::vector<std::pair<std::string, double>>& objectives, const json& reference,
+                    const std::vector<std::pair<std::int64_t, Metrics>>& ok) {
+  if (objectives.empty()) return nullptr;
+  std::vector<Point> pts;
+  for (const auto& [step, m] : ok) {
+    Point p;
+    for (const auto& [name, sign] : objectives) p.push_back(sign * m.at(name));
+    pts.push_back(std::move(p));
+  }
+  Point ref(objectives.size(), -std::numeric_limits<double>::infinity());
+  json ref_json = json::object();
+  for (std::size_t i = 0; i < objectives.size(); ++i) {
+    const auto& [name, sign] = objectives[i];
+    if (reference.contains(name)) {
+      ref[i] = sign * reference.at(name).get<double>();
+    } else {
+      for (const auto& p : pts) ref[i] = std::max(ref[i], p[i]);
+    }
+    ref_json[name] = std::isfinite(ref[i]) ? json(sign * ref[i]) : json(nullptr);
+  }
+  json front = json::array();
+  for (auto k : pareto_front(pts)) {
+    json metrics = json::object();
+    for (const auto& [name, sign] : objectives) metrics[name] = ok[k].second.at(name);
+    front.push_back({{"step", ok[k].first}, {"metrics", metrics}});
+  }
+  json names = json::array();
+  for (const auto& o : objectives) names.push_back(o.first);
+  return {{"objectives", names}, {"reference", ref_json}, {"front", front},
+          {"hypervolume", pts.empty() ? 0.0 : hypervolume(pts, ref)}};
+}
+
+}  // namespace
 
 RunResult run_experiment(const RunConfig& cfg) {
   if (cfg.budget < 1) throw InvalidArgument("budget must be at least 1, got " + std::to_string(cfg.budget));
@@ -50,6 +115,8 @@ RunResult run_experiment(const RunConfig& cfg) {
   VectorEnv envs(make_one, cfg.batch, cfg.threads);
   const EnvSpec& spec = envs.spec();
 
+  const auto objectives = objectives_for(cfg, spec);
+  std::vector<std::pair<std::int64_t, Metrics>> ok_metrics;
   AgentContext ctx{spec.action_space, spec.metrics, derive_seed(cfg.seed, 0xA6E47ULL)};
   AgentPtr agent = make_agent(cfg.agent_id, ctx, cfg.agent_options);
 
@@ -120,6 +187,11 @@ RunResult run_experiment(const RunConfig& cfg) {
         result.best_action = actions[i];
         result.best_metrics = r.metrics;
       }
+      if (!objectives.empty() && r.status.ok()) {
+        bool all = true;
+        for (const auto& o : objectives) all = all && r.metrics.find(o.first) && std::isfinite(r.metrics.at(o.first));
+        if (all) ok_metrics.emplace_back(step, r.metrics);
+      }
       if (trace) {
         row.episode = step;
         row.step = step;
@@ -137,6 +209,7 @@ RunResult run_experiment(const RunConfig& cfg) {
                     result.has_best ? "best reward " + std::to_string(result.best_reward) : std::string("no feasible design yet"));
   }
   progress.finish();
+  result.pareto = pareto_summary(objectives, cfg.hv_reference, ok_metrics);
   result.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

@@ -25,6 +25,12 @@ struct RunConfig {
   std::string out_dir;      // empty: no files written
   std::string run_id;       // empty: "<env>-<agent>-s<seed>"
   bool progress = false;    // progress line on a terminal
+  // Multi-objective summary: the Pareto front over these metrics (default:
+  // every metric with a goal, when there are at most three) and its
+  // hypervolume against `hv_reference` (metric -> value; default: the worst
+  // value of each objective seen in the run).
+  std::vector<std::string> objectives;
+  json hv_reference = json::object();
 };
 
 struct RunResult {
@@ -38,6 +44,8 @@ struct RunResult {
   Metrics best_metrics;
   double wall_time_s = 0;
   std::string trace_path;
+  json pareto;  // null when no objectives apply
+
 
   json to_json() const;
 };

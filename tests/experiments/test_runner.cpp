@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -179,4 +180,39 @@ TEST_CASE("dataset export refuses traces of different envs and missing metadata"
                        InvalidArgument);
   CHECK_THROWS_WITH_AS(export_dataset({a.string()}, (out.parent_path() / "d.txt").string()), doctest::Contains(".csv or .jsonl"),
                        InvalidArgument);
+}
+
+TEST_CASE("a run reports the Pareto front of its evaluations and its hypervolume") {
+  const auto a = temp_dir("pareto");
+  RunConfig c = toy_config(a, 4);
+  c.agent_id = "nsga2";
+  c.agent_options = {{"population", 20}};
+  const RunResult r = run_experiment(c);
+  REQUIRE(!r.pareto.is_null());
+  CHECK(r.pareto.at("objectives") == json::array({"loss", "cost"}));
+  // Brute force over the trace: ok rows no other ok row dominates.
+  const TraceFile t = read_trace((a / "trace.jsonl").string());
+  std::set<std::int64_t> expected;
+  for (const auto& p : t.rows) {
+    if (!p.status.ok()) continue;
+    bool dominated = false;
+    for (const auto& q : t.rows) {
+      if (!q.status.ok()) continue;
+      const double pl = p.metrics.at("loss"), pc = p.metrics.at("cost"), ql = q.metrics.at("loss"), qc = q.metrics.at("cost");
+      dominated = dominated || (ql <= pl && qc <= pc && (ql < pl || qc < pc));
+    }
+    if (!dominated) expected.insert(p.step);
+  }
+  std::set<std::int64_t> got;
+  for (const auto& f : r.pareto.at("front")) got.insert(f.at("step").get<std::int64_t>());
+  CHECK(got == expected);
+  CHECK(r.pareto.at("hypervolume").get<double>() > 0);
+  // A reference point better than every design leaves no volume.
+  RunConfig c2 = c;
+  c2.out_dir.clear();
+  c2.objectives = {"loss", "cost"};
+  c2.hv_reference = {{"loss", -1.0}, {"cost", -1.0}};
+  CHECK(run_experiment(c2).pareto.at("hypervolume").get<double>() == 0.0);
+  c2.objectives = {"loss", "area"};
+  CHECK_THROWS_WITH_AS(run_experiment(c2), doctest::Contains("objective 'area'"), InvalidArgument);
 }
