@@ -190,18 +190,21 @@ TEST_CASE("a run reports the Pareto front of its evaluations and its hypervolume
   const RunResult r = run_experiment(c);
   REQUIRE(!r.pareto.is_null());
   CHECK(r.pareto.at("objectives") == json::array({"loss", "cost"}));
-  // Brute force over the trace: ok rows no other ok row dominates.
+  // Brute force over the trace: ok rows no other ok row dominates (of rows
+  // with equal metrics, the first).
   const TraceFile t = read_trace((a / "trace.jsonl").string());
   std::set<std::int64_t> expected;
+  std::set<std::pair<double, double>> listed;
   for (const auto& p : t.rows) {
     if (!p.status.ok()) continue;
     bool dominated = false;
+    const double pl = p.metrics.at("loss"), pc = p.metrics.at("cost");
     for (const auto& q : t.rows) {
       if (!q.status.ok()) continue;
-      const double pl = p.metrics.at("loss"), pc = p.metrics.at("cost"), ql = q.metrics.at("loss"), qc = q.metrics.at("cost");
+      const double ql = q.metrics.at("loss"), qc = q.metrics.at("cost");
       dominated = dominated || (ql <= pl && qc <= pc && (ql < pl || qc < pc));
     }
-    if (!dominated) expected.insert(p.step);
+    if (!dominated && listed.insert({pl, pc}).second) expected.insert(p.step);
   }
   std::set<std::int64_t> got;
   for (const auto& f : r.pareto.at("front")) got.insert(f.at("step").get<std::int64_t>());
