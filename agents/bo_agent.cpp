@@ -74,11 +74,18 @@ protected:
 
   void do_tell(const std::vector<Trial>& trials) override {
     for (const auto& t : trials) {
-      auto it = pending_.find(t.id);
-      if (it == pending_.end()) continue;
       const double f = t.status.ok() && std::isfinite(t.reward) ? t.reward : -std::numeric_limits<double>::infinity();
-      obs_.emplace_back(it->second, f);
-      pending_.erase(it);
+      auto it = pending_.find(t.id);
+      if (it != pending_.end()) {
+        obs_.emplace_back(it->second, f);
+        pending_.erase(it);
+      } else {
+        // A design it did not propose (e.g. from an earlier dataset) is data too.
+        auto x = space_.encode(t.action);
+        space_.snap(x);
+        seen_.insert(space_.key(x));
+        obs_.emplace_back(std::move(x), f);
+      }
     }
   }
 
