@@ -24,7 +24,8 @@ std::uint64_t evaluation_seed(std::uint64_t seed, std::int64_t step) {
 
 json RunResult::to_json() const {
   json j = {{"run", run_id}, {"evaluations", evaluations}, {"status_counts", status_counts},
-            {"wall_time_s", wall_time_s}};
+            {"wall_time_s", wall_time_s}, {"evaluations_to_target", evaluations_to_target >= 0 ? json(evaluations_to_target) : json(nullptr)}};
+  if (!stopped.empty()) j["stopped"] = stopped;
   if (has_best) {
     json metrics = json::object();
     for (const auto& [k, v] : best_metrics.items()) metrics[k] = v;
@@ -116,6 +117,20 @@ RunResult run_experiment(const RunConfig& cfg) {
   const EnvSpec& spec = envs.spec();
 
   const auto objectives = objectives_for(cfg, spec);
+  // Target: {"metric": name, "value": x}, reached when the metric is at least
+  // as good as x in its goal's direction.
+  std::string target_metric;
+  double target_value = 0;
+  Goal target_goal = Goal::Minimize;
+  if (!cfg.target.is_null() && !cfg.target.empty()) {
+    if (!cfg.target.contains("metric") || !cfg.target.contains("value") || !cfg.target.at("value").is_number())
+      throw InvalidArgument("target: expected {\"metric\": name, \"value\": number}, got " + cfg.target.dump());
+    target_metric = cfg.target.at("metric").get<std::string>();
+    const MetricSpec* m = spec.find_metric(target_metric);
+    if (!m) throw InvalidArgument("target.metric: env '" + spec.id + "' has no metric '" + target_metric + "'");
+    target_value = cfg.target.at("value").get<double>();
+    target_goal = m->goal;
+  }
   std::vector<std::pair<std::int64_t, Metrics>> ok_metrics;
   AgentContext ctx{spec.action_space, spec.metrics, derive_seed(cfg.seed, 0xA6E47ULL)};
   AgentPtr agent = make_agent(cfg.agent_id, ctx, cfg.agent_options);
@@ -124,13 +139,11 @@ RunResult run_experiment(const RunConfig& cfg) {
   result.run_id = cfg.run_id.empty() ? cfg.env_id + "-" + cfg.agent_id + "-s" + std::to_string(cfg.seed) : cfg.run_id;
 
   std::unique_ptr<TraceWriter> trace;
+  std::vector<TraceRow> recorded;  // rows of an interrupted run, replayed on resume
   if (!cfg.out_dir.empty()) {
     namespace fs = std::filesystem;
     const fs::path dir(cfg.out_dir);
     const fs::path trace_path = dir / "trace.jsonl";
-    if (fs::exists(trace_path))
-      throw InvalidArgument(trace_path.string() + " already exists; choose another --out folder or remove it");
-    fs::create_directories(dir);
     const json meta = {{"format", "dsegym-run"},
                        {"version", 1},
                        {"run", result.run_id},
@@ -145,6 +158,16 @@ RunResult run_experiment(const RunConfig& cfg) {
                        {"budget", cfg.budget},
                        {"batch", cfg.batch},
                        {"reward", reward_spec}};
+    if (fs::exists(trace_path)) {
+      if (!cfg.resume) throw InvalidArgument(trace_path.string() + " already exists; choose another --out folder or remove it");
+      std::ifstream mf(dir / "run.json");
+      const json old_meta = json::parse(mf, nullptr, false);
+      for (const char* key : {"env", "env_options", "agent", "hyperparameters", "seed", "batch", "reward"})
+        if (old_meta.is_discarded() || old_meta.value(key, json()) != meta.at(key))
+          throw InvalidArgument((dir / "run.json").string() + ": the run there differs in '" + key + "'; cannot resume it as this run");
+      recorded = read_trace(trace_path.string()).rows;
+    }
+    fs::create_directories(dir);
     std::ofstream(dir / "run.json") << meta.dump(2) << "\n";
     trace = std::make_unique<TraceWriter>(trace_path.string());
     result.trace_path = trace_path.string();
@@ -161,48 +184,85 @@ RunResult run_experiment(const RunConfig& cfg) {
   row.env = spec.id;
   row.agent = cfg.agent_id;
   row.seed = cfg.seed;
+  std::vector<char> replayed;
+  std::vector<std::size_t> todo;
   while (result.evaluations < cfg.budget) {
+    if (cfg.wall_time_s > 0 && std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >= cfg.wall_time_s) {
+      result.stopped = "wall time budget of " + std::to_string(cfg.wall_time_s) + " s reached";
+      break;
+    }
     const auto n = static_cast<std::size_t>(std::min<std::int64_t>(static_cast<std::int64_t>(cfg.batch), cfg.budget - result.evaluations));
     auto suggestions = agent->ask(n);
     if (suggestions.size() != n)
       throw Error("agent '" + cfg.agent_id + "' returned " + std::to_string(suggestions.size()) + " suggestions for ask(" +
                   std::to_string(n) + ")");
+    // Evaluations already in the trace (a resumed run) are replayed, not redone;
+    // the agent must propose what it proposed then.
     actions.clear();
     seeds.clear();
+    replayed.assign(n, 0);
+    todo.clear();
     for (std::size_t i = 0; i < n; ++i) {
-      actions.push_back(suggestions[i].action);
-      seeds.push_back(evaluation_seed(cfg.seed, result.evaluations + static_cast<std::int64_t>(i)));
+      const auto step = static_cast<std::size_t>(result.evaluations) + i;
+      if (step < recorded.size()) {
+        const Value old_action = spec.action_space->parse(to_json(recorded[step].action), "action");
+        if (old_action != suggestions[i].action)
+          throw Error("cannot resume " + result.trace_path + ": at step " + std::to_string(step) + " the agent now proposes " +
+                      suggestions[i].action.dump() + ", the trace has " + old_action.dump() + "; remove the trace to restart");
+        replayed[i] = 1;
+      } else {
+        todo.push_back(i);
+        actions.push_back(suggestions[i].action);
+        seeds.push_back(evaluation_seed(cfg.seed, result.evaluations + static_cast<std::int64_t>(i)));
+      }
     }
-    auto results = envs.evaluate(actions, seeds, &times);
+    auto evaluated = envs.evaluate(actions, seeds, &times);
+    std::vector<StepResult> results(n);
+    std::vector<double> wall(n, 0.0);
+    for (std::size_t k = 0; k < todo.size(); ++k) {
+      results[todo[k]] = std::move(evaluated[k]);
+      wall[todo[k]] = times[k];
+    }
     trials.clear();
     for (std::size_t i = 0; i < n; ++i) {
       StepResult& r = results[i];
       const std::int64_t step = result.evaluations;
+      if (replayed[i]) {
+        const TraceRow& old = recorded[static_cast<std::size_t>(step)];
+        r.metrics = old.metrics;
+        r.reward = old.reward;
+        r.status = old.status;
+        wall[i] = old.wall_time_s;
+      }
       ++result.evaluations;
       ++result.status_counts[status_name(r.status.code)];
       if (r.status.ok() && std::isfinite(r.reward) && (!result.has_best || r.reward > result.best_reward)) {
         result.has_best = true;
         result.best_step = step;
         result.best_reward = r.reward;
-        result.best_action = actions[i];
+        result.best_action = suggestions[i].action;
         result.best_metrics = r.metrics;
+      }
+      if (r.status.ok() && !target_metric.empty() && result.evaluations_to_target < 0) {
+        const double* v = r.metrics.find(target_metric);
+        if (v && (target_goal == Goal::Maximize ? *v >= target_value : *v <= target_value)) result.evaluations_to_target = step + 1;
       }
       if (!objectives.empty() && r.status.ok()) {
         bool all = true;
         for (const auto& o : objectives) all = all && r.metrics.find(o.first) && std::isfinite(r.metrics.at(o.first));
         if (all) ok_metrics.emplace_back(step, r.metrics);
       }
-      if (trace) {
+      if (trace && !replayed[i]) {
         row.episode = step;
         row.step = step;
-        row.action = actions[i];
+        row.action = suggestions[i].action;
         row.metrics = r.metrics;
         row.reward = r.reward;
         row.status = r.status;
-        row.wall_time_s = times[i];
+        row.wall_time_s = wall[i];
         trace->write(row);
       }
-      trials.push_back({suggestions[i].id, std::move(actions[i]), std::move(r.metrics), r.reward, std::move(r.status)});
+      trials.push_back({suggestions[i].id, std::move(suggestions[i].action), std::move(r.metrics), r.reward, std::move(r.status)});
     }
     agent->tell(trials);
     progress.update(result.evaluations,

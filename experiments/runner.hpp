@@ -31,6 +31,15 @@ struct RunConfig {
   // value of each objective seen in the run).
   std::vector<std::string> objectives;
   json hv_reference = json::object();
+  // Stop after this much wall time (0: no limit). A run stopped by wall
+  // time is not reproducible to the evaluation.
+  double wall_time_s = 0;
+  // {"metric": "latency_ns", "value": 60000}: report how many evaluations it
+  // took to first reach it.
+  json target;
+  // Continue the trace already in out_dir (same run.json) instead of refusing:
+  // its evaluations are replayed into the agent, not redone.
+  bool resume = false;
 };
 
 struct RunResult {
@@ -45,6 +54,8 @@ struct RunResult {
   double wall_time_s = 0;
   std::string trace_path;
   json pareto;  // null when no objectives apply
+  std::int64_t evaluations_to_target = -1;
+  std::string stopped;  // why the run ended before its budget, if it did
 
 
   json to_json() const;

@@ -219,3 +219,49 @@ TEST_CASE("a run reports the Pareto front of its evaluations and its hypervolume
   c2.objectives = {"loss", "area"};
   CHECK_THROWS_WITH_AS(run_experiment(c2), doctest::Contains("objective 'area'"), InvalidArgument);
 }
+
+TEST_CASE("an interrupted run resumes to the same trace as an uninterrupted one") {
+  for (const std::string agent : {"ga", "bo"}) {
+    INFO(agent);
+    const auto a = temp_dir("full_" + agent), b = temp_dir("cut_" + agent);
+    RunConfig full = toy_config(a, 6);
+    full.agent_id = agent;
+    full.budget = 60;
+    full.batch = 4;
+    run_experiment(full);
+    RunConfig part = full;
+    part.out_dir = b.string();
+    part.budget = 29;  // stops inside a batch
+    run_experiment(part);
+    // A row cut short by a crash.
+    {
+      std::ofstream f(b / "trace.jsonl", std::ios::app);
+      f << R"({"action":{"kind":"a")";
+    }
+    RunConfig again = full;
+    again.out_dir = b.string();
+    CHECK_THROWS_WITH_AS(run_experiment(again), doctest::Contains("already exists"), InvalidArgument);
+    again.resume = true;
+    const RunResult r = run_experiment(again);
+    CHECK(r.evaluations == 60);
+    CHECK(trace_without_time(a) == trace_without_time(b));
+    RunConfig other = again;
+    other.seed = 7;
+    CHECK_THROWS_WITH_AS(run_experiment(other), doctest::Contains("differs in 'seed'"), InvalidArgument);
+  }
+}
+
+TEST_CASE("targets count evaluations until first reached; a wall-time budget stops a run") {
+  RunConfig c = toy_config({}, 1);
+  c.out_dir.clear();
+  c.target = {{"metric", "loss"}, {"value", 5.0}};
+  const RunResult r = run_experiment(c);
+  REQUIRE(r.evaluations_to_target > 0);
+  c.budget = r.evaluations_to_target - 1;
+  CHECK(run_experiment(c).evaluations_to_target == -1);
+  c.budget = 1000000000;
+  c.wall_time_s = 0.05;
+  const RunResult w = run_experiment(c);
+  CHECK(w.evaluations < 1000000000);
+  CHECK(w.stopped.find("wall time") != std::string::npos);
+}
