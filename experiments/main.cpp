@@ -1,5 +1,6 @@
 // dsegym: the command-line front end.
 #include <cmath>
+#include <filesystem>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -14,9 +15,11 @@
 #include "experiments/dataset.hpp"
 #include "experiments/plugin.hpp"
 #include "experiments/runner.hpp"
+#include "experiments/sweep.hpp"
 #include "simulators/dram/simulator.hpp"
 
 using namespace dsegym;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -182,6 +185,21 @@ int main(int argc, char** argv) {
   sim_dram->add_option("--trace-clock-mhz", sim_trace_clk, "clock of the trace's cycle numbers")->capture_default_str();
   sim_dram->add_flag("--command-log", sim_log, "also print every issued DRAM command");
 
+  std::string sweep_config, sweep_out;
+  bool sweep_retry = false;
+  auto* sweep = app.add_subcommand(
+      "sweep", "Run a study described by a sweep config (envs x agent configurations x seeds) in parallel; rerunning the\n"
+               "same command resumes it. Writes trials/, summary.csv and summary.json under --out.\n\n"
+               "Example:\n  dsegym sweep experiments/configs/default.json --out results/default");
+  sweep->add_option("config", sweep_config, "sweep config JSON (schema in the README)")->required();
+  sweep->add_option("--out", sweep_out, "results folder")->required();
+  sweep->add_flag("--retry-failed", sweep_retry, "run failed and timed-out trials again");
+  std::string trial_dir;
+  auto* trial = app.add_subcommand("trial", "Run one trial of a sweep (used by worker processes).\n\n"
+                                            "Example:\n  dsegym trial results/default/trials/dram-v0__ga-1a2b3c4d__s1");
+  trial->group("");  // internal: not listed in --help
+  trial->add_option("dir", trial_dir, "trial folder holding trial.json")->required();
+
   auto* dataset = app.add_subcommand(
       "dataset", "Work with datasets made from traces.\n\n"
                  "Example:\n  dsegym dataset export runs/ --out dram.csv");
@@ -216,6 +234,22 @@ int main(int argc, char** argv) {
       std::cout << r.to_json().dump(2) << "\n";
     } else if (*sim_dram) {
       cmd_sim_dram(sim_memspec, sim_config, sim_mapping, sim_trace, sim_generator, sim_trace_clk, sim_log);
+    } else if (*sweep) {
+      SweepOptions opt;
+      opt.self_exe = fs::read_symlink("/proc/self/exe").string();
+      opt.retry_failed = sweep_retry;
+      SweepConfig cfg = load_sweep(sweep_config);
+      cfg.plugins.insert(cfg.plugins.begin(), plugins.begin(), plugins.end());
+      const SweepSummary sm = run_sweep(cfg, sweep_out, opt);
+      std::cout << json{{"trials", sm.trials}, {"done", sm.done}, {"failed", sm.failed}, {"timeout", sm.timeout},
+                        {"skipped_already_finished", sm.skipped}, {"wall_time_s", sm.wall_time_s}, {"summary", sm.summary_csv}}
+                       .dump(2)
+                << "\n";
+    } else if (*trial) {
+      std::ifstream f(fs::path(trial_dir) / "trial.json");
+      if (!f) throw InvalidArgument(trial_dir + ": no trial.json");
+      const TrialSpec t = TrialSpec::from_json(json::parse(f));
+      return run_trial(t, trial_dir) ? 0 : 1;
     } else if (*eval) {
       cmd_eval(eval_env, parse_json_arg("--env-options", eval_options), parse_json_arg("--action", eval_action),
                eval_reward.empty() ? json() : parse_json_arg("--reward", eval_reward), eval_seed);

@@ -1,0 +1,523 @@
+#include "experiments/sweep.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "agents/agent.hpp"
+#include "agents/pareto.hpp"
+#include "envs/builtin.hpp"
+#include "envs/core/error.hpp"
+#include "envs/core/thread_pool.hpp"
+#include "experiments/progress.hpp"
+
+namespace dsegym {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string hex8(const std::string& s) {
+  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+  char buf[9];
+  std::snprintf(buf, sizeof buf, "%08x", static_cast<unsigned>(splitmix64(h) & 0xffffffffU));
+  return buf;
+}
+
+void only_keys(const json& j, std::initializer_list<const char*> keys, const std::string& where) {
+  if (!j.is_object()) throw InvalidArgument(where + ": expected an object, got " + j.dump());
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    bool ok = false;
+    std::string list;
+    for (const char* k : keys) {
+      ok = ok || it.key() == k;
+      list += (list.empty() ? "" : ", ") + std::string(k);
+    }
+    if (!ok) throw InvalidArgument(where + "." + it.key() + ": unknown key; valid: " + list);
+  }
+}
+
+// Agent configurations of one "agents" entry: fixed hyperparameters, times a
+// grid, or `count` samples over the declared ranges.
+std::vector<json> agent_configs(const json& a, const std::string& where) {
+  only_keys(a, {"id", "hyperparameters", "grid", "sample"}, where);
+  if (!a.contains("id") || !a.at("id").is_string()) throw InvalidArgument(where + ".id: required agent id");
+  const std::string id = a.at("id").get<std::string>();
+  const AgentEntry& entry = agent_registry().get(id);
+  json fixed = a.value("hyperparameters", json::object());
+  std::vector<json> configs = {fixed};
+  if (a.contains("grid")) {
+    const json& g = a.at("grid");
+    if (!g.is_object() || g.empty()) throw InvalidArgument(where + ".grid: expected an object of hyperparameter -> list of values");
+    for (auto it = g.begin(); it != g.end(); ++it) {
+      if (!it.value().is_array() || it.value().empty())
+        throw InvalidArgument(where + ".grid." + it.key() + ": expected a non-empty list of values");
+      std::vector<json> next;
+      for (const auto& c : configs)
+        for (const auto& v : it.value()) {
+          json n = c;
+          n[it.key()] = v;
+          next.push_back(std::move(n));
+        }
+      configs = std::move(next);
+    }
+  }
+  if (a.contains("sample")) {
+    const json& s = a.at("sample");
+    only_keys(s, {"count", "method", "seed", "params"}, where + ".sample");
+    const auto count = s.value("count", 0);
+    if (count < 1) throw InvalidArgument(where + ".sample.count: must be at least 1");
+    const std::string method = s.value("method", "random");
+    if (method != "random" && method != "quasirandom")
+      throw InvalidArgument(where + ".sample.method: '" + method + "' is not valid; choices: random, quasirandom");
+    DictSpace::Children ranges;
+    for (const auto& p : entry.hyperparameters) {
+      bool wanted = !s.contains("params");
+      if (s.contains("params"))
+        for (const auto& n : s.at("params")) wanted = wanted || n == p.name;
+      if (wanted && p.range) ranges.emplace_back(p.name, p.range);
+    }
+    if (s.contains("params"))
+      for (const auto& n : s.at("params")) {
+        bool known = false;
+        for (const auto& r : ranges) known = known || n == r.first;
+        if (!known) throw InvalidArgument(where + ".sample.params: '" + n.dump() + "' is not a hyperparameter of '" + id + "' with a range; valid: " + param_names(entry.hyperparameters));
+      }
+    if (ranges.empty()) throw InvalidArgument(where + ".sample: agent '" + id + "' has no hyperparameters with ranges to sample");
+    auto space = std::make_shared<DictSpace>(std::move(ranges));
+    AgentPtr sampler = make_agent(method, {space, {}, s.value("seed", std::uint64_t{0})});
+    std::vector<json> next;
+    for (const auto& c : configs)
+      for (const auto& sug : sampler->ask(static_cast<std::size_t>(count))) {
+        json n = c;
+        for (const auto& [k, v] : sug.action.as_dict()) n[k] = to_json(v);
+        next.push_back(std::move(n));
+      }
+    configs = std::move(next);
+  }
+  // Validate every configuration now, not halfway through the sweep.
+  for (auto& c : configs) c = Params(entry.hyperparameters, c, where + ": agent '" + id + "' hyperparameter").resolved();
+  return configs;
+}
+
+json read_json(const fs::path& p) {
+  std::ifstream f(p);
+  if (!f) return nullptr;
+  json j = json::parse(f, nullptr, false);
+  return j.is_discarded() ? json() : j;
+}
+
+void write_json_atomically(const fs::path& p, const json& j) {
+  const fs::path tmp = p.string() + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::trunc);
+    f << j.dump(2) << "\n";
+  }
+  fs::rename(tmp, p);
+}
+
+std::string csv(const json& v) {
+  if (v.is_null()) return "";
+  std::string s = v.is_string() ? v.get<std::string>() : v.dump();
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+}  // namespace
+
+json TrialSpec::to_json() const {
+  const RunConfig& r = run;
+  return {{"id", id},          {"env_key", env_key},   {"agent_key", agent_key},     {"env", r.env_id},
+          {"env_options", r.env_options}, {"reward", r.reward}, {"agent", r.agent_id},  {"hyperparameters", r.agent_options},
+          {"seed", r.seed},    {"budget", r.budget},   {"wall_time_s", r.wall_time_s}, {"batch", r.batch},
+          {"target", r.target}, {"objectives", r.objectives}, {"hv_reference", r.hv_reference}};
+}
+
+TrialSpec TrialSpec::from_json(const json& j) {
+  TrialSpec t;
+  t.id = j.at("id").get<std::string>();
+  t.env_key = j.at("env_key").get<std::string>();
+  t.agent_key = j.at("agent_key").get<std::string>();
+  RunConfig& r = t.run;
+  r.env_id = j.at("env").get<std::string>();
+  r.env_options = j.at("env_options");
+  r.reward = j.at("reward");
+  r.agent_id = j.at("agent").get<std::string>();
+  r.agent_options = j.at("hyperparameters");
+  r.seed = j.at("seed").get<std::uint64_t>();
+  r.budget = j.at("budget").get<std::int64_t>();
+  r.wall_time_s = j.at("wall_time_s").get<double>();
+  r.batch = j.at("batch").get<std::size_t>();
+  r.target = j.at("target");
+  r.objectives = j.at("objectives").get<std::vector<std::string>>();
+  r.hv_reference = j.at("hv_reference");
+  r.run_id = t.id;
+  r.resume = true;
+  return t;
+}
+
+SweepConfig load_sweep(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) throw InvalidArgument("sweep config " + path + ": cannot open file");
+  json j = json::parse(f, nullptr, false);
+  if (j.is_discarded()) throw InvalidArgument("sweep config " + path + ": not valid JSON");
+  return parse_sweep(j, path);
+}
+
+SweepConfig parse_sweep(const json& j, const std::string& where) {
+  only_keys(j, {"name", "envs", "agents", "seeds", "budget", "batch", "reward", "target", "objectives", "hv_reference", "parallel", "plugins"},
+            where);
+  SweepConfig cfg;
+  cfg.source = j;
+  cfg.name = j.value("name", fs::path(where).stem().string());
+  if (j.contains("plugins")) cfg.plugins = j.at("plugins").get<std::vector<std::string>>();
+  if (!j.contains("envs") || !j.at("envs").is_array() || j.at("envs").empty())
+    throw InvalidArgument(where + ".envs: required non-empty list of {\"id\": ..., \"options\": {...}}");
+  if (!j.contains("agents") || !j.at("agents").is_array() || j.at("agents").empty())
+    throw InvalidArgument(where + ".agents: required non-empty list of {\"id\": ..., \"grid\"|\"sample\"|\"hyperparameters\": ...}");
+  std::vector<std::uint64_t> seeds;
+  if (!j.contains("seeds")) {
+    seeds = {0};
+  } else if (j.at("seeds").is_array()) {
+    seeds = j.at("seeds").get<std::vector<std::uint64_t>>();
+  } else {
+    only_keys(j.at("seeds"), {"count", "start"}, where + ".seeds");
+    const auto count = j.at("seeds").value("count", 1), start = j.at("seeds").value("start", 0);
+    if (count < 1) throw InvalidArgument(where + ".seeds.count: must be at least 1");
+    for (int i = 0; i < count; ++i) seeds.push_back(static_cast<std::uint64_t>(start + i));
+  }
+  std::int64_t budget = 100;
+  double wall = 0;
+  if (j.contains("budget")) {
+    const json& b = j.at("budget");
+    if (b.is_number_integer()) {
+      budget = b.get<std::int64_t>();
+    } else {
+      only_keys(b, {"evaluations", "wall_time_s"}, where + ".budget");
+      budget = b.value("evaluations", std::int64_t{1} << 40);
+      wall = b.value("wall_time_s", 0.0);
+      if (!b.contains("evaluations") && !b.contains("wall_time_s"))
+        throw InvalidArgument(where + ".budget: give evaluations and/or wall_time_s");
+    }
+    if (budget < 1) throw InvalidArgument(where + ".budget.evaluations: must be at least 1");
+  }
+  if (j.contains("parallel")) {
+    const json& p = j.at("parallel");
+    only_keys(p, {"workers", "isolation", "timeout_s"}, where + ".parallel");
+    const auto w = p.value("workers", 1);
+    if (w < 1) throw InvalidArgument(where + ".parallel.workers: must be at least 1");
+    cfg.workers = static_cast<std::size_t>(w);
+    const std::string iso = p.value("isolation", "thread");
+    if (iso != "thread" && iso != "process") throw InvalidArgument(where + ".parallel.isolation: '" + iso + "' is not valid; choices: thread, process");
+    cfg.isolate = iso == "process";
+    cfg.timeout_s = p.value("timeout_s", 0.0);
+  }
+  std::set<std::string> ids;
+  for (std::size_t ei = 0; ei < j.at("envs").size(); ++ei) {
+    const json& e = j.at("envs")[ei];
+    const std::string ew = where + ".envs[" + std::to_string(ei) + "]";
+    only_keys(e, {"id", "options", "reward"}, ew);
+    if (!e.contains("id") || !e.at("id").is_string()) throw InvalidArgument(ew + ".id: required env id");
+    const std::string env_id = e.at("id").get<std::string>();
+    const json options = e.value("options", json::object());
+    const json reward = e.contains("reward") ? e.at("reward") : j.value("reward", json());
+    make_env(env_registry(), env_id, options);  // checks the id and options now
+    const std::string env_key = env_id + (options.empty() && reward.is_null() ? "" : "-" + hex8(options.dump() + reward.dump()));
+    for (std::size_t ai = 0; ai < j.at("agents").size(); ++ai) {
+      const json& a = j.at("agents")[ai];
+      for (const json& hp : agent_configs(a, where + ".agents[" + std::to_string(ai) + "]")) {
+        const std::string agent_id = a.at("id").get<std::string>();
+        const std::string agent_key = agent_id + "-" + hex8(hp.dump());
+        for (auto seed : seeds) {
+          TrialSpec t;
+          t.env_key = env_key;
+          t.agent_key = agent_key;
+          t.id = env_key + "__" + agent_key + "__s" + std::to_string(seed);
+          if (!ids.insert(t.id).second) continue;  // the same trial listed twice
+          RunConfig& r = t.run;
+          r.env_id = env_id;
+          r.env_options = options;
+          r.reward = reward;
+          r.agent_id = agent_id;
+          r.agent_options = hp;
+          r.seed = seed;
+          r.budget = budget;
+          r.wall_time_s = wall;
+          r.batch = j.value("batch", std::size_t{1});
+          r.target = j.value("target", json());
+          if (j.contains("objectives")) r.objectives = j.at("objectives").get<std::vector<std::string>>();
+          r.hv_reference = j.value("hv_reference", json::object());
+          r.run_id = t.id;
+          r.resume = true;
+          cfg.trials.push_back(std::move(t));
+        }
+      }
+    }
+  }
+  return cfg;
+}
+
+bool run_trial(const TrialSpec& trial, const std::string& trial_dir) {
+  RunConfig rc = trial.run;
+  rc.out_dir = trial_dir;
+  json result = {{"trial", trial.id}};
+  bool ok = true;
+  try {
+    const RunResult r = run_experiment(rc);
+    result["status"] = "done";
+    result["result"] = r.to_json();
+  } catch (const std::exception& e) {
+    result["status"] = "failed";
+    result["reason"] = e.what();
+    ok = false;
+  }
+  write_json_atomically(fs::path(trial_dir) / "result.json", result);
+  return ok;
+}
+
+namespace {
+
+// Runs a trial in a child process; returns its result.json (written by the
+// child, or here when it crashed or timed out).
+json run_trial_process(const TrialSpec& t, const fs::path& dir, const SweepConfig& cfg, const SweepOptions& opt) {
+  const fs::path log = dir / "worker.log";
+  std::vector<std::string> args = {opt.self_exe};
+  for (const auto& p : cfg.plugins) {
+    args.push_back("--plugin");
+    args.push_back(p);
+  }
+  args.push_back("trial");
+  args.push_back(dir.string());
+  const pid_t pid = ::fork();
+  if (pid < 0) throw Error(std::string("cannot start a worker process: ") + std::strerror(errno));
+  if (pid == 0) {
+    ::setpgid(0, 0);  // its own process group, so a timeout kills everything it started
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+    }
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(opt.self_exe.c_str(), argv.data());
+    _exit(127);
+  }
+  ::setpgid(pid, pid);
+  const auto start = std::chrono::steady_clock::now();
+  int status = 0;
+  bool timed_out = false;
+  for (;;) {
+    const pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) break;
+    if (cfg.timeout_s > 0 && std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() > cfg.timeout_s) {
+      ::kill(-pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      timed_out = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  json result = read_json(dir / "result.json");
+  if (timed_out) {
+    result = {{"trial", t.id}, {"status", "timeout"}, {"reason", "killed after the trial timeout of " + std::to_string(cfg.timeout_s) + " s"}};
+  } else if (result.is_null() || !WIFEXITED(status)) {
+    std::string why = WIFSIGNALED(status) ? "worker killed by signal " + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")"
+                                          : "worker exited with code " + std::to_string(WEXITSTATUS(status)) + " without a result";
+    std::ifstream lf(log);
+    std::string tail((std::istreambuf_iterator<char>(lf)), std::istreambuf_iterator<char>());
+    if (tail.size() > 400) tail = tail.substr(tail.size() - 400);
+    if (!tail.empty()) why += "; log: " + tail;
+    result = {{"trial", t.id}, {"status", "failed"}, {"reason", why}};
+  }
+  write_json_atomically(dir / "result.json", result);
+  return result;
+}
+
+}  // namespace
+
+SweepSummary run_sweep(const SweepConfig& cfg, const std::string& out_dir, const SweepOptions& opt) {
+  const fs::path root(out_dir);
+  fs::create_directories(root / "trials");
+  json trials = json::array();
+  for (const auto& t : cfg.trials) trials.push_back(t.to_json());
+  const json sweep = {{"format", "dsegym-sweep"}, {"version", 1}, {"name", cfg.name}, {"config", cfg.source}, {"trials", trials}};
+  const json old = read_json(root / "sweep.json");
+  if (!old.is_null() && old.value("trials", json()) != trials)
+    throw InvalidArgument(out_dir + " holds a different sweep (sweep.json differs); use another --out folder");
+  write_json_atomically(root / "sweep.json", sweep);
+
+  SweepSummary summary;
+  summary.trials = cfg.trials.size();
+  std::vector<std::size_t> todo;
+  for (std::size_t i = 0; i < cfg.trials.size(); ++i) {
+    const json r = read_json(root / "trials" / cfg.trials[i].id / "result.json");
+    const std::string status = r.is_null() ? "" : r.value("status", "");
+    if (status == "done" || (!opt.retry_failed && (status == "failed" || status == "timeout")))
+      ++summary.skipped;
+    else
+      todo.push_back(i);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  Progress progress(static_cast<std::int64_t>(todo.size()), cfg.name, opt.progress);
+  const bool log_lines = opt.progress && !Progress::stderr_is_terminal();
+  std::mutex mu;
+  std::size_t finished = 0;
+  ThreadPool pool(cfg.workers - 1);
+  pool.parallel_for(todo.size(), [&](std::size_t k) {
+    const TrialSpec& t = cfg.trials[todo[k]];
+    const fs::path dir = root / "trials" / t.id;
+    fs::create_directories(dir);
+    write_json_atomically(dir / "trial.json", t.to_json());
+    json r;
+    if (cfg.isolate) {
+      r = run_trial_process(t, dir, cfg, opt);
+    } else {
+      TrialSpec tt = t;
+      if (cfg.timeout_s > 0 && (tt.run.wall_time_s == 0 || tt.run.wall_time_s > cfg.timeout_s)) tt.run.wall_time_s = cfg.timeout_s;
+      run_trial(tt, dir.string());
+      r = read_json(dir / "result.json");
+      if (cfg.timeout_s > 0 && r.value("status", "") == "done" && r.at("result").contains("stopped") && tt.run.wall_time_s == cfg.timeout_s &&
+          t.run.wall_time_s != cfg.timeout_s) {
+        r["status"] = "timeout";
+        r["reason"] = "stopped at the trial timeout of " + std::to_string(cfg.timeout_s) + " s";
+        write_json_atomically(dir / "result.json", r);
+      }
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    ++finished;
+    const std::string status = r.value("status", "failed");
+    if (status == "done")
+      ++summary.done;
+    else if (status == "timeout")
+      ++summary.timeout;
+    else
+      ++summary.failed;
+    if (log_lines) {
+      std::string what = status;
+      if (status == "done" && r.at("result").contains("best") && !r.at("result").at("best").is_null())
+        what += ", best reward " + r.at("result").at("best").at("reward").dump();
+      if (status != "done") what += ": " + r.value("reason", "");
+      std::cerr << "[" << finished << "/" << todo.size() << "] " << t.id << " " << what << "\n";
+    }
+    progress.update(static_cast<std::int64_t>(finished), std::to_string(summary.failed + summary.timeout) + " failed");
+  });
+  progress.finish();
+  write_summary(out_dir);
+  summary.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  summary.summary_csv = (root / "summary.csv").string();
+  return summary;
+}
+
+void write_summary(const std::string& out_dir) {
+  const fs::path root(out_dir);
+  const json sweep = read_json(root / "sweep.json");
+  if (sweep.is_null()) throw InvalidArgument(out_dir + ": no sweep.json; is this a sweep folder?");
+  // Columns: hyperparameter and metric names over all trials.
+  std::set<std::string> hps, metrics;
+  std::vector<std::pair<json, json>> rows;
+  for (const auto& t : sweep.at("trials")) {
+    json r = read_json(root / "trials" / t.at("id").get<std::string>() / "result.json");
+    for (auto it = t.at("hyperparameters").begin(); it != t.at("hyperparameters").end(); ++it) hps.insert(it.key());
+    if (!r.is_null() && r.contains("result") && r.at("result").contains("best") && !r.at("result").at("best").is_null())
+      for (auto it = r.at("result").at("best").at("metrics").begin(); it != r.at("result").at("best").at("metrics").end(); ++it)
+        metrics.insert(it.key());
+    rows.emplace_back(t, r);
+  }
+  // Hypervolumes comparable across trials: every trial's Pareto front against
+  // one reference point, the sweep's hv_reference or else the worst front
+  // value of each objective over all trials of the same env and objectives.
+  std::map<std::string, std::vector<double>> group_ref;  // env key + objectives -> reference (minimised)
+  std::vector<std::pair<std::string, std::vector<Point>>> fronts(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& [t, r] = rows[i];
+    if (r.is_null() || !r.contains("result") || r.at("result").value("pareto", json()).is_null()) continue;
+    const json& pareto = r.at("result").at("pareto");
+    const json run = read_json(root / "trials" / t.at("id").get<std::string>() / "run.json");
+    std::vector<double> sign;
+    for (const auto& name : pareto.at("objectives")) {
+      double sg = 1.0;
+      for (const auto& m : run.at("env_spec").at("metrics"))
+        if (m.at("name") == name && m.at("goal") == "max") sg = -1.0;
+      sign.push_back(sg);
+    }
+    const std::string key = t.at("env_key").get<std::string>() + pareto.at("objectives").dump();
+    std::vector<Point> pts;
+    for (const auto& f : pareto.at("front")) {
+      Point p;
+      std::size_t k = 0;
+      for (const auto& name : pareto.at("objectives")) p.push_back(sign[k++] * f.at("metrics").at(name.get<std::string>()).get<double>());
+      pts.push_back(p);
+    }
+    auto& ref = group_ref[key];
+    if (ref.empty()) ref.assign(sign.size(), -std::numeric_limits<double>::infinity());
+    const json& given = t.at("hv_reference");
+    std::size_t k = 0;
+    for (const auto& name : pareto.at("objectives")) {
+      if (given.contains(name.get<std::string>())) {
+        ref[k] = sign[k] * given.at(name.get<std::string>()).get<double>();
+      } else {
+        for (const auto& p : pts) ref[k] = std::max(ref[k], p[k]);
+      }
+      ++k;
+    }
+    fronts[i] = {key, std::move(pts)};
+  }
+  std::ofstream f(root / "summary.csv.tmp", std::ios::trunc);
+  // hypervolume: of the trial's Pareto front against the common reference above.
+  f << "trial,env,agent,config,seed,status,reason,evaluations,best_reward,evaluations_to_target,hypervolume,wall_time_s";
+  for (const auto& h : hps) f << "," << csv("hp." + h);
+  for (const auto& m : metrics) f << "," << csv("best." + m);
+  f << "\n";
+  json out = json::array();
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& [t, r] = rows[i];
+    const json res = r.is_null() ? json() : r.value("result", json());
+    const std::string status = r.is_null() ? "pending" : r.value("status", "failed");
+    const json best = res.is_null() ? json() : res.value("best", json());
+    const json pareto = res.is_null() ? json() : res.value("pareto", json());
+    std::vector<json> cells = {t.at("id"),
+                               t.at("env_key"),
+                               t.at("agent"),
+                               t.at("agent_key"),
+                               t.at("seed"),
+                               status,
+                               r.is_null() ? json() : r.value("reason", json()),
+                               res.is_null() ? json() : res.value("evaluations", json()),
+                               best.is_null() ? json() : best.at("reward"),
+                               res.is_null() ? json() : res.value("evaluations_to_target", json()),
+                               fronts[i].first.empty() ? json() : json(hypervolume(fronts[i].second, group_ref[fronts[i].first])),
+                               res.is_null() ? json() : res.value("wall_time_s", json())};
+    for (const auto& h : hps) cells.push_back(t.at("hyperparameters").value(h, json()));
+    for (const auto& m : metrics) cells.push_back(best.is_null() ? json() : best.at("metrics").value(m, json()));
+    for (std::size_t i = 0; i < cells.size(); ++i) f << (i ? "," : "") << csv(cells[i]);
+    f << "\n";
+    out.push_back({{"trial", t}, {"status", status}, {"result", r}});
+  }
+  f.close();
+  fs::rename(root / "summary.csv.tmp", root / "summary.csv");
+  json refs = json::object();
+  for (const auto& [k, v] : group_ref) refs[k] = v;
+  write_json_atomically(root / "summary.json",
+                        {{"name", sweep.value("name", "")}, {"hypervolume_reference_minimised", refs}, {"trials", out}});
+}
+
+}  // namespace dsegym

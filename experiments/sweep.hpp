@@ -1,0 +1,66 @@
+#pragma once
+// Sweeps: one JSON config describes a study (envs x agent configurations x
+// seeds); `dsegym sweep CONFIG --out DIR` expands it into trials and runs
+// them in parallel, in threads or in isolated worker processes, resumably.
+// Layout of DIR:
+//   sweep.json                      the config and its expanded trials
+//   trials/<trial id>/trial.json    what the trial runs
+//   trials/<trial id>/run.json, trace.jsonl   as for `dsegym run`
+//   trials/<trial id>/result.json   written when the trial ended (done, failed, timeout)
+//   summary.csv, summary.json       one row per trial
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "experiments/runner.hpp"
+
+namespace dsegym {
+
+struct TrialSpec {
+  std::string id;       // env key, agent configuration key and seed: "dram-v0__ga-1a2b3c4d__s1"
+  std::string env_key;  // env id, plus a hash of its options and reward when given
+  std::string agent_key;  // agent id plus a hash of its hyperparameters
+  RunConfig run;        // out_dir is set when the trial runs
+
+  json to_json() const;
+  static TrialSpec from_json(const json& j);
+};
+
+struct SweepConfig {
+  std::string name;
+  std::vector<TrialSpec> trials;
+  std::size_t workers = 1;
+  bool isolate = false;     // worker processes instead of threads
+  double timeout_s = 0;     // per trial; 0: none
+  std::vector<std::string> plugins;
+  json source;              // the config as written
+};
+
+// Parses and expands a sweep config; errors name the file and the JSON path.
+SweepConfig load_sweep(const std::string& path);
+SweepConfig parse_sweep(const json& j, const std::string& where);
+
+struct SweepOptions {
+  std::string self_exe;      // the dsegym binary, for worker processes
+  bool retry_failed = false; // rerun trials that failed or timed out
+  bool progress = true;
+};
+
+struct SweepSummary {
+  std::size_t trials = 0, done = 0, failed = 0, timeout = 0, skipped = 0;
+  double wall_time_s = 0;
+  std::string summary_csv;
+};
+
+SweepSummary run_sweep(const SweepConfig& cfg, const std::string& out_dir, const SweepOptions& opt);
+
+// Runs one trial in this process and writes its result.json; used by worker
+// processes (`dsegym trial DIR/trials/ID`). Returns false when it failed.
+bool run_trial(const TrialSpec& trial, const std::string& trial_dir);
+
+// Reads every trial's result.json and writes summary.csv and summary.json.
+void write_summary(const std::string& out_dir);
+
+}  // namespace dsegym
