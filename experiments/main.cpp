@@ -238,6 +238,13 @@ int main(int argc, char** argv) {
       SweepOptions opt;
       opt.self_exe = fs::read_symlink("/proc/self/exe").string();
       opt.retry_failed = sweep_retry;
+      // The config's plugins must be loaded before its envs and agents are checked.
+      {
+        std::ifstream f(sweep_config);
+        const json raw = json::parse(f, nullptr, false);
+        if (!raw.is_discarded() && raw.is_object() && raw.contains("plugins") && raw.at("plugins").is_array())
+          for (const auto& p : raw.at("plugins")) load_plugin(p.get<std::string>());
+      }
       SweepConfig cfg = load_sweep(sweep_config);
       cfg.plugins.insert(cfg.plugins.begin(), plugins.begin(), plugins.end());
       const SweepSummary sm = run_sweep(cfg, sweep_out, opt);

@@ -2,12 +2,24 @@
 
 #include <dlfcn.h>
 
+#include <filesystem>
+#include <mutex>
+#include <set>
+
 #include "envs/builtin.hpp"
 #include "envs/core/error.hpp"
 
 namespace dsegym {
 
 void load_plugin(const std::string& path) {
+  // The same library twice (e.g. named on the command line and in a sweep
+  // config) is loaded once.
+  static std::mutex mu;
+  static std::set<std::string> loaded;
+  std::lock_guard<std::mutex> lock(mu);
+  std::error_code ec;
+  const std::string key = std::filesystem::weakly_canonical(path, ec).string();
+  if (loaded.count(ec ? path : key)) return;
   // Built-ins first, so that a plugin cannot take their ids.
   EnvRegistry& envs = env_registry();
   AgentRegistry& agents = agent_registry();
@@ -26,6 +38,7 @@ void load_plugin(const std::string& path) {
   } catch (const std::exception& e) {
     throw InvalidArgument("plugin " + path + ": registration failed: " + e.what());
   }
+  loaded.insert(ec ? path : key);
   // The library stays loaded for the life of the process.
 }
 

@@ -112,7 +112,11 @@ std::vector<json> agent_configs(const json& a, const std::string& where) {
     configs = std::move(next);
   }
   // Validate every configuration now, not halfway through the sweep.
-  for (auto& c : configs) c = Params(entry.hyperparameters, c, where + ": agent '" + id + "' hyperparameter").resolved();
+  try {
+    for (auto& c : configs) c = Params(entry.hyperparameters, c, "agent '" + id + "' hyperparameter").resolved();
+  } catch (const InvalidArgument& e) {
+    throw InvalidArgument(where + ": " + e.what());
+  }
   return configs;
 }
 
