@@ -103,11 +103,22 @@ std::vector<Source> find_sources(const std::vector<std::string>& inputs) {
 
 }  // namespace
 
-ExportResult export_dataset(const std::vector<std::string>& inputs, const std::string& out) {
+ExportResult export_dataset(const std::vector<std::string>& inputs, const std::string& out, const ExportOptions& opt) {
   if (inputs.empty()) throw InvalidArgument("dataset export: give at least one trace file or folder");
   const std::string ext = fs::path(out).extension().string();
   if (ext != ".csv" && ext != ".jsonl") throw InvalidArgument(out + ": the output must end in .csv or .jsonl");
-  const auto sources = find_sources(inputs);
+  auto sources = find_sources(inputs);
+  if (!opt.env.empty()) {
+    std::set<std::string> envs;
+    for (const auto& src : sources) envs.insert(src.meta.value("env", ""));
+    sources.erase(std::remove_if(sources.begin(), sources.end(), [&](const Source& src) { return src.meta.value("env", "") != opt.env; }),
+                  sources.end());
+    if (sources.empty()) {
+      std::string list;
+      for (const auto& e : envs) list += (list.empty() ? "" : ", ") + e;
+      throw InvalidArgument("dataset export: no trace of env '" + opt.env + "'; the traces are of: " + list);
+    }
+  }
 
   // Every trace must come from the same env with the same spaces and metrics.
   const json& spec = sources.front().meta.at("env_spec");
@@ -116,7 +127,7 @@ ExportResult export_dataset(const std::vector<std::string>& inputs, const std::s
     for (const char* key : {"id", "action_space", "metrics"})
       if (other.value(key, json()) != spec.value(key, json()))
         throw InvalidArgument(s.trace + ": its env's " + std::string(key) + " differs from that of " + sources.front().trace +
-                              "; export traces of different envs or options separately");
+                              "; export one env at a time with --env ID");
   }
   const SpacePtr space = Space::from_json(spec.at("action_space"), "run.json env_spec.action_space");
 
@@ -149,7 +160,9 @@ ExportResult export_dataset(const std::vector<std::string>& inputs, const std::s
       f << header << "\n";
     }
     std::vector<json> values;
+    std::set<std::string> seen;
     for (const auto& src : sources) {
+      const std::string env_options = src.meta.value("env_options", json::object()).dump();
       const TraceFile tf = read_trace(src.trace);
       res.truncated_tails += tf.truncated_tail ? 1 : 0;
       ++res.files;
@@ -160,6 +173,14 @@ ExportResult export_dataset(const std::vector<std::string>& inputs, const std::s
           action = space->parse(to_json(r.action), "action");
         } catch (const InvalidArgument& e) {
           throw InvalidArgument(where + ": the action does not fit the run's action space: " + e.what());
+        }
+        if (opt.dedupe) {
+          json m = json::object();
+          for (const auto& [k, v] : r.metrics.items()) m[k] = std::isfinite(v) ? json(v) : json(nullptr);
+          if (!seen.insert(env_options + to_json(action).dump() + status_name(r.status.code) + m.dump()).second) {
+            ++res.duplicates;
+            continue;
+          }
         }
         values = {r.run, r.env, r.agent, r.seed, r.episode, r.step, status_name(r.status.code), r.status.reason,
                   std::isfinite(r.reward) ? json(r.reward) : json(nullptr), r.wall_time_s};
@@ -191,8 +212,8 @@ ExportResult export_dataset(const std::vector<std::string>& inputs, const std::s
   for (const auto& c : meta_cols) columns.push_back({{"name", c}, {"role", "meta"}});
   for (const auto* group : {&params, &metrics})
     for (const auto& c : *group) columns.push_back(c.schema);
-  const json schema = {{"format", "dsegym-dataset"}, {"version", 1}, {"env", spec.at("id")},   {"rows", res.rows},
-                       {"files", res.files},         {"data", fs::path(out).filename().string()}, {"columns", columns}};
+  const json schema = {{"format", "dsegym-dataset"}, {"version", 1}, {"env", spec.at("id")}, {"rows", res.rows}, {"files", res.files},
+                       {"duplicates_dropped", res.duplicates}, {"data", fs::path(out).filename().string()}, {"columns", columns}};
   std::ofstream(res.schema_path) << schema.dump(2) << "\n";
   return res;
 }

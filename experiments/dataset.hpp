@@ -14,11 +14,17 @@ struct ExportResult {
   std::size_t rows = 0;
   std::size_t files = 0;
   std::size_t truncated_tails = 0;  // traces whose last row was cut short
+  std::size_t duplicates = 0;       // identical evaluations dropped
+};
+
+struct ExportOptions {
+  std::string env;        // keep only traces of this env id ("" = all; they must then share one env)
+  bool dedupe = true;     // drop evaluations identical to an earlier one (same env options, action, status, metrics)
 };
 
 // `inputs` are trace files or folders (searched recursively for
 // trace.jsonl); each trace needs its run.json beside it. `out` ends in .csv
 // or .jsonl; the schema goes to <out without extension>.schema.json.
-ExportResult export_dataset(const std::vector<std::string>& inputs, const std::string& out);
+ExportResult export_dataset(const std::vector<std::string>& inputs, const std::string& out, const ExportOptions& opt = {});
 
 }  // namespace dsegym

@@ -14,6 +14,7 @@
 #include "envs/core/wrappers.hpp"
 #include "experiments/dataset.hpp"
 #include "experiments/plugin.hpp"
+#include "experiments/report.hpp"
 #include "experiments/runner.hpp"
 #include "experiments/sweep.hpp"
 #include "simulators/dram/simulator.hpp"
@@ -194,6 +195,10 @@ int main(int argc, char** argv) {
   sweep->add_option("config", sweep_config, "sweep config JSON (schema in the README)")->required();
   sweep->add_option("--out", sweep_out, "results folder")->required();
   sweep->add_flag("--retry-failed", sweep_retry, "run failed and timed-out trials again");
+  std::string report_dir;
+  auto* report = app.add_subcommand("report", "Write a Markdown and HTML report with SVG plots of a sweep to DIR/report.\n\n"
+                                              "Example:\n  dsegym report results/default");
+  report->add_option("dir", report_dir, "the --out folder of a sweep")->required();
   std::string trial_dir;
   auto* trial = app.add_subcommand("trial", "Run one trial of a sweep (used by worker processes).\n\n"
                                             "Example:\n  dsegym trial results/default/trials/dram-v0__ga-1a2b3c4d__s1");
@@ -211,6 +216,10 @@ int main(int argc, char** argv) {
                 "Example:\n  dsegym dataset export runs/toy/trace.jsonl --out toy.csv");
   exp->add_option("traces", export_inputs, "trace files or folders holding trace.jsonl files")->required();
   exp->add_option("--out", export_out, "output file ending in .csv or .jsonl")->required();
+  ExportOptions export_opt;
+  bool keep_duplicates = false;
+  exp->add_option("--env", export_opt.env, "only traces of this env id (needed when a sweep has several envs)");
+  exp->add_flag("--keep-duplicates", keep_duplicates, "keep evaluations identical to an earlier one (default: dropped)");
 
   try {
     app.parse(argc, argv);
@@ -252,6 +261,9 @@ int main(int argc, char** argv) {
                         {"skipped_already_finished", sm.skipped}, {"wall_time_s", sm.wall_time_s}, {"summary", sm.summary_csv}}
                        .dump(2)
                 << "\n";
+    } else if (*report) {
+      const ReportFiles f = write_report(report_dir);
+      std::cout << "wrote " << f.markdown << " and " << f.html << " (" << f.plots << " plots)\n";
     } else if (*trial) {
       std::ifstream f(fs::path(trial_dir) / "trial.json");
       if (!f) throw InvalidArgument(trial_dir + ": no trial.json");
@@ -261,9 +273,10 @@ int main(int argc, char** argv) {
       cmd_eval(eval_env, parse_json_arg("--env-options", eval_options), parse_json_arg("--action", eval_action),
                eval_reward.empty() ? json() : parse_json_arg("--reward", eval_reward), eval_seed);
     } else if (*exp) {
-      const ExportResult r = export_dataset(export_inputs, export_out);
+      export_opt.dedupe = !keep_duplicates;
+      const ExportResult r = export_dataset(export_inputs, export_out, export_opt);
       std::cout << "wrote " << r.rows << " rows from " << r.files << " trace(s) to " << r.out_path << " (schema: " << r.schema_path
-                << ")\n";
+                << "; " << r.duplicates << " duplicate evaluations dropped)\n";
       if (r.truncated_tails) std::cerr << "note: " << r.truncated_tails << " trace(s) ended in a cut-short row, which was skipped\n";
     }
   } catch (const std::exception& e) {

@@ -15,6 +15,8 @@
 #include <nlohmann/json.hpp>
 
 #include "envs/core/error.hpp"
+#include "experiments/dataset.hpp"
+#include "experiments/report.hpp"
 #include "experiments/sweep.hpp"
 #include "temp_dir.hpp"
 
@@ -189,4 +191,62 @@ TEST_CASE("in worker processes a crashing or hanging simulator fails its trial a
     }
   // No worker is left behind.
   CHECK(std::system(("pgrep -f '[t]rial " + out.string() + "' >/dev/null").c_str()) != 0);
+}
+
+TEST_CASE("the report covers every trial, with plots, the lottery and the comparison with random search") {
+  const auto out = temp_dir("sweep_report");
+  const json cfg = json::parse(R"({
+    "name": "report",
+    "envs": [{"id": "toy-v0"}],
+    "agents": [{"id": "random"}, {"id": "ga", "grid": {"population": [4, 8, 16]}}, {"id": "nsga2", "hyperparameters": {"population": 8}}],
+    "seeds": [1, 2, 3],
+    "budget": 40,
+    "parallel": {"workers": 2}
+  })");
+  SweepOptions opt;
+  opt.progress = false;
+  const SweepSummary s = run_sweep(parse_sweep(cfg, "report.json"), out.string(), opt);
+  CHECK(s.done == 15);
+  const ReportFiles f = write_report(out.string());
+  std::ifstream md(f.markdown), html(f.html);
+  const std::string m((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
+  const std::string h((std::istreambuf_iterator<char>(html)), std::istreambuf_iterator<char>());
+  for (const auto& t : read(out / "sweep.json").at("trials")) {
+    const std::string id = t.at("id").get<std::string>();
+    CHECK(m.find("../trials/" + id + "/trace.jsonl") != std::string::npos);
+    CHECK(h.find("href=\"../trials/" + id + "/trace.jsonl\"") != std::string::npos);
+  }
+  CHECK(f.plots == 3);  // best-so-far, lottery, Pareto fronts (toy-v0 has two objectives)
+  for (const auto& e : fs::directory_iterator(out / "report" / "plots")) {
+    std::ifstream p(e.path());
+    const std::string svg((std::istreambuf_iterator<char>(p)), std::istreambuf_iterator<char>());
+    CHECK(svg.rfind("<svg", 0) == 0);
+    CHECK(svg.find("</svg>") != std::string::npos);
+  }
+  CHECK(m.find("vs random") != std::string::npos);
+  CHECK(m.find("| ga | ga-") != std::string::npos);
+  CHECK(fs::exists(out / "summary.csv"));
+}
+
+TEST_CASE("a sweep's traces export as one deduplicated dataset per env") {
+  const auto out = temp_dir("sweep_export");
+  const json cfg = json::parse(R"({
+    "envs": [{"id": "toy-v0"}, {"id": "dram-v0", "options": {"generator": {"type": "stream", "requests": 200}}}],
+    "agents": [{"id": "grid"}, {"id": "random"}],
+    "seeds": [1, 2],
+    "budget": 30
+  })");
+  SweepOptions opt;
+  opt.progress = false;
+  run_sweep(parse_sweep(cfg, "export.json"), out.string(), opt);
+  CHECK_THROWS_WITH_AS(export_dataset({out.string()}, (out / "all.csv").string()), doctest::Contains("--env"), InvalidArgument);
+  // grid is the same for both seeds: its second seed's 30 evaluations are duplicates.
+  const ExportResult d = export_dataset({out.string()}, (out / "toy.csv").string(), {"toy-v0", true});
+  CHECK(d.files == 4);
+  CHECK(d.duplicates == 30);
+  CHECK(d.rows == 90);
+  const ExportResult all = export_dataset({out.string()}, (out / "toy_all.csv").string(), {"toy-v0", false});
+  CHECK(all.rows == 120);
+  CHECK_THROWS_WITH_AS(export_dataset({out.string()}, (out / "x.csv").string(), {"accel-v0", true}),
+                       doctest::Contains("no trace of env 'accel-v0'; the traces are of: dram-v0, toy-v0"), InvalidArgument);
 }
