@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "envs/dram/dram_env.hpp"
+#include "envs/remote/remote_env.hpp"
 #include "envs/toy/toy_env.hpp"
 
 namespace dsegym {
@@ -12,6 +13,7 @@ EnvRegistry& env_registry() {
   std::call_once(once, [] {
     register_dram_env(env_registry_core());
     register_toy_env(env_registry_core());
+    register_remote_scheme();
   });
   return env_registry_core();
 }

@@ -15,6 +15,7 @@
 #include "experiments/dataset.hpp"
 #include "experiments/plugin.hpp"
 #include "experiments/report.hpp"
+#include "experiments/server.hpp"
 #include "experiments/runner.hpp"
 #include "experiments/sweep.hpp"
 #include "simulators/dram/simulator.hpp"
@@ -195,6 +196,17 @@ int main(int argc, char** argv) {
   sweep->add_option("config", sweep_config, "sweep config JSON (schema in the README)")->required();
   sweep->add_option("--out", sweep_out, "results folder")->required();
   sweep->add_flag("--retry-failed", sweep_retry, "run failed and timed-out trials again");
+  ServeOptions serve_opt;
+  auto* serve_cmd = app.add_subcommand(
+      "serve", "Serve envs over gRPC (EnvService in proto/dsegym.proto) until SIGTERM/SIGINT.\n\n"
+               "Example:\n  dsegym serve --port 50051 --max-sessions 64\n"
+               "  dsegym run --env remote://127.0.0.1:50051/dram-v0 --agent bo --budget 100");
+  serve_cmd->add_option("--port", serve_opt.port, "TCP port; 0 picks a free one")->capture_default_str();
+  serve_cmd->add_option("--bind", serve_opt.bind, "address to listen on (a non-loopback one needs --token)")->capture_default_str();
+  serve_cmd->add_option("--port-file", serve_opt.port_file, "write the chosen port to this file");
+  serve_cmd->add_option("--max-sessions", serve_opt.max_sessions, "sessions held at once")->capture_default_str();
+  serve_cmd->add_option("--idle-timeout", serve_opt.idle_timeout_s, "seconds after which an unused session is reclaimed")->capture_default_str();
+  serve_cmd->add_option("--token", serve_opt.token, "shared secret clients must send (DSEGYM_TOKEN)");
   std::string report_dir;
   auto* report = app.add_subcommand("report", "Write a Markdown and HTML report with SVG plots of a sweep to DIR/report.\n\n"
                                               "Example:\n  dsegym report results/default");
@@ -261,6 +273,8 @@ int main(int argc, char** argv) {
                         {"skipped_already_finished", sm.skipped}, {"wall_time_s", sm.wall_time_s}, {"summary", sm.summary_csv}}
                        .dump(2)
                 << "\n";
+    } else if (*serve_cmd) {
+      serve(serve_opt);
     } else if (*report) {
       const ReportFiles f = write_report(report_dir);
       std::cout << "wrote " << f.markdown << " and " << f.html << " (" << f.plots << " plots)\n";

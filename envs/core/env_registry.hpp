@@ -25,6 +25,11 @@ using EnvRegistry = Registry<EnvEntry>;
 EnvRegistry& env_registry_core();
 
 // Unknown id or option -> InvalidArgument naming it and listing valid ones.
+// Ids of the form "scheme://..." go to the handler registered for the scheme
+// (e.g. remote://host:port/dram-v0 to envs/remote).
 EnvPtr make_env(const EnvRegistry& reg, const std::string& id, const json& options = json::object());
+
+using EnvSchemeHandler = std::function<EnvPtr(const std::string& id, const json& options)>;
+void register_env_scheme(const std::string& scheme, EnvSchemeHandler handler);
 
 }  // namespace dsegym

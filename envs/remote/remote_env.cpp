@@ -1,0 +1,177 @@
+#include "envs/remote/remote_env.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+#include <nlohmann/json.hpp>
+
+#include "dsegym.grpc.pb.h"
+#include "envs/core/error.hpp"
+#include "envs/remote/convert.hpp"
+
+namespace dsegym {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double env_seconds(const char* name, double fallback) {
+  const char* v = std::getenv(name);
+  return v ? std::atof(v) : fallback;
+}
+
+class RemoteEnv final : public Env {
+public:
+  RemoteEnv(std::shared_ptr<const EnvSpec> spec, std::shared_ptr<grpc::Channel> channel,
+            std::unique_ptr<rpc::EnvService::Stub> stub, std::string session, std::string server)
+      : Env(std::move(spec)), channel_(std::move(channel)), stub_(std::move(stub)), session_(std::move(session)), server_(std::move(server)) {}
+
+  ~RemoteEnv() override {
+    if (lost_) return;
+    grpc::ClientContext ctx;
+    prepare(ctx, 2.0);
+    rpc::EndSessionRequest req;
+    req.set_session_id(session_);
+    rpc::EndSessionReply rep;
+    stub_->EndSession(&ctx, req, &rep);  // best effort
+  }
+
+  static void prepare(grpc::ClientContext& ctx, double seconds) {
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(static_cast<long>(seconds * 1000)));
+    if (const char* token = std::getenv("DSEGYM_TOKEN")) ctx.AddMetadata("authorization", std::string("Bearer ") + token);
+  }
+
+protected:
+  std::pair<Value, Value> do_reset(std::optional<std::uint64_t> seed, const Value&) override {
+    rpc::ResetRequest req;
+    req.set_session_id(session_);
+    if (seed) {
+      req.set_seed(*seed);
+      req.set_has_seed(true);
+    }
+    rpc::ResetReply rep;
+    const grpc::Status st = call([&](grpc::ClientContext& ctx) { return stub_->Reset(&ctx, req, &rep); });
+    if (!st.ok()) {
+      if (st.error_code() == grpc::StatusCode::INVALID_ARGUMENT) throw InvalidArgument(st.error_message());
+      lost_ = true;
+      lost_reason_ = describe(st);
+      return {Value(), Value()};  // the next step reports the loss as a status
+    }
+    lost_ = false;
+    return {rpc_convert::from_proto(rep.observation()), rpc_convert::from_proto(rep.info())};
+  }
+
+  StepResult do_step(const Value& action) override {
+    if (lost_) return lost_step();
+    rpc::StepRequest req;
+    req.set_session_id(session_);
+    rpc_convert::to_proto(action, req.mutable_action());
+    rpc::StepReply rep;
+    const grpc::Status st = call([&](grpc::ClientContext& ctx) { return stub_->Step(&ctx, req, &rep); });
+    if (st.ok()) return rpc_convert::from_proto(rep);
+    if (st.error_code() == grpc::StatusCode::INVALID_ARGUMENT) throw InvalidArgument(st.error_message());
+    lost_ = true;
+    lost_reason_ = describe(st);
+    return lost_step();
+  }
+
+private:
+  StepResult lost_step() const {
+    StepResult r;
+    r.status = EvalStatus::sim_error("remote env at " + server_ + " lost: " + lost_reason_);
+    r.terminated = true;
+    return r;
+  }
+
+  std::string describe(const grpc::Status& st) const {
+    return "gRPC " + std::to_string(static_cast<int>(st.error_code())) + " " + st.error_message();
+  }
+
+  // One RPC with a deadline, retried with exponential backoff while the
+  // server is UNAVAILABLE, for at most DSEGYM_RPC_RETRY_S seconds.
+  template <class F>
+  grpc::Status call(F&& f) {
+    const double deadline = env_seconds("DSEGYM_RPC_DEADLINE_S", 600);
+    const auto give_up = Clock::now() + std::chrono::milliseconds(static_cast<long>(env_seconds("DSEGYM_RPC_RETRY_S", 5) * 1000));
+    auto backoff = std::chrono::milliseconds(50);
+    for (;;) {
+      grpc::ClientContext ctx;
+      prepare(ctx, deadline);
+      grpc::Status st = f(ctx);
+      if (st.error_code() != grpc::StatusCode::UNAVAILABLE || Clock::now() + backoff > give_up) return st;
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
+    }
+  }
+
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<rpc::EnvService::Stub> stub_;
+  std::string session_, server_;
+  bool lost_ = false;
+  std::string lost_reason_;
+};
+
+EnvPtr make_remote(const std::string& id, const json& options) {
+  const RemoteTarget target = parse_remote_id(id);
+  static std::atomic<std::size_t> next{0};
+  const std::size_t first = next++;
+  std::string errors;
+  for (std::size_t k = 0; k < target.servers.size(); ++k) {
+    const std::string& server = target.servers[(first + k) % target.servers.size()];
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(64 << 20);
+    auto channel = grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args);
+    auto stub = rpc::EnvService::NewStub(channel);
+    rpc::StartSessionRequest req;
+    req.set_env_id(target.env_id);
+    req.set_options_json(options.dump());
+    rpc::StartSessionReply rep;
+    grpc::Status st;
+    auto backoff = std::chrono::milliseconds(50);
+    const auto give_up = Clock::now() + std::chrono::milliseconds(static_cast<long>(env_seconds("DSEGYM_RPC_RETRY_S", 5) * 1000));
+    for (;;) {
+      grpc::ClientContext ctx;
+      RemoteEnv::prepare(ctx, env_seconds("DSEGYM_RPC_DEADLINE_S", 600));
+      st = stub->StartSession(&ctx, req, &rep);
+      if (st.error_code() != grpc::StatusCode::UNAVAILABLE || Clock::now() + backoff > give_up) break;
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
+    }
+    if (st.ok())
+      return std::make_unique<RemoteEnv>(rpc_convert::from_proto(rep.spaces()), channel, std::move(stub), rep.session_id(), server);
+    // Bad input is the caller's error, whichever server says it.
+    if (st.error_code() == grpc::StatusCode::INVALID_ARGUMENT || st.error_code() == grpc::StatusCode::UNAUTHENTICATED)
+      throw InvalidArgument("env '" + id + "': " + st.error_message());
+    errors += (errors.empty() ? "" : "; ") + server + ": " + st.error_message();
+  }
+  throw Error("env '" + id + "': no server could start a session (" + errors + ")");
+}
+
+}  // namespace
+
+RemoteTarget parse_remote_id(const std::string& id) {
+  const std::string prefix = "remote://";
+  const auto slash = id.find('/', prefix.size());
+  if (id.rfind(prefix, 0) != 0 || slash == std::string::npos || slash + 1 >= id.size())
+    throw InvalidArgument("env '" + id + "': expected remote://host:port[,host:port...]/ENV-ID");
+  RemoteTarget t;
+  t.env_id = id.substr(slash + 1);
+  std::string hosts = id.substr(prefix.size(), slash - prefix.size());
+  std::size_t start = 0;
+  while (start <= hosts.size()) {
+    const auto comma = hosts.find(',', start);
+    const std::string h = hosts.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (h.empty() || h.find(':') == std::string::npos) throw InvalidArgument("env '" + id + "': server '" + h + "' is not host:port");
+    t.servers.push_back(h);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return t;
+}
+
+void register_remote_scheme() { register_env_scheme("remote", make_remote); }
+
+}  // namespace dsegym

@@ -1,0 +1,263 @@
+#include "experiments/server.hpp"
+
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+#include <nlohmann/json.hpp>
+
+#include "dsegym.grpc.pb.h"
+#include "envs/builtin.hpp"
+#include "envs/core/error.hpp"
+#include "envs/core/wrappers.hpp"
+#include "envs/remote/convert.hpp"
+
+namespace dsegym {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr int kProtocol = 1;
+
+struct Session {
+  std::mutex mu;
+  EnvPtr env;
+  Clock::time_point last_used = Clock::now();
+};
+
+json parse_options(const std::string& text, const char* what) {
+  if (text.empty()) return json::object();
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded()) throw InvalidArgument(std::string(what) + ": not valid JSON: " + text);
+  return j;
+}
+
+class Service final : public rpc::EnvService::Service {
+public:
+  explicit Service(const ServeOptions& opt) : opt_(opt) {}
+
+  grpc::Status GetVersion(grpc::ServerContext* ctx, const rpc::GetVersionRequest*, rpc::GetVersionReply* rep) override {
+    return guard(ctx, [&] {
+      rep->set_version(DSEGYM_VERSION);
+      rep->set_protocol(kProtocol);
+    });
+  }
+
+  grpc::Status ListEnvs(grpc::ServerContext* ctx, const rpc::ListEnvsRequest*, rpc::ListEnvsReply* rep) override {
+    return guard(ctx, [&] {
+      for (const auto& id : env_registry().ids()) {
+        auto* e = rep->add_envs();
+        e->set_id(id);
+        e->set_description(env_registry().get(id).description);
+      }
+    });
+  }
+
+  grpc::Status GetSpaces(grpc::ServerContext* ctx, const rpc::GetSpacesRequest* req, rpc::GetSpacesReply* rep) override {
+    return guard(ctx, [&] {
+      const EnvPtr env = make_local(req->env_id(), parse_options(req->options_json(), "options_json"));
+      rpc_convert::to_proto(env->spec(), rep);
+    });
+  }
+
+  grpc::Status StartSession(grpc::ServerContext* ctx, const rpc::StartSessionRequest* req, rpc::StartSessionReply* rep) override {
+    return guard(ctx, [&] {
+      auto s = std::make_shared<Session>();
+      s->env = make_local(req->env_id(), parse_options(req->options_json(), "options_json"));
+      if (!req->reward_json().empty()) s->env = std::make_unique<RewardWrapper>(std::move(s->env), parse_options(req->reward_json(), "reward_json"));
+      auto [obs, info] = s->env->reset(req->has_seed() ? std::optional<std::uint64_t>(req->seed()) : std::nullopt);
+      rpc_convert::to_proto(obs, rep->mutable_observation());
+      rpc_convert::to_proto(info, rep->mutable_info());
+      rpc_convert::to_proto(s->env->spec(), rep->mutable_spaces());
+      std::lock_guard<std::mutex> lock(mu_);
+      if (sessions_.size() >= opt_.max_sessions)
+        throw Exhausted("the server holds its maximum of " + std::to_string(opt_.max_sessions) + " sessions");
+      const std::string id = std::to_string(++next_id_) + "-" + std::to_string(Clock::now().time_since_epoch().count() % 1000000007);
+      sessions_[id] = std::move(s);
+      rep->set_session_id(id);
+    });
+  }
+
+  grpc::Status Reset(grpc::ServerContext* ctx, const rpc::ResetRequest* req, rpc::ResetReply* rep) override {
+    return guard(ctx, [&] {
+      auto s = session(req->session_id());
+      std::lock_guard<std::mutex> lock(s->mu);
+      auto [obs, info] = s->env->reset(req->has_seed() ? std::optional<std::uint64_t>(req->seed()) : std::nullopt);
+      rpc_convert::to_proto(obs, rep->mutable_observation());
+      rpc_convert::to_proto(info, rep->mutable_info());
+    });
+  }
+
+  grpc::Status Step(grpc::ServerContext* ctx, const rpc::StepRequest* req, rpc::StepReply* rep) override {
+    return guard(ctx, [&] {
+      auto s = session(req->session_id());
+      std::lock_guard<std::mutex> lock(s->mu);
+      const Value action = rpc_convert::from_proto(req->action());
+      rpc_convert::to_proto(step(*s->env, action), rep);
+    });
+  }
+
+  grpc::Status BatchStep(grpc::ServerContext* ctx, const rpc::BatchStepRequest* req, rpc::BatchStepReply* rep) override {
+    return guard(ctx, [&] {
+      if (req->seeds_size() != 0 && req->seeds_size() != req->actions_size())
+        throw InvalidArgument("BatchStep: give one seed per action, or none (" + std::to_string(req->actions_size()) + " actions, " +
+                              std::to_string(req->seeds_size()) + " seeds)");
+      auto s = session(req->session_id());
+      std::lock_guard<std::mutex> lock(s->mu);
+      for (int i = 0; i < req->actions_size(); ++i) {
+        const Value action = rpc_convert::from_proto(req->actions(i));
+        if (req->seeds_size() > 0)
+          s->env->reset(req->seeds(i));
+        else if (!s->env->in_episode())
+          s->env->reset();
+        rpc_convert::to_proto(step(*s->env, action), rep->add_results());
+      }
+    });
+  }
+
+  grpc::Status EndSession(grpc::ServerContext* ctx, const rpc::EndSessionRequest* req, rpc::EndSessionReply*) override {
+    return guard(ctx, [&] {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!sessions_.erase(req->session_id())) throw NotFound("no session '" + req->session_id() + "'");
+    });
+  }
+
+  // Removes sessions idle for longer than the idle timeout.
+  void reap() {
+    std::lock_guard<std::mutex> lock(mu_);
+    const auto now = Clock::now();
+    for (auto it = sessions_.begin(); it != sessions_.end();) {
+      std::unique_lock<std::mutex> s(it->second->mu, std::try_to_lock);
+      if (s.owns_lock() && std::chrono::duration<double>(now - it->second->last_used).count() > opt_.idle_timeout_s) {
+        s.unlock();
+        it = sessions_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+private:
+  struct NotFound : Error {
+    using Error::Error;
+  };
+  struct Exhausted : Error {
+    using Error::Error;
+  };
+
+  static EnvPtr make_local(const std::string& id, const json& options) {
+    if (id.find("://") != std::string::npos) throw InvalidArgument("env '" + id + "': a server runs local envs only");
+    return make_env(env_registry(), id, options);
+  }
+
+  // A simulator's exception is the evaluation's sim_error status, as in a
+  // VectorEnv; bad actions stay INVALID_ARGUMENT.
+  static StepResult step(Env& env, const Value& action) {
+    if (!env.in_episode()) env.reset();
+    env.action_space().check(action, "action");
+    try {
+      return env.step(action);
+    } catch (const InvalidArgument&) {
+      throw;
+    } catch (const std::exception& e) {
+      StepResult r;
+      r.status = EvalStatus::sim_error(e.what());
+      r.terminated = true;
+      return r;
+    }
+  }
+
+  std::shared_ptr<Session> session(const std::string& id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = sessions_.find(id);
+    if (it == sessions_.end()) throw NotFound("no session '" + id + "' (ended, reclaimed after being idle, or from another server)");
+    it->second->last_used = Clock::now();
+    return it->second;
+  }
+
+  template <class F>
+  grpc::Status guard(grpc::ServerContext* ctx, F&& f) {
+    if (!opt_.token.empty()) {
+      const auto& md = ctx->client_metadata();
+      auto it = md.find("authorization");
+      if (it == md.end() || std::string(it->second.data(), it->second.size()) != "Bearer " + opt_.token)
+        return {grpc::StatusCode::UNAUTHENTICATED, "this server needs its shared secret (set DSEGYM_TOKEN)"};
+    }
+    try {
+      f();
+      return grpc::Status::OK;
+    } catch (const InvalidArgument& e) {
+      return {grpc::StatusCode::INVALID_ARGUMENT, e.what()};
+    } catch (const NotFound& e) {
+      return {grpc::StatusCode::NOT_FOUND, e.what()};
+    } catch (const Exhausted& e) {
+      return {grpc::StatusCode::RESOURCE_EXHAUSTED, e.what()};
+    } catch (const std::exception& e) {
+      return {grpc::StatusCode::INTERNAL, e.what()};
+    }
+  }
+
+  const ServeOptions& opt_;
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<Session>> sessions_;
+  std::uint64_t next_id_ = 0;
+};
+
+bool loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
+}  // namespace
+
+void serve(const ServeOptions& opt) {
+  if (!loopback(opt.bind) && opt.token.empty())
+    throw InvalidArgument("--bind " + opt.bind + " is not a loopback address: give --token SECRET (clients set DSEGYM_TOKEN)");
+  if (opt.port < 0 || opt.port > 65535) throw InvalidArgument("--port " + std::to_string(opt.port) + " is not valid; valid: 0..65535");
+  // SIGTERM and SIGINT are taken by a waiting thread, not delivered as signals.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  env_registry();  // register everything before the first request
+  Service service(opt);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  const std::string host = opt.bind.find(':') != std::string::npos && opt.bind[0] != '[' ? "[" + opt.bind + "]" : opt.bind;
+  builder.AddListeningPort(host + ":" + std::to_string(opt.port), grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  builder.SetMaxReceiveMessageSize(64 << 20);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || port == 0) throw Error("cannot listen on " + host + ":" + std::to_string(opt.port));
+  if (!opt.port_file.empty()) {
+    const std::string tmp = opt.port_file + ".tmp";
+    std::ofstream(tmp) << port << "\n";
+    std::rename(tmp.c_str(), opt.port_file.c_str());
+  }
+  std::cerr << "dsegym serve: listening on " << host << ":" << port << "\n";
+
+  std::atomic<bool> stop{false};
+  std::thread reaper([&] {
+    while (!stop) {
+      for (int i = 0; i < 10 && !stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      service.reap();
+    }
+  });
+  int sig = 0;
+  sigwait(&set, &sig);
+  std::cerr << "dsegym serve: signal " << sig << ", shutting down\n";
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  stop = true;
+  reaper.join();
+}
+
+}  // namespace dsegym

@@ -1,0 +1,24 @@
+#pragma once
+// `dsegym serve`: the EnvService over gRPC. Sessions are independent envs
+// held in a mutex-guarded map; any exception becomes a gRPC status with its
+// message (INVALID_ARGUMENT for bad input), never a crash. Sessions idle for
+// longer than the idle timeout are reclaimed. SIGTERM or SIGINT shuts the
+// server down gracefully.
+#include <cstdint>
+#include <string>
+
+namespace dsegym {
+
+struct ServeOptions {
+  std::string bind = "127.0.0.1";
+  int port = 0;               // 0: any free port
+  std::string port_file;      // receives the chosen port
+  std::size_t max_sessions = 1024;
+  double idle_timeout_s = 3600;
+  std::string token;          // shared secret; required when binding a non-loopback address
+};
+
+// Runs until SIGTERM/SIGINT. Throws InvalidArgument for bad options.
+void serve(const ServeOptions& opt);
+
+}  // namespace dsegym
