@@ -40,23 +40,10 @@ std::string hex8(const std::string& s) {
   return buf;
 }
 
-void only_keys(const json& j, std::initializer_list<const char*> keys, const std::string& where) {
-  if (!j.is_object()) throw InvalidArgument(where + ": expected an object, got " + j.dump());
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    bool ok = false;
-    std::string list;
-    for (const char* k : keys) {
-      ok = ok || it.key() == k;
-      list += (list.empty() ? "" : ", ") + std::string(k);
-    }
-    if (!ok) throw InvalidArgument(where + "." + it.key() + ": unknown key; valid: " + list);
-  }
-}
-
 // Agent configurations of one "agents" entry: fixed hyperparameters, times a
 // grid, or `count` samples over the declared ranges.
 std::vector<json> agent_configs(const json& a, const std::string& where) {
-  only_keys(a, {"id", "hyperparameters", "grid", "sample"}, where);
+  check_keys(a, {"id", "hyperparameters", "grid", "sample"}, where);
   if (!a.contains("id") || !a.at("id").is_string()) throw InvalidArgument(where + ".id: required agent id");
   const std::string id = a.at("id").get<std::string>();
   const AgentEntry& entry = agent_registry().get(id);
@@ -80,7 +67,7 @@ std::vector<json> agent_configs(const json& a, const std::string& where) {
   }
   if (a.contains("sample")) {
     const json& s = a.at("sample");
-    only_keys(s, {"count", "method", "seed", "params"}, where + ".sample");
+    check_keys(s, {"count", "method", "seed", "params"}, where + ".sample");
     const auto count = s.value("count", 0);
     if (count < 1) throw InvalidArgument(where + ".sample.count: must be at least 1");
     const std::string method = s.value("method", "random");
@@ -187,7 +174,7 @@ SweepConfig load_sweep(const std::string& path) {
 }
 
 SweepConfig parse_sweep(const json& j, const std::string& where) {
-  only_keys(j, {"name", "envs", "agents", "seeds", "budget", "batch", "reward", "target", "objectives", "hv_reference", "parallel", "plugins"},
+  check_keys(j, {"name", "envs", "agents", "seeds", "budget", "batch", "reward", "target", "objectives", "hv_reference", "parallel", "plugins"},
             where);
   SweepConfig cfg;
   cfg.source = j;
@@ -203,7 +190,7 @@ SweepConfig parse_sweep(const json& j, const std::string& where) {
   } else if (j.at("seeds").is_array()) {
     seeds = j.at("seeds").get<std::vector<std::uint64_t>>();
   } else {
-    only_keys(j.at("seeds"), {"count", "start"}, where + ".seeds");
+    check_keys(j.at("seeds"), {"count", "start"}, where + ".seeds");
     const auto count = j.at("seeds").value("count", 1), start = j.at("seeds").value("start", 0);
     if (count < 1) throw InvalidArgument(where + ".seeds.count: must be at least 1");
     for (int i = 0; i < count; ++i) seeds.push_back(static_cast<std::uint64_t>(start + i));
@@ -215,7 +202,7 @@ SweepConfig parse_sweep(const json& j, const std::string& where) {
     if (b.is_number_integer()) {
       budget = b.get<std::int64_t>();
     } else {
-      only_keys(b, {"evaluations", "wall_time_s"}, where + ".budget");
+      check_keys(b, {"evaluations", "wall_time_s"}, where + ".budget");
       budget = b.value("evaluations", std::int64_t{1} << 40);
       wall = b.value("wall_time_s", 0.0);
       if (!b.contains("evaluations") && !b.contains("wall_time_s"))
@@ -225,7 +212,7 @@ SweepConfig parse_sweep(const json& j, const std::string& where) {
   }
   if (j.contains("parallel")) {
     const json& p = j.at("parallel");
-    only_keys(p, {"workers", "isolation", "timeout_s"}, where + ".parallel");
+    check_keys(p, {"workers", "isolation", "timeout_s"}, where + ".parallel");
     const auto w = p.value("workers", 1);
     if (w < 1) throw InvalidArgument(where + ".parallel.workers: must be at least 1");
     cfg.workers = static_cast<std::size_t>(w);
@@ -238,7 +225,7 @@ SweepConfig parse_sweep(const json& j, const std::string& where) {
   for (std::size_t ei = 0; ei < j.at("envs").size(); ++ei) {
     const json& e = j.at("envs")[ei];
     const std::string ew = where + ".envs[" + std::to_string(ei) + "]";
-    only_keys(e, {"id", "options", "reward"}, ew);
+    check_keys(e, {"id", "options", "reward"}, ew);
     if (!e.contains("id") || !e.at("id").is_string()) throw InvalidArgument(ew + ".id: required env id");
     const std::string env_id = e.at("id").get<std::string>();
     const json options = e.value("options", json::object());

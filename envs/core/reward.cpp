@@ -10,18 +10,6 @@ namespace dsegym {
 
 namespace {
 
-void only_keys(const json& j, std::initializer_list<const char*> keys, const std::string& where) {
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    bool ok = false;
-    std::string list;
-    for (const char* k : keys) {
-      ok = ok || it.key() == k;
-      list += (list.empty() ? "" : ", ") + std::string(k);
-    }
-    if (!ok) throw InvalidArgument(where + ": unknown key '" + it.key() + "'; valid keys: " + list);
-  }
-}
-
 std::string metric_list(const EnvSpec& env) {
   std::string s;
   for (const auto& m : env.metrics) s += (s.empty() ? "" : ", ") + m.name;
@@ -52,19 +40,19 @@ Reward::Reward(const json& spec, const EnvSpec& env) : spec_(spec), failure_rewa
     return spec[key];
   };
   if (type == "metric") {
-    only_keys(spec, {"type", "metric", "constraints", "failure_reward"}, where);
+    check_keys(spec, {"type", "metric", "constraints", "failure_reward"}, where);
     if (!spec.contains("metric") || !spec["metric"].is_string()) throw InvalidArgument(where + ".metric: expected a metric name; valid: " + metric_list(env));
     const auto& m = metric(env, spec["metric"].get<std::string>(), where + ".metric");
     kind_ = Kind::Metric;
     terms_.push_back({m.name, m.goal == Goal::Maximize ? 1.0 : -1.0, 1.0, m.goal});
   } else if (type == "weighted") {
-    only_keys(spec, {"type", "weights", "constraints", "failure_reward"}, where);
+    check_keys(spec, {"type", "weights", "constraints", "failure_reward"}, where);
     kind_ = Kind::Weighted;
     const json& w = map_of("weights");
     for (auto it = w.begin(); it != w.end(); ++it)
       terms_.push_back({metric(env, it.key(), where + ".weights").name, number(it.value(), where + ".weights." + it.key()), 1.0, Goal::None});
   } else if (type == "product") {
-    only_keys(spec, {"type", "exponents", "sign", "constraints", "failure_reward"}, where);
+    check_keys(spec, {"type", "exponents", "sign", "constraints", "failure_reward"}, where);
     kind_ = Kind::Product;
     const json& e = map_of("exponents");
     for (auto it = e.begin(); it != e.end(); ++it)
@@ -74,7 +62,7 @@ Reward::Reward(const json& spec, const EnvSpec& env) : spec_(spec), failure_rewa
       if (sign_ != 1.0 && sign_ != -1.0) throw InvalidArgument(where + ".sign: must be 1 or -1");
     }
   } else if (type == "target") {
-    only_keys(spec, {"type", "targets", "form", "weights", "cap", "constraints", "failure_reward"}, where);
+    check_keys(spec, {"type", "targets", "form", "weights", "cap", "constraints", "failure_reward"}, where);
     kind_ = Kind::Target;
     const std::string form = spec.contains("form") ? spec["form"].get<std::string>() : "inverse";
     if (form == "inverse")
@@ -110,7 +98,7 @@ Reward::Reward(const json& spec, const EnvSpec& env) : spec_(spec), failure_rewa
       const json& c = spec["constraints"][i];
       const std::string cw = where + ".constraints[" + std::to_string(i) + "]";
       if (!c.is_object()) throw InvalidArgument(cw + ": expected an object");
-      only_keys(c, {"metric", "max", "min", "penalty"}, cw);
+      check_keys(c, {"metric", "max", "min", "penalty"}, cw);
       if (!c.contains("metric") || !c["metric"].is_string()) throw InvalidArgument(cw + ".metric: expected a metric name; valid: " + metric_list(env));
       if (c.contains("max") == c.contains("min")) throw InvalidArgument(cw + ": give exactly one of 'max' or 'min'");
       const bool is_max = c.contains("max");

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "envs/core/error.hpp"
+#include "envs/core/params.hpp"
 
 namespace dsegym {
 
@@ -47,19 +48,6 @@ std::int64_t checked_index(std::int64_t i, std::int64_t n, const char* what) {
 }
 
 bool power_of_two(std::int64_t x) { return x > 0 && (x & (x - 1)) == 0; }
-
-// Reads the keys of a space's JSON, rejecting any not in `allowed`.
-void expect_keys(const json& j, std::initializer_list<const char*> allowed, const std::string& where) {
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    bool ok = false;
-    for (const char* a : allowed) ok = ok || it.key() == a;
-    if (!ok) {
-      std::string list;
-      for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-      throw InvalidArgument(where + ": unknown key '" + it.key() + "'; valid keys: " + list);
-    }
-  }
-}
 
 template <class T>
 T need(const json& j, const char* key, const std::string& where) {
@@ -163,15 +151,15 @@ SpacePtr Space::from_json(const json& j, const std::string& where) {
   if (!j.is_object()) throw InvalidArgument(where + ": a space must be a JSON object, got " + j.dump());
   const auto type = need<std::string>(j, "type", where);
   if (type == "discrete") {
-    expect_keys(j, {"type", "n"}, where);
+    check_keys(j, {"type", "n"}, where);
     return std::make_shared<Discrete>(need<std::int64_t>(j, "n", where));
   }
   if (type == "categorical") {
-    expect_keys(j, {"type", "labels"}, where);
+    check_keys(j, {"type", "labels"}, where);
     return std::make_shared<Categorical>(need<std::vector<std::string>>(j, "labels", where));
   }
   if (type == "integer") {
-    expect_keys(j, {"type", "low", "high", "step", "scale"}, where);
+    check_keys(j, {"type", "low", "high", "step", "scale"}, where);
     const auto lo = need<std::int64_t>(j, "low", where);
     const auto hi = need<std::int64_t>(j, "high", where);
     const std::string scale = j.contains("scale") ? need<std::string>(j, "scale", where) : "linear";
@@ -180,7 +168,7 @@ SpacePtr Space::from_json(const json& j, const std::string& where) {
     return std::make_shared<Integer>(lo, hi, j.contains("step") ? need<std::int64_t>(j, "step", where) : 1);
   }
   if (type == "box") {
-    expect_keys(j, {"type", "low", "high", "shape", "log"}, where);
+    check_keys(j, {"type", "low", "high", "shape", "log"}, where);
     const bool log = j.contains("log") && need<bool>(j, "log", where);
     auto bound = [&](const char* key) {
       if (!j.contains(key)) throw InvalidArgument(where + ": missing key '" + key + "'");
@@ -216,11 +204,11 @@ SpacePtr Space::from_json(const json& j, const std::string& where) {
     return std::make_shared<Box>(std::move(lo), std::move(hi), std::move(shape), log);
   }
   if (type == "multi_discrete") {
-    expect_keys(j, {"type", "nvec"}, where);
+    check_keys(j, {"type", "nvec"}, where);
     return std::make_shared<MultiDiscrete>(need<std::vector<std::int64_t>>(j, "nvec", where));
   }
   if (type == "dict") {
-    expect_keys(j, {"type", "spaces"}, where);
+    check_keys(j, {"type", "spaces"}, where);
     if (!j.contains("spaces") || !j.at("spaces").is_array())
       throw InvalidArgument(where + ".spaces: must be an array of {\"name\": ..., \"space\": {...}}");
     DictSpace::Children children;
