@@ -116,7 +116,7 @@ TEST_CASE("a sweep killed with SIGKILL resumes to the same summary as an uninter
     "envs": [{"id": "dram-v0", "options": {"generator": {"type": "random", "requests": 3000, "interval": 3}}}],
     "agents": [{"id": "ga", "grid": {"population": [6, 12]}}, {"id": "sa"}],
     "seeds": [1, 2],
-    "budget": 60,
+    "budget": 150,
     "batch": 3,
     "parallel": {"workers": 2}
   })");
