@@ -1,0 +1,97 @@
+#include "simulators/accel/workload.hpp"
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "envs/core/error.hpp"
+#include "envs/core/params.hpp"
+
+namespace dsegym::accel {
+
+using nlohmann::json;
+
+std::int64_t Workload::macs() const {
+  std::int64_t m = 0;
+  for (const auto& l : layers) m += l.macs();
+  return m;
+}
+
+namespace {
+
+std::string data_dir() {
+  if (const char* env = std::getenv("DSEGYM_DATA")) return std::string(env) + "/accel";
+  return std::string(DSEGYM_SOURCE_DIR) + "/data/accel";
+}
+
+std::int64_t positive(const json& l, const char* key, const std::string& where, std::int64_t fallback) {
+  if (!l.contains(key)) {
+    if (fallback > 0) return fallback;
+    throw InvalidArgument(where + "." + key + ": missing (required)");
+  }
+  if (!l.at(key).is_number_integer() || l.at(key).get<std::int64_t>() < 1)
+    throw InvalidArgument(where + "." + key + ": expected a positive integer, got " + l.at(key).dump());
+  return l.at(key).get<std::int64_t>();
+}
+
+}  // namespace
+
+std::vector<std::string> builtin_workloads() {
+  return {"alexnet", "vgg16", "resnet18", "resnet50", "mobilenetv2", "bert_base_encoder"};
+}
+
+Workload load_workload(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) throw InvalidArgument("workload " + path + ": cannot open file");
+  const json j = json::parse(f, nullptr, false);
+  if (j.is_discarded()) throw InvalidArgument("workload " + path + ": not valid JSON");
+  check_keys(j, {"name", "source", "layers"}, path);
+  Workload w;
+  w.name = j.value("name", std::filesystem::path(path).stem().string());
+  w.source = j.value("source", "");
+  if (!j.contains("layers") || !j.at("layers").is_array() || j.at("layers").empty())
+    throw InvalidArgument(path + ".layers: expected a non-empty list of layers");
+  for (std::size_t i = 0; i < j.at("layers").size(); ++i) {
+    const json& l = j.at("layers")[i];
+    const std::string where = path + ".layers[" + std::to_string(i) + "]";
+    const std::string type = l.value("type", "");
+    Layer layer;
+    layer.name = l.value("name", "layer" + std::to_string(i));
+    if (type == "gemm") {
+      check_keys(l, {"name", "type", "M", "N", "K", "batch"}, where);
+      layer.size[P] = positive(l, "M", where, 0);
+      layer.size[K] = positive(l, "N", where, 0);
+      layer.size[C] = positive(l, "K", where, 0);
+      layer.size[N] = positive(l, "batch", where, 1);
+    } else if (type == "conv" || type == "depthwise") {
+      check_keys(l, {"name", "type", "N", "K", "C", "P", "Q", "R", "S", "stride"}, where);
+      layer.size[N] = positive(l, "N", where, 1);
+      layer.size[K] = positive(l, "K", where, 0);
+      layer.size[C] = positive(l, "C", where, 0);
+      layer.size[P] = positive(l, "P", where, 0);
+      layer.size[Q] = positive(l, "Q", where, 0);
+      layer.size[R] = positive(l, "R", where, 0);
+      layer.size[S] = positive(l, "S", where, 0);
+      layer.stride = static_cast<int>(positive(l, "stride", where, 1));
+      layer.depthwise = type == "depthwise";
+      if (layer.depthwise && layer.size[C] != 1)
+        throw InvalidArgument(where + ".C: a depthwise layer has C = 1 (one input channel per output channel), got " + std::to_string(layer.size[C]));
+    } else {
+      throw InvalidArgument(where + ".type: '" + type + "' is not valid; choices: conv, depthwise, gemm");
+    }
+    w.layers.push_back(layer);
+  }
+  return w;
+}
+
+Workload resolve_workload(const std::string& name) {
+  for (const auto& b : builtin_workloads())
+    if (b == name) return load_workload(data_dir() + "/workloads/" + b + ".json");
+  if (std::filesystem::exists(name)) return load_workload(name);
+  std::string list;
+  for (const auto& b : builtin_workloads()) list += (list.empty() ? "" : ", ") + b;
+  throw InvalidArgument("workload '" + name + "' is neither a built-in name (" + list + ") nor an existing file");
+}
+
+}  // namespace dsegym::accel
