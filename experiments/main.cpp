@@ -18,6 +18,7 @@
 #include "experiments/server.hpp"
 #include "experiments/runner.hpp"
 #include "experiments/sweep.hpp"
+#include "simulators/accel/mapper.hpp"
 #include "simulators/dram/simulator.hpp"
 
 using namespace dsegym;
@@ -217,6 +218,15 @@ int main(int argc, char** argv) {
   trial->group("");  // internal: not listed in --help
   trial->add_option("dir", trial_dir, "trial folder holding trial.json")->required();
 
+  std::string accel_arch, accel_workload = "alexnet", accel_dataflow = "rs";
+  auto* sim_accel = sim->add_subcommand(
+      "accel", "Map a DNN workload onto a spatial accelerator with the built-in mapper; prints per-layer and total results.\n\n"
+               "Example:\n  dsegym sim accel --workload resnet50 --dataflow ws --arch '{\"rows\": 16, \"cols\": 16}'");
+  sim_accel->add_option("--arch", accel_arch, "architecture JSON (or @file.json); default: Eyeriss-like 12x14 PEs");
+  sim_accel->add_option("--workload", accel_workload, "alexnet, vgg16, resnet18, resnet50, mobilenetv2, bert_base_encoder or a JSON file")
+      ->capture_default_str();
+  sim_accel->add_option("--dataflow", accel_dataflow, "ws, os, rs or is")->capture_default_str();
+
   auto* dataset = app.add_subcommand(
       "dataset", "Work with datasets made from traces.\n\n"
                  "Example:\n  dsegym dataset export runs/ --out dram.csv");
@@ -253,6 +263,31 @@ int main(int argc, char** argv) {
       rc.progress = true;
       const RunResult r = run_experiment(rc);
       std::cout << r.to_json().dump(2) << "\n";
+    } else if (*sim_accel) {
+      namespace a = dsegym::accel;
+      const a::Arch arch = a::parse_arch(accel_arch.empty() ? json::object() : parse_json_arg("--arch", accel_arch), "--arch");
+      const a::Workload w = a::resolve_workload(accel_workload);
+      const a::WorkloadResult r = a::run_workload(w, arch, a::dataflow_from_name(accel_dataflow));
+      json layers = json::array();
+      for (std::size_t i = 0; i < r.layers.size(); ++i) {
+        const auto& e = r.layers[i].eval;
+        json l = {{"name", w.layers[i].name}, {"macs", w.layers[i].macs()}, {"valid", e.valid}};
+        if (e.valid) {
+          l["latency_ns"] = e.latency_ns;
+          l["energy_nj"] = e.energy_pj / 1000;
+          l["utilization"] = e.utilization;
+          l["bound"] = e.cycles == e.compute_cycles ? "compute" : e.cycles == e.dram_cycles ? "dram" : e.cycles == e.glb_cycles ? "glb" : "noc";
+          l["dram_words"] = e.access[0][0].reads + e.access[0][1].reads + e.access[0][2].reads + e.access[0][2].writes;
+        } else {
+          l["reason"] = e.reason;
+        }
+        layers.push_back(l);
+      }
+      std::cout << json{{"workload", w.name}, {"dataflow", accel_dataflow}, {"arch", a::arch_to_json(arch)}, {"valid", r.valid},
+                        {"reason", r.reason}, {"macs", r.macs}, {"latency_ns", r.latency_ns}, {"energy_nj", r.energy_pj / 1000},
+                        {"utilization", r.utilization}, {"layers", layers}}
+                       .dump(2)
+                << "\n";
     } else if (*sim_dram) {
       cmd_sim_dram(sim_memspec, sim_config, sim_mapping, sim_trace, sim_generator, sim_trace_clk, sim_log);
     } else if (*sweep) {

@@ -36,13 +36,15 @@ struct Layer {
   std::int64_t output_words() const;
 };
 
+// Defaults: Eyeriss-like (Chen et al., JSSC 2017): 12 x 14 PEs, ~0.5 kB of
+// 16-bit RF per PE, a 108 kB global buffer, 200 MHz.
 struct Arch {
   int rows = 12, cols = 14;          // PE array
   std::int64_t rf_words = 256;       // per PE
-  std::int64_t glb_words = 65536;    // shared global buffer
+  std::int64_t glb_words = 55296;    // shared global buffer (108 kB of 16-bit words)
   double glb_words_per_cycle = 64;   // GLB bandwidth
   double noc_words_per_cycle = 64;   // GLB -> PE deliveries per cycle (multicast counts once per PE)
-  double dram_words_per_cycle = 16;  // DRAM bandwidth
+  double dram_words_per_cycle = 4;   // DRAM bandwidth (a 64-bit interface)
   double clock_mhz = 200;
   int word_bits = 16;
   // Energy per MAC and per word accessed at each level (pJ); the default is

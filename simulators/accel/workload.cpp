@@ -95,3 +95,47 @@ Workload resolve_workload(const std::string& name) {
 }
 
 }  // namespace dsegym::accel
+
+namespace dsegym::accel {
+
+Arch parse_arch(const nlohmann::json& j, const std::string& where) {
+  check_keys(j, {"rows", "cols", "rf_words", "glb_words", "glb_words_per_cycle", "noc_words_per_cycle", "dram_words_per_cycle",
+                 "clock_mhz", "node"},
+             where);
+  Arch a;
+  auto num = [&](const char* key, double& out, double lo) {
+    if (!j.contains(key)) return;
+    if (!j.at(key).is_number() || j.at(key).get<double>() < lo)
+      throw InvalidArgument(where + "." + key + ": expected a number >= " + std::to_string(lo) + ", got " + j.at(key).dump());
+    out = j.at(key).get<double>();
+  };
+  double rows = a.rows, cols = a.cols, rf = static_cast<double>(a.rf_words), glb = static_cast<double>(a.glb_words);
+  num("rows", rows, 1);
+  num("cols", cols, 1);
+  num("rf_words", rf, 1);
+  num("glb_words", glb, 1);
+  num("glb_words_per_cycle", a.glb_words_per_cycle, 1e-6);
+  num("noc_words_per_cycle", a.noc_words_per_cycle, 1e-6);
+  num("dram_words_per_cycle", a.dram_words_per_cycle, 1e-6);
+  num("clock_mhz", a.clock_mhz, 1e-6);
+  a.rows = static_cast<int>(rows);
+  a.cols = static_cast<int>(cols);
+  a.rf_words = static_cast<std::int64_t>(rf);
+  a.glb_words = static_cast<std::int64_t>(glb);
+  apply_energy_table(a, j.value("node", "45nm"));
+  return a;
+}
+
+nlohmann::json arch_to_json(const Arch& a) {
+  return {{"rows", a.rows},
+          {"cols", a.cols},
+          {"rf_words", a.rf_words},
+          {"glb_words", a.glb_words},
+          {"glb_words_per_cycle", a.glb_words_per_cycle},
+          {"noc_words_per_cycle", a.noc_words_per_cycle},
+          {"dram_words_per_cycle", a.dram_words_per_cycle},
+          {"clock_mhz", a.clock_mhz},
+          {"energy_pj", {{"mac", a.e_mac}, {"rf", a.e_rf}, {"noc", a.e_noc}, {"glb", a.e_glb}, {"dram", a.e_dram}}}};
+}
+
+}  // namespace dsegym::accel

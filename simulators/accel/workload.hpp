@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "simulators/accel/model.hpp"
 
 namespace dsegym::accel {
@@ -23,5 +25,16 @@ Workload load_workload(const std::string& path);
 // bert_base_encoder) or a path.
 Workload resolve_workload(const std::string& name_or_path);
 std::vector<std::string> builtin_workloads();
+
+}  // namespace dsegym::accel
+
+namespace dsegym::accel {
+
+// An architecture as JSON; missing keys keep the Eyeriss-like defaults of
+// Arch (12 x 14 PEs, 256-word RFs, 54k-word global buffer, 200 MHz):
+//   {"rows": 16, "cols": 16, "rf_words": 256, "glb_words": 65536, "glb_words_per_cycle": 64,
+//    "noc_words_per_cycle": 64, "dram_words_per_cycle": 8, "clock_mhz": 200, "node": "45nm"}
+Arch parse_arch(const nlohmann::json& j, const std::string& where);
+nlohmann::json arch_to_json(const Arch& a);
 
 }  // namespace dsegym::accel
