@@ -2,6 +2,7 @@
 
 #include <mutex>
 
+#include "envs/accel/accel_env.hpp"
 #include "envs/dram/dram_env.hpp"
 #include "envs/remote/remote_env.hpp"
 #include "envs/toy/toy_env.hpp"
@@ -11,6 +12,7 @@ namespace dsegym {
 EnvRegistry& env_registry() {
   static std::once_flag once;
   std::call_once(once, [] {
+    register_accel_envs(env_registry_core());
     register_dram_env(env_registry_core());
     register_toy_env(env_registry_core());
     register_remote_scheme();

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include "envs/core/error.hpp"
+#include "simulators/accel/mapper.hpp"
 #include "simulators/accel/model.hpp"
 #include "simulators/accel/workload.hpp"
 
@@ -122,4 +123,38 @@ TEST_CASE("impossible mappings are rejected with a reason") {
 
 TEST_CASE("workload files are checked") {
   CHECK_THROWS_WITH_AS(resolve_workload("resnet51"), doctest::Contains("neither a built-in name"), InvalidArgument);
+}
+
+TEST_CASE("Eyeriss running AlexNet's conv layers: MACs and frame time near the published chip") {
+  // Chen et al., "Eyeriss: An Energy-Efficient Reconfigurable Accelerator for
+  // Deep Convolutional Neural Networks", ISSCC 2016 / JSSC 2017: 666 M MACs per
+  // 227x227 image in the conv layers; 34.7 frames/s (28.8 ms per frame) at
+  // 200 MHz with 168 PEs (12 x 14) and a 108 kB global buffer, row-stationary.
+  const Workload alex = resolve_workload("alexnet");
+  std::int64_t conv_macs = 0;
+  for (const auto& l : alex.layers)
+    if (l.name.rfind("conv", 0) == 0) conv_macs += l.macs();
+  CHECK(static_cast<double>(conv_macs) == doctest::Approx(666e6).epsilon(0.001));
+  Arch eyeriss;  // the defaults are Eyeriss'
+  const WorkloadResult r = run_workload(alex, eyeriss, Dataflow::RowStationary);
+  REQUIRE(r.valid);
+  double conv_ns = 0;
+  for (std::size_t i = 0; i < alex.layers.size(); ++i)
+    if (alex.layers[i].name.rfind("conv", 0) == 0) conv_ns += r.layers[i].eval.latency_ns;
+  // The model is ideal (no stalls beyond bandwidth limits): within 30% below the measured chip.
+  CHECK(conv_ns / 1e6 <= 28.8 * 1.05);
+  CHECK(conv_ns / 1e6 >= 28.8 * 0.70);
+  MESSAGE("AlexNet conv layers on the Eyeriss-like array: " << conv_ns / 1e6 << " ms per frame (chip: 28.8 ms)");
+}
+
+TEST_CASE("the mapper finds valid mappings for every shipped workload and dataflow") {
+  Arch a;
+  for (const auto& w : builtin_workloads())
+    for (const auto& df : dataflow_names()) {
+      INFO(w, " ", df);
+      const WorkloadResult r = run_workload(resolve_workload(w), a, dataflow_from_name(df));
+      CHECK(r.valid);
+      CHECK(r.utilization > 0);
+      CHECK(r.utilization <= 1.0 + 1e-9);
+    }
 }
