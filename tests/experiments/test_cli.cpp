@@ -84,7 +84,7 @@ TEST_CASE("invalid JSON, unknown agents and bad budgets are errors") {
 }
 
 TEST_CASE("every command has help with an example") {
-  for (const char* cmd : {"", "list", "describe", "run", "eval", "dataset", "dataset export", "sim", "sim dram"}) {
+  for (const char* cmd : {"", "list", "describe", "run", "eval", "dataset", "dataset export", "sim", "sim dram", "sim accel", "sweep", "report", "serve"}) {
     INFO(cmd);
     const Output o = run(std::string(cmd) + " --help");
     CHECK(o.code == 0);
@@ -132,4 +132,15 @@ TEST_CASE("a plugin adds an agent that runs like a built-in one; bad plugins are
   o = run(std::string("--plugin ") + EXAMPLE_PLUGIN + " --plugin " + EXAMPLE_PLUGIN + " list agents");  // twice: loaded once
   CHECK(o.code == 0);
   CHECK(o.out.find("\n  coordinate ") == o.out.rfind("\n  coordinate "));
+}
+
+TEST_CASE("sim accel prints per-layer results and names a bad dataflow") {
+  Output o = run("sim accel --workload alexnet --dataflow ws");
+  CHECK(o.code == 0);
+  CHECK(o.out.find("\"conv1\"") != std::string::npos);
+  CHECK(o.out.find("\"utilization\"") != std::string::npos);
+  o = run("sim accel --workload alexnet --dataflow xs");
+  CHECK(o.code != 0);
+  CHECK(lines(o.err) == 1);
+  CHECK(o.err.find("dataflow 'xs' is not valid; choices: ws, os, rs, is") != std::string::npos);
 }
