@@ -20,6 +20,7 @@
 #include "experiments/sweep.hpp"
 #include "simulators/accel/mapper.hpp"
 #include "simulators/dram/simulator.hpp"
+#include "simulators/soc/soc.hpp"
 
 using namespace dsegym;
 namespace fs = std::filesystem;
@@ -227,6 +228,29 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   sim_accel->add_option("--dataflow", accel_dataflow, "ws, os, rs or is")->capture_default_str();
 
+  std::string soc_file = "ds3_multiple_bal", soc_workload, soc_scheduler = "heft";
+  std::vector<std::string> soc_apps, soc_freqs;
+  double soc_rate = 5.0, soc_noise = 0.0;
+  std::int64_t soc_jobs = 500;
+  std::uint64_t soc_seed = 1;
+  bool soc_schedule = false;
+  auto* sim_soc = sim->add_subcommand(
+      "soc", "Run continuously arriving DAG jobs on a heterogeneous SoC with a list scheduler; prints latency, throughput,\n"
+             "energy and utilisation as JSON. Defaults: DS3's big.LITTLE + accelerator SoC and its five domain apps\n"
+             "(wifi_tx, wifi_rx, range_detection, sc_tx, sc_rx) in equal shares, Poisson arrivals.\n\n"
+             "Example:\n  dsegym sim soc --scheduler etf --rate 4 --jobs 1000 --noise 0.2\n"
+             "  dsegym sim soc --soc my_soc.json --workload my_workload.json --scheduler heft --frequency A15=1000");
+  sim_soc->add_option("--soc", soc_file, "SoC JSON file or built-in name (ds3_multiple_bal, topcuoglu_3p)")->capture_default_str();
+  sim_soc->add_option("--workload", soc_workload, "workload JSON file (apps and weights, rate, jobs, noise, seed or an arrival trace)");
+  sim_soc->add_option("--apps", soc_apps, "applications in equal shares (built-in names or files), overriding the workload's");
+  sim_soc->add_option("--scheduler", soc_scheduler, "met, etf, heft, random or rr")->capture_default_str();
+  auto* soc_rate_opt = sim_soc->add_option("--rate", soc_rate, "Poisson job arrivals per ms")->capture_default_str();
+  auto* soc_jobs_opt = sim_soc->add_option("--jobs", soc_jobs, "jobs injected")->capture_default_str();
+  auto* soc_noise_opt = sim_soc->add_option("--noise", soc_noise, "relative std. dev. of execution times")->capture_default_str();
+  auto* soc_seed_opt = sim_soc->add_option("--seed", soc_seed, "seed of arrivals, noise and the random scheduler")->capture_default_str();
+  sim_soc->add_option("--frequency", soc_freqs, "operating point of a PE type as TYPE=MHz (repeatable); default: the highest");
+  sim_soc->add_flag("--schedule", soc_schedule, "also print every task's PE, start and finish");
+
   auto* dataset = app.add_subcommand(
       "dataset", "Work with datasets made from traces.\n\n"
                  "Example:\n  dsegym dataset export runs/ --out dram.csv");
@@ -288,6 +312,42 @@ int main(int argc, char** argv) {
                         {"utilization", r.utilization}, {"layers", layers}}
                        .dump(2)
                 << "\n";
+    } else if (*sim_soc) {
+      namespace sc = dsegym::soc;
+      sc::Soc soc = sc::resolve_soc(soc_file);
+      for (const auto& f : soc_freqs) {
+        const auto eq = f.find('=');
+        if (eq == std::string::npos) throw InvalidArgument("--frequency " + f + ": expected TYPE=MHz, e.g. A15=1000");
+        const std::string type = f.substr(0, eq);
+        auto it = std::find_if(soc.types.begin(), soc.types.end(), [&](const auto& t) { return t.name == type; });
+        if (it == soc.types.end()) {
+          std::string names;
+          for (const auto& t : soc.types) names += (names.empty() ? "" : ", ") + t.name;
+          throw InvalidArgument("--frequency " + f + ": no PE type '" + type + "' in " + soc.name + " (" + names + ")");
+        }
+        double mhz = 0;
+        try {
+          mhz = std::stod(f.substr(eq + 1));
+        } catch (const std::exception&) {
+          throw InvalidArgument("--frequency " + f + ": '" + f.substr(eq + 1) + "' is not a number of MHz");
+        }
+        it->set_frequency(mhz);
+      }
+      sc::Workload w = sc::default_workload(soc_rate, soc_jobs, soc_noise, soc_seed);
+      if (!soc_workload.empty()) w = sc::load_workload(soc_workload, w);
+      if (!soc_apps.empty()) {
+        w.mix.clear();
+        for (const auto& a : soc_apps) w.mix.emplace_back(sc::resolve_app(a), 1.0);
+      }
+      if (soc_rate_opt->count()) w.rate_per_ms = soc_rate;
+      if (soc_jobs_opt->count()) w.jobs = soc_jobs;
+      if (soc_noise_opt->count()) w.noise = soc_noise;
+      if (soc_seed_opt->count()) w.seed = soc_seed;
+      const sc::Result r = sc::simulate(soc, w, sc::policy_from_name(soc_scheduler));
+      json out = {{"soc", soc.name}, {"scheduler", soc_scheduler}, {"rate_per_ms", w.trace.empty() ? json(w.rate_per_ms) : json()},
+                  {"noise", w.noise}, {"seed", w.seed}, {"peak_power_w", soc.peak_power_w()}};
+      out.update(r.to_json(soc, soc_schedule));
+      std::cout << out.dump(2) << "\n";
     } else if (*sim_dram) {
       cmd_sim_dram(sim_memspec, sim_config, sim_mapping, sim_trace, sim_generator, sim_trace_clk, sim_log);
     } else if (*sweep) {

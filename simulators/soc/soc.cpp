@@ -4,10 +4,11 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <numeric>
-#include <functional>
 #include <queue>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -19,7 +20,58 @@ namespace dsegym::soc {
 
 using nlohmann::json;
 
-// ------------------------------------------------------------------ data
+namespace {
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+std::string fmt(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+}  // namespace
+
+// ------------------------------------------------------------------ PE types and SoCs
+
+double PeType::slowdown() const { return opp.empty() ? 1.0 : opp.back().first / freq_mhz; }
+
+std::vector<double> PeType::frequencies() const {
+  std::vector<double> f;
+  for (const auto& [mhz, mv] : opp) f.push_back(mhz);
+  return f;
+}
+
+void PeType::set_frequency(double mhz) {
+  for (const auto& [f, v] : opp)
+    if (f == mhz) {
+      freq_mhz = mhz;
+      return;
+    }
+  std::string list;
+  for (double f : frequencies()) list += (list.empty() ? "" : ", ") + fmt(f);
+  throw InvalidArgument("PE type " + name + ": frequency " + fmt(mhz) + " MHz is not an operating point; valid: " +
+                        (list.empty() ? std::string("none (no DVFS)") : list));
+}
+
+double PeType::power_w(int busy) const {
+  const double idle = idle_power_w * (count - busy);
+  if (busy <= 0) return idle;
+  if (opp.empty()) return idle + active_power_w * busy;
+  // The lowest profiled frequency at or above the operating point (DS3's rule).
+  auto prof = power_profile.lower_bound(freq_mhz);
+  auto volt = [&](double f) {
+    for (const auto& [mhz, mv] : opp)
+      if (mhz == f) return mv / 1000.0;
+    return 0.0;
+  };
+  const double vk = volt(prof->first), vf = volt(freq_mhz);
+  const double scale = (freq_mhz * vf * vf) / (prof->first * vk * vk);
+  const std::vector<double>& p = prof->second;
+  const int l = static_cast<int>(p.size());
+  const double full = static_cast<double>(busy / l) * p.back();
+  const double part = busy % l == 0 ? 0.0 : p[static_cast<std::size_t>(busy % l - 1)];
+  return idle + scale * (full + part);
+}
 
 int Soc::num_pes() const {
   int n = 0;
@@ -36,9 +88,9 @@ int Soc::type_of(int pe) const {
 }
 
 double Soc::exec_time(int type, const std::string& task_type) const {
-  const auto& e = types[static_cast<std::size_t>(type)].exec;
-  auto it = e.find(task_type);
-  return it == e.end() ? std::numeric_limits<double>::quiet_NaN() : it->second;
+  const PeType& t = types[static_cast<std::size_t>(type)];
+  auto it = t.exec.find(task_type);
+  return it == t.exec.end() ? kNaN : it->second * t.slowdown();
 }
 
 double Soc::comm_time(double volume, int a, int b) const {
@@ -49,6 +101,14 @@ double Soc::comm_time(double volume, int a, int b) const {
   const double bw = it != bw_pairs.end() ? it->second : bw_default;
   return volume / bw;
 }
+
+double Soc::peak_power_w() const {
+  double p = 0;
+  for (const auto& t : types) p += t.power_w(t.count);
+  return p;
+}
+
+// ------------------------------------------------------------------ loading
 
 namespace {
 
@@ -63,6 +123,45 @@ json read(const std::string& path, const char* what) {
   json j = json::parse(f, nullptr, false);
   if (j.is_discarded() || !j.is_object()) throw InvalidArgument(std::string(what) + " " + path + ": not a JSON object");
   return j;
+}
+
+double number(const json& j, const std::string& where, double lo) {
+  if (!j.is_number() || j.get<double>() < lo)
+    throw InvalidArgument(where + ": expected a number >= " + fmt(lo) + ", got " + j.dump());
+  return j.get<double>();
+}
+
+void load_dvfs(PeType& t, const json& p, const std::string& where) {
+  const json& opp = p.at("opp");
+  if (!opp.is_array() || opp.empty()) throw InvalidArgument(where + ".opp: expected a non-empty list of [MHz, mV]");
+  for (std::size_t i = 0; i < opp.size(); ++i) {
+    const std::string w = where + ".opp[" + std::to_string(i) + "]";
+    if (!opp[i].is_array() || opp[i].size() != 2) throw InvalidArgument(w + ": expected [MHz, mV], got " + opp[i].dump());
+    const double f = number(opp[i][0], w + "[0]", 1e-9), v = number(opp[i][1], w + "[1]", 1e-9);
+    if (!t.opp.empty() && f <= t.opp.back().first) throw InvalidArgument(w + ": frequencies must ascend");
+    t.opp.emplace_back(f, v);
+  }
+  if (!p.contains("power_profile") || !p.at("power_profile").is_object() || p.at("power_profile").empty())
+    throw InvalidArgument(where + ".power_profile: a PE type with OPPs needs {\"MHz\": [W with 1, 2, ... busy]}");
+  for (const auto& [key, list] : p.at("power_profile").items()) {
+    const std::string w = where + ".power_profile." + key;
+    double f = 0;
+    try {
+      f = std::stod(key);
+    } catch (const std::exception&) {
+      throw InvalidArgument(w + ": the key must be a frequency in MHz");
+    }
+    if (std::none_of(t.opp.begin(), t.opp.end(), [&](const auto& o) { return o.first == f; }))
+      throw InvalidArgument(w + ": " + key + " MHz is not one of the OPP frequencies");
+    if (!list.is_array() || list.empty()) throw InvalidArgument(w + ": expected a list of watts for 1, 2, ... busy instances");
+    std::vector<double> watts;
+    for (std::size_t i = 0; i < list.size(); ++i) watts.push_back(number(list[i], w + "[" + std::to_string(i) + "]", 0));
+    t.power_profile[f] = std::move(watts);
+  }
+  if (t.power_profile.rbegin()->first < t.opp.back().first)
+    throw InvalidArgument(where + ".power_profile: needs a profile at the highest OPP (" + fmt(t.opp.back().first) + " MHz)");
+  t.freq_mhz = t.opp.back().first;
+  if (p.contains("frequency_mhz")) t.set_frequency(number(p.at("frequency_mhz"), where + ".frequency_mhz", 0));
 }
 
 }  // namespace
@@ -92,7 +191,7 @@ App load_app(const std::string& path) {
     const int from = e.value("from", -1), to = e.value("to", -1);
     if (from < 0 || from >= n || to < 0 || to >= n || from == to)
       throw InvalidArgument(where + ": 'from' and 'to' must be distinct task indices in 0.." + std::to_string(n - 1));
-    const double v = e.value("volume", 0.0);
+    const double v = e.contains("volume") ? number(e.at("volume"), where + ".volume", 0) : 0.0;
     a.preds[static_cast<std::size_t>(to)].emplace_back(from, v);
     a.succs[static_cast<std::size_t>(from)].emplace_back(to, v);
   }
@@ -120,33 +219,50 @@ Soc load_soc(const std::string& path) {
   for (std::size_t i = 0; i < j.at("pe_types").size(); ++i) {
     const json& p = j.at("pe_types")[i];
     const std::string where = path + ".pe_types[" + std::to_string(i) + "]";
-    check_keys(p, {"name", "count", "active_power_w", "exec"}, where);
+    check_keys(p, {"name", "count", "active_power_w", "idle_power_w", "opp", "power_profile", "frequency_mhz", "exec", "source"}, where);
     PeType t;
     t.name = p.value("name", "PE" + std::to_string(i));
-    t.count = p.value("count", 1);
-    if (t.count < 0) throw InvalidArgument(where + ".count: must not be negative");
-    t.active_power_w = p.value("active_power_w", 0.0);
-    const json exec = p.value("exec", json::object());
-    for (auto it = exec.begin(); it != exec.end(); ++it) {
-      if (!it.value().is_number() || it.value().get<double>() < 0)
-        throw InvalidArgument(where + ".exec." + it.key() + ": expected a non-negative time, got " + it.value().dump());
-      t.exec[it.key()] = it.value().get<double>();
+    for (const auto& other : s.types)
+      if (other.name == t.name) throw InvalidArgument(where + ".name: duplicate PE type '" + t.name + "'");
+    if (p.contains("count")) {
+      if (!p.at("count").is_number_integer() || p.at("count").get<int>() < 0)
+        throw InvalidArgument(where + ".count: expected a non-negative integer, got " + p.at("count").dump());
+      t.count = p.at("count").get<int>();
     }
+    if (p.contains("idle_power_w")) t.idle_power_w = number(p.at("idle_power_w"), where + ".idle_power_w", 0);
+    if (p.contains("opp")) {
+      if (p.contains("active_power_w"))
+        throw InvalidArgument(where + ": give either active_power_w (no DVFS) or opp + power_profile, not both");
+      load_dvfs(t, p, where);
+    } else {
+      if (p.contains("power_profile") || p.contains("frequency_mhz"))
+        throw InvalidArgument(where + ": power_profile and frequency_mhz need an opp list");
+      if (p.contains("active_power_w")) t.active_power_w = number(p.at("active_power_w"), where + ".active_power_w", 0);
+    }
+    const json exec = p.value("exec", json::object());
+    if (!exec.is_object()) throw InvalidArgument(where + ".exec: expected {task type: time in us}");
+    for (auto it = exec.begin(); it != exec.end(); ++it) t.exec[it.key()] = number(it.value(), where + ".exec." + it.key(), 0);
     s.types.push_back(std::move(t));
   }
   const json bw = j.value("bandwidth", json::object());
   check_keys(bw, {"same_pe", "default", "pairs"}, path + ".bandwidth");
-  s.bw_same = bw.value("same_pe", 0.0);
-  s.bw_default = bw.value("default", 1.0);
+  if (bw.contains("same_pe")) s.bw_same = number(bw.at("same_pe"), path + ".bandwidth.same_pe", 0);
+  if (bw.contains("default")) s.bw_default = number(bw.at("default"), path + ".bandwidth.default", 0);
   if (!(s.bw_default > 0)) throw InvalidArgument(path + ".bandwidth.default: must be positive");
-  for (const auto& p : bw.value("pairs", json::array())) {
+  const json pairs = bw.value("pairs", json::array());
+  for (std::size_t k = 0; k < pairs.size(); ++k) {
+    const json& p = pairs[k];
+    const std::string where = path + ".bandwidth.pairs[" + std::to_string(k) + "]";
+    check_keys(p, {"from", "to", "value"}, where);
     int a = -1, b = -1;
     for (std::size_t i = 0; i < s.types.size(); ++i) {
       if (s.types[i].name == p.value("from", "")) a = static_cast<int>(i);
       if (s.types[i].name == p.value("to", "")) b = static_cast<int>(i);
     }
-    if (a < 0 || b < 0) throw InvalidArgument(path + ".bandwidth.pairs: unknown PE type in " + p.dump());
-    s.bw_pairs[{a, b}] = p.value("value", 1.0);
+    if (a < 0 || b < 0) throw InvalidArgument(where + ": unknown PE type in " + p.dump());
+    const double v = number(p.value("value", json()), where + ".value", 0);
+    if (!(v > 0)) throw InvalidArgument(where + ".value: must be positive");
+    s.bw_pairs[{a, b}] = v;
   }
   return s;
 }
@@ -181,17 +297,84 @@ Policy policy_from_name(const std::string& name) {
   throw InvalidArgument("scheduler '" + name + "' is not valid; choices: met, etf, heft, random, rr");
 }
 
+Workload default_workload(double rate_per_ms, std::int64_t jobs, double noise, std::uint64_t seed) {
+  Workload w;
+  for (const char* a : {"wifi_tx", "wifi_rx", "range_detection", "sc_tx", "sc_rx"}) w.mix.emplace_back(resolve_app(a), 1.0);
+  w.rate_per_ms = rate_per_ms;
+  w.jobs = jobs;
+  w.noise = noise;
+  w.seed = seed;
+  return w;
+}
+
+Workload load_workload(const std::string& path, const Workload& defaults) {
+  const json j = read(path, "workload");
+  check_keys(j, {"apps", "rate_per_ms", "interval_us", "jobs", "noise", "seed", "arrivals"}, path);
+  Workload w = defaults;
+  if (j.contains("apps")) {
+    const json& apps = j.at("apps");
+    w.mix.clear();
+    if (apps.is_array()) {
+      for (const auto& a : apps) {
+        if (!a.is_string()) throw InvalidArgument(path + ".apps: expected application names or files, got " + a.dump());
+        w.mix.emplace_back(resolve_app(a.get<std::string>()), 1.0);
+      }
+    } else if (apps.is_object()) {
+      for (const auto& [name, weight] : apps.items()) {
+        const double wt = number(weight, path + ".apps." + name, 0);
+        if (!(wt > 0)) throw InvalidArgument(path + ".apps." + name + ": the weight must be positive");
+        w.mix.emplace_back(resolve_app(name), wt);
+      }
+    } else {
+      throw InvalidArgument(path + ".apps: expected a list of names or {name: weight}");
+    }
+    if (w.mix.empty()) throw InvalidArgument(path + ".apps: no applications");
+  }
+  if (j.contains("rate_per_ms")) w.rate_per_ms = number(j.at("rate_per_ms"), path + ".rate_per_ms", 0);
+  if (j.contains("interval_us")) {
+    w.interval_us = number(j.at("interval_us"), path + ".interval_us", 0);
+    if (!j.contains("rate_per_ms")) w.rate_per_ms = 0;
+  }
+  if (j.contains("jobs")) {
+    if (!j.at("jobs").is_number_integer() || j.at("jobs").get<std::int64_t>() < 1)
+      throw InvalidArgument(path + ".jobs: expected a positive integer, got " + j.at("jobs").dump());
+    w.jobs = j.at("jobs").get<std::int64_t>();
+  }
+  if (j.contains("noise")) w.noise = number(j.at("noise"), path + ".noise", 0);
+  if (j.contains("seed")) {
+    if (!j.at("seed").is_number_unsigned()) throw InvalidArgument(path + ".seed: expected a non-negative integer");
+    w.seed = j.at("seed").get<std::uint64_t>();
+  }
+  if (j.contains("arrivals")) {
+    const json& arr = j.at("arrivals");
+    if (!arr.is_array() || arr.empty()) throw InvalidArgument(path + ".arrivals: expected a non-empty list of {\"time_us\", \"app\"}");
+    for (std::size_t i = 0; i < arr.size(); ++i) {
+      const std::string where = path + ".arrivals[" + std::to_string(i) + "]";
+      check_keys(arr[i], {"time_us", "app"}, where);
+      if (!arr[i].contains("time_us") || !arr[i].contains("app")) throw InvalidArgument(where + ": needs time_us and app");
+      const double t = number(arr[i].at("time_us"), where + ".time_us", 0);
+      const std::string app = arr[i].at("app").is_string() ? arr[i].at("app").get<std::string>() : "";
+      int idx = -1;
+      for (std::size_t k = 0; k < w.mix.size(); ++k)
+        if (w.mix[k].first.name == app) idx = static_cast<int>(k);
+      if (idx < 0) {
+        std::string names;
+        for (const auto& [a, wt] : w.mix) names += (names.empty() ? "" : ", ") + a.name;
+        throw InvalidArgument(where + ".app: '" + app + "' is not in the workload's apps (" + names + ")");
+      }
+      w.trace.emplace_back(t, idx);
+    }
+  }
+  return w;
+}
+
 // ------------------------------------------------------------------ engine
 
 namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
-
 struct TaskState {
   int pe = -1;
   int waiting = 0;  // unfinished predecessors
-  bool ready = false, assigned = false, done = false;
-  double planned_start = 0;  // order on its PE
   double finish = 0;
 };
 
@@ -205,102 +388,201 @@ struct Job {
 struct Pe {
   std::vector<std::pair<double, std::pair<int, int>>> queue;  // (planned start, (job, task)), sorted
   bool busy = false;
-  double avail_estimate = 0;  // when its queued work (at mean times) should end
+  double avail = 0;      // when its queued work should end (mean execution times)
   double busy_time = 0;
-  std::vector<std::pair<double, double>> plan;  // HEFT planned intervals, sorted by start
+  std::vector<std::pair<double, double>> plan;  // HEFT planned intervals, sorted
 };
 
-class Engine {
-public:
-  Engine(const Soc& s, const Workload& w, Policy p) : s_(s), w_(w), policy_(p), rng_(w.seed) {
+struct Event {
+  double time;
+  int kind;  // 0 arrival, 1 finish, 2 wake
+  int job, task;
+  bool operator>(const Event& o) const { return time > o.time || (time == o.time && kind > o.kind); }
+};
+
+}  // namespace
+
+struct Emulator::Impl {
+  Soc s;
+  Workload w;
+  Policy policy;
+  Rng noise_rng, policy_rng;
+  std::vector<int> pe_type;
+  std::vector<std::vector<std::vector<double>>> exec;  // [app][task][pe], NaN: unsupported
+  std::vector<std::vector<double>> rank;                // [app][task]
+  std::vector<Job> jobs;
+  std::vector<Pe> pes;
+  std::vector<std::pair<int, int>> ready;  // ready, unassigned (dynamic policies); FIFO
+  std::size_t ready_head = 0;
+  int rr_next = 0;
+  std::priority_queue<Event, std::vector<Event>, std::greater<>> events;
+  double now = 0, last_t = 0, area = 0;
+  std::int64_t in_system = 0, done = 0, arrived = 0;
+  std::vector<int> busy_of_type;
+  std::vector<double> power_since;
+  double energy_mj = 0;
+  bool finished = false;
+  std::vector<TaskRecord> schedule;
+
+  Impl(Soc soc, Workload wl, Policy p)
+      : s(std::move(soc)), w(std::move(wl)), policy(p), noise_rng(derive_seed(w.seed, 1)), policy_rng(derive_seed(w.seed, 2)) {
     if (w.mix.empty()) throw InvalidArgument("workload: no applications");
+    if (w.trace.empty() && w.jobs < 1) throw InvalidArgument("workload: at least one job");
+    if (w.trace.empty() && !(w.rate_per_ms > 0) && !(w.interval_us >= 0))
+      throw InvalidArgument("workload: give a positive rate_per_ms or a non-negative interval_us");
+    if (w.noise < 0) throw InvalidArgument("workload: noise must not be negative");
+    for (int pe = 0; pe < s.num_pes(); ++pe) pe_type.push_back(s.type_of(pe));
+    pes.resize(pe_type.size());
+    busy_of_type.assign(s.types.size(), 0);
     for (const auto& [app, weight] : w.mix) {
       if (!(weight > 0)) throw InvalidArgument("workload: application '" + app.name + "' needs a positive weight");
+      auto& table = exec.emplace_back();
       for (std::size_t t = 0; t < app.task_types.size(); ++t) {
+        auto& row = table.emplace_back();
         bool ok = false;
-        for (std::size_t k = 0; k < s.types.size(); ++k) ok = ok || (s.types[k].count > 0 && !std::isnan(s.exec_time(static_cast<int>(k), app.task_types[t])));
-        if (!ok) throw InvalidArgument("application '" + app.name + "': task '" + app.task_names[t] + "' (" + app.task_types[t] + ") runs on no PE of SoC '" + s.name + "'");
+        for (int type : pe_type) {
+          row.push_back(s.exec_time(type, app.task_types[t]));
+          ok = ok || !std::isnan(row.back());
+        }
+        if (!ok) {
+          std::string names;
+          for (const auto& pt : s.types) names += (names.empty() ? "" : ", ") + pt.name + " x" + std::to_string(pt.count);
+          throw InvalidArgument("application '" + app.name + "': task '" + app.task_names[t] + "' (" + app.task_types[t] +
+                                ") runs on no PE of SoC '" + s.name + "' (" + names + ")");
+        }
       }
+      rank.push_back(upward_ranks(app, table));
     }
-    pes_.resize(static_cast<std::size_t>(s.num_pes()));
+    arrivals();
+    power_since.assign(s.types.size(), events.empty() ? 0.0 : events.top().time);
+    last_t = power_since.empty() ? 0.0 : power_since.front();
   }
 
-  Result run();
+  // Topcuoglu et al. 2002, eq. 3-5: mean execution time over the PEs that
+  // support the task plus the largest (mean communication + rank) of a successor.
+  std::vector<double> upward_ranks(const App& a, const std::vector<std::vector<double>>& table) const {
+    const std::size_t n = a.task_types.size();
+    std::vector<double> wbar(n), r(n, -1);
+    for (std::size_t t = 0; t < n; ++t) {
+      double sum = 0;
+      int cnt = 0;
+      for (double e : table[t])
+        if (!std::isnan(e)) {
+          sum += e;
+          ++cnt;
+        }
+      wbar[t] = sum / cnt;
+    }
+    std::function<double(std::size_t)> up = [&](std::size_t t) {
+      if (r[t] >= 0) return r[t];
+      double m = 0;
+      for (auto [succ, vol] : a.succs[t]) m = std::max(m, vol / s.bw_default + up(static_cast<std::size_t>(succ)));
+      return r[t] = wbar[t] + m;
+    };
+    for (std::size_t t = 0; t < n; ++t) up(t);
+    return r;
+  }
 
-private:
-  const App& app(const Job& j) const { return w_.mix[static_cast<std::size_t>(j.app)].first; }
-  double mean_exec(int pe, const std::string& type) const { return s_.exec_time(s_.type_of(pe), type); }
-  bool supports(int pe, const std::string& type) const { return !std::isnan(mean_exec(pe, type)); }
+  void arrivals() {
+    Rng rng(derive_seed(w.seed, 0));
+    std::vector<std::pair<double, int>> list = w.trace;
+    if (list.empty()) {
+      double total = 0;
+      for (const auto& [app, weight] : w.mix) total += weight;
+      double t = 0;
+      for (std::int64_t k = 0; k < w.jobs; ++k) {
+        double r = rng.uniform() * total;
+        int app = static_cast<int>(w.mix.size()) - 1;
+        for (std::size_t i = 0; i < w.mix.size(); ++i)
+          if ((r -= w.mix[i].second) < 0) {
+            app = static_cast<int>(i);
+            break;
+          }
+        list.emplace_back(t, app);
+        t += w.rate_per_ms > 0 ? -std::log1p(-rng.uniform()) * 1000.0 / w.rate_per_ms : w.interval_us;
+      }
+    } else {
+      std::stable_sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    }
+    for (const auto& [t, app] : list) {
+      Job job;
+      job.app = app;
+      job.arrival = t;
+      const App& a = w.mix[static_cast<std::size_t>(app)].first;
+      job.tasks.resize(a.task_types.size());
+      for (std::size_t i = 0; i < a.task_types.size(); ++i) job.tasks[i].waiting = static_cast<int>(a.preds[i].size());
+      job.left = static_cast<int>(a.task_types.size());
+      events.push({t, 0, static_cast<int>(jobs.size()), -1});
+      jobs.push_back(std::move(job));
+    }
+  }
+
+  const App& app_of(int j) const { return w.mix[static_cast<std::size_t>(jobs[static_cast<std::size_t>(j)].app)].first; }
+  double ex(int pe, int j, int t) const {
+    return exec[static_cast<std::size_t>(jobs[static_cast<std::size_t>(j)].app)][static_cast<std::size_t>(t)][static_cast<std::size_t>(pe)];
+  }
+  bool supports(int pe, int j, int t) const { return !std::isnan(ex(pe, j, t)); }
 
   // When task t of job j could start on pe: data from every predecessor.
   double data_ready(int j, int t, int pe) const {
-    const Job& job = jobs_[static_cast<std::size_t>(j)];
+    const Job& job = jobs[static_cast<std::size_t>(j)];
     double r = job.arrival;
-    for (auto [p, vol] : app(job).preds[static_cast<std::size_t>(t)]) {
+    for (auto [p, vol] : app_of(j).preds[static_cast<std::size_t>(t)]) {
       const TaskState& ps = job.tasks[static_cast<std::size_t>(p)];
-      r = std::max(r, ps.finish + s_.comm_time(vol, ps.pe, pe));
+      r = std::max(r, ps.finish + s.comm_time(vol, ps.pe, pe));
     }
     return r;
   }
 
+  double est_finish(int j, int t, int pe) const {
+    return std::max({now, pes[static_cast<std::size_t>(pe)].avail, data_ready(j, t, pe)}) + ex(pe, j, t);
+  }
+
   void enqueue(int j, int t, int pe, double planned) {
-    TaskState& ts = jobs_[static_cast<std::size_t>(j)].tasks[static_cast<std::size_t>(t)];
-    ts.pe = pe;
-    ts.assigned = true;
-    ts.planned_start = planned;
-    auto& q = pes_[static_cast<std::size_t>(pe)].queue;
+    jobs[static_cast<std::size_t>(j)].tasks[static_cast<std::size_t>(t)].pe = pe;
+    auto& q = pes[static_cast<std::size_t>(pe)].queue;
     const auto item = std::make_pair(planned, std::make_pair(j, t));
     q.insert(std::upper_bound(q.begin(), q.end(), item, [](const auto& a, const auto& b) { return a.first < b.first; }), item);
   }
 
-  void assign_dynamic(double now);
-  void plan_heft(int j, double now);
-  void try_start(double now);
-  double noisy(double mean) {
-    if (w_.noise <= 0 || mean <= 0) return mean;
-    return mean * std::max(0.05, 1.0 + w_.noise * rng_.normal());
+  void commit(int j, int t, int pe) {
+    Pe& p = pes[static_cast<std::size_t>(pe)];
+    const double finish = est_finish(j, t, pe);
+    enqueue(j, t, pe, finish - ex(pe, j, t));
+    p.avail = finish;
   }
 
-  const Soc& s_;
-  const Workload& w_;
-  Policy policy_;
-  Rng rng_;
-  std::vector<Job> jobs_;
-  std::vector<Pe> pes_;
-  std::vector<std::pair<int, int>> ready_;  // ready, unassigned (dynamic policies)
-  int rr_next_ = 0;
-  struct Event {
-    double time;
-    int kind;  // 0 arrival, 1 finish, 2 wake
-    int job, task;
-    bool operator>(const Event& o) const { return time > o.time || (time == o.time && kind > o.kind); }
-  };
-  std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
-  Result result_;
+  void assign_builtin();
+  void plan_heft(int j);
+  void try_start();
+  void account_power(int type) {
+    const std::size_t k = static_cast<std::size_t>(type);
+    energy_mj += s.types[k].power_w(busy_of_type[k]) * (now - power_since[k]) * 1e-3;  // W * us = 1e-3 mJ
+    power_since[k] = now;
+  }
+  bool pending() const { return ready_head < ready.size(); }
+  void drop_assigned() {
+    if (ready_head == ready.size()) {
+      ready.clear();
+      ready_head = 0;
+    }
+  }
+  bool run();
+  Result result() const;
 };
 
-void Engine::assign_dynamic(double now) {
-  if (ready_.empty()) return;
-  auto est_finish = [&](int j, int t, int pe) {
-    const std::string& type = app(jobs_[static_cast<std::size_t>(j)]).task_types[static_cast<std::size_t>(t)];
-    return std::max({now, pes_[static_cast<std::size_t>(pe)].avail_estimate, data_ready(j, t, pe)}) + mean_exec(pe, type);
-  };
-  auto commit = [&](int j, int t, int pe) {
-    Pe& p = pes_[static_cast<std::size_t>(pe)];
-    const double finish = est_finish(j, t, pe);
-    enqueue(j, t, pe, std::max(now, p.avail_estimate));
-    p.avail_estimate = finish;
-  };
-  if (policy_ == Policy::ETF) {
+void Emulator::Impl::assign_builtin() {
+  const int npes = static_cast<int>(pes.size());
+  if (policy == Policy::ETF) {
     // Repeatedly commit the (task, PE) pair that finishes earliest.
-    while (!ready_.empty()) {
+    while (pending()) {
       double best = kInf;
-      std::size_t bi = 0;
+      std::size_t bi = ready_head;
       int bpe = -1;
-      for (std::size_t i = 0; i < ready_.size(); ++i)
-        for (int pe = 0; pe < static_cast<int>(pes_.size()); ++pe) {
-          const auto [j, t] = ready_[i];
-          if (!supports(pe, app(jobs_[static_cast<std::size_t>(j)]).task_types[static_cast<std::size_t>(t)])) continue;
+      for (std::size_t i = ready_head; i < ready.size(); ++i)
+        for (int pe = 0; pe < npes; ++pe) {
+          const auto [j, t] = ready[i];
+          if (!supports(pe, j, t)) continue;
           const double f = est_finish(j, t, pe);
           if (f < best) {
             best = f;
@@ -308,23 +590,25 @@ void Engine::assign_dynamic(double now) {
             bpe = pe;
           }
         }
-      commit(ready_[bi].first, ready_[bi].second, bpe);
-      ready_.erase(ready_.begin() + static_cast<std::ptrdiff_t>(bi));
+      commit(ready[bi].first, ready[bi].second, bpe);
+      // Move it to the head, keeping the others in the order they became ready.
+      std::rotate(ready.begin() + static_cast<std::ptrdiff_t>(ready_head), ready.begin() + static_cast<std::ptrdiff_t>(bi),
+                  ready.begin() + static_cast<std::ptrdiff_t>(bi) + 1);
+      ++ready_head;
     }
+    drop_assigned();
     return;
   }
-  for (const auto& [j, t] : ready_) {
-    const std::string& type = app(jobs_[static_cast<std::size_t>(j)]).task_types[static_cast<std::size_t>(t)];
-    std::vector<int> ok;
-    for (int pe = 0; pe < static_cast<int>(pes_.size()); ++pe)
-      if (supports(pe, type)) ok.push_back(pe);
-    int chosen = ok.front();
-    switch (policy_) {
+  for (; ready_head < ready.size(); ++ready_head) {
+    const auto [j, t] = ready[ready_head];
+    int chosen = -1;
+    switch (policy) {
       case Policy::MET: {
         // The fastest PE type; of its instances the one free first.
         double best_exec = kInf, best_avail = kInf;
-        for (int pe : ok) {
-          const double e = mean_exec(pe, type), a = pes_[static_cast<std::size_t>(pe)].avail_estimate;
+        for (int pe = 0; pe < npes; ++pe) {
+          if (!supports(pe, j, t)) continue;
+          const double e = ex(pe, j, t), a = std::max(now, pes[static_cast<std::size_t>(pe)].avail);
           if (e < best_exec || (e == best_exec && a < best_avail)) {
             best_exec = e;
             best_avail = a;
@@ -333,197 +617,258 @@ void Engine::assign_dynamic(double now) {
         }
         break;
       }
-      case Policy::Random: chosen = ok[rng_.below(ok.size())]; break;
-      case Policy::RoundRobin: {
-        chosen = ok.front();
-        for (int pe : ok)
-          if (pe >= rr_next_) {
-            chosen = pe;
-            break;
-          }
-        rr_next_ = chosen + 1;
+      case Policy::Random: {
+        std::vector<int> ok;
+        for (int pe = 0; pe < npes; ++pe)
+          if (supports(pe, j, t)) ok.push_back(pe);
+        chosen = ok[policy_rng.below(ok.size())];
         break;
       }
-      default: break;
+      default: {  // round robin over the PEs that support the task
+        for (int k = 0; k < npes && chosen < 0; ++k) {
+          const int pe = (rr_next + k) % npes;
+          if (supports(pe, j, t)) chosen = pe;
+        }
+        rr_next = (chosen + 1) % npes;
+        break;
+      }
     }
     commit(j, t, chosen);
   }
-  ready_.clear();
+  drop_assigned();
 }
 
-void Engine::plan_heft(int j, double now) {
-  Job& job = jobs_[static_cast<std::size_t>(j)];
-  const App& a = app(job);
+void Emulator::Impl::plan_heft(int j) {
+  const Job& job = jobs[static_cast<std::size_t>(j)];
+  const App& a = app_of(j);
+  const auto& r = rank[static_cast<std::size_t>(job.app)];
   const int n = static_cast<int>(a.task_types.size());
-  // Upward ranks with mean execution time over supporting PEs and mean
-  // communication cost between different PEs (Topcuoglu et al. 2002, eq. 3-5).
-  std::vector<double> wbar(static_cast<std::size_t>(n)), rank(static_cast<std::size_t>(n), -1);
-  for (int t = 0; t < n; ++t) {
-    double sum = 0;
-    int cnt = 0;
-    for (int pe = 0; pe < static_cast<int>(pes_.size()); ++pe)
-      if (supports(pe, a.task_types[static_cast<std::size_t>(t)])) {
-        sum += mean_exec(pe, a.task_types[static_cast<std::size_t>(t)]);
-        ++cnt;
-      }
-    wbar[static_cast<std::size_t>(t)] = sum / cnt;
-  }
-  std::function<double(int)> up = [&](int t) {
-    double& r = rank[static_cast<std::size_t>(t)];
-    if (r >= 0) return r;
-    double m = 0;
-    for (auto [s, vol] : a.succs[static_cast<std::size_t>(t)]) m = std::max(m, vol / s_.bw_default + up(s));
-    return r = wbar[static_cast<std::size_t>(t)] + m;
-  };
   std::vector<int> order(static_cast<std::size_t>(n));
   std::iota(order.begin(), order.end(), 0);
-  for (int t = 0; t < n; ++t) up(t);
-  std::stable_sort(order.begin(), order.end(), [&](int x, int y) { return rank[static_cast<std::size_t>(x)] > rank[static_cast<std::size_t>(y)]; });
+  std::stable_sort(order.begin(), order.end(), [&](int x, int y) { return r[static_cast<std::size_t>(x)] > r[static_cast<std::size_t>(y)]; });
+  // Intervals that ended can hold nothing new.
+  for (auto& p : pes) {
+    auto keep = std::find_if(p.plan.begin(), p.plan.end(), [&](const auto& iv) { return iv.second > now; });
+    p.plan.erase(p.plan.begin(), keep);
+  }
   // Insertion-based earliest finish time on each PE.
   std::vector<double> planned_finish(static_cast<std::size_t>(n), 0);
+  std::vector<int> planned_pe(static_cast<std::size_t>(n), -1);
   for (int t : order) {
-    const std::string& type = a.task_types[static_cast<std::size_t>(t)];
     double best_eft = kInf, best_est = 0;
     int best_pe = -1;
-    for (int pe = 0; pe < static_cast<int>(pes_.size()); ++pe) {
-      if (!supports(pe, type)) continue;
-      double ready = std::max(now, job.arrival);
+    for (int pe = 0; pe < static_cast<int>(pes.size()); ++pe) {
+      if (!supports(pe, j, t)) continue;
+      double ready_t = std::max(now, job.arrival);
       for (auto [p, vol] : a.preds[static_cast<std::size_t>(t)])
-        ready = std::max(ready, planned_finish[static_cast<std::size_t>(p)] + s_.comm_time(vol, job.tasks[static_cast<std::size_t>(p)].pe, pe));
-      const double w = mean_exec(pe, type);
-      double est = ready;
-      for (const auto& [s, f] : pes_[static_cast<std::size_t>(pe)].plan) {
-        if (est + w <= s) break;
-        est = std::max(est, f);
+        ready_t = std::max(ready_t, planned_finish[static_cast<std::size_t>(p)] + s.comm_time(vol, planned_pe[static_cast<std::size_t>(p)], pe));
+      const double wt = ex(pe, j, t);
+      double est = ready_t;
+      for (const auto& [st, fi] : pes[static_cast<std::size_t>(pe)].plan) {
+        if (est + wt <= st) break;
+        est = std::max(est, fi);
       }
-      if (est + w < best_eft) {
-        best_eft = est + w;
+      if (est + wt < best_eft) {
+        best_eft = est + wt;
         best_est = est;
         best_pe = pe;
       }
     }
-    auto& plan = pes_[static_cast<std::size_t>(best_pe)].plan;
+    auto& plan = pes[static_cast<std::size_t>(best_pe)].plan;
     plan.insert(std::upper_bound(plan.begin(), plan.end(), std::make_pair(best_est, best_eft)), {best_est, best_eft});
     planned_finish[static_cast<std::size_t>(t)] = best_eft;
-    job.tasks[static_cast<std::size_t>(t)].pe = best_pe;  // for the successors' communication estimates
+    planned_pe[static_cast<std::size_t>(t)] = best_pe;
     enqueue(j, t, best_pe, best_est);
   }
 }
 
-void Engine::try_start(double now) {
-  for (int pe = 0; pe < static_cast<int>(pes_.size()); ++pe) {
-    Pe& p = pes_[static_cast<std::size_t>(pe)];
+void Emulator::Impl::try_start() {
+  for (int pe = 0; pe < static_cast<int>(pes.size()); ++pe) {
+    Pe& p = pes[static_cast<std::size_t>(pe)];
     if (p.busy || p.queue.empty()) continue;
     const auto [j, t] = p.queue.front().second;
-    Job& job = jobs_[static_cast<std::size_t>(j)];
+    Job& job = jobs[static_cast<std::size_t>(j)];
     if (job.tasks[static_cast<std::size_t>(t)].waiting > 0) continue;  // its inputs are not computed yet
     const double start = data_ready(j, t, pe);
     if (start > now) {
-      events_.push({start, 2, j, t});
+      events.push({start, 2, j, t});
       continue;
     }
     p.queue.erase(p.queue.begin());
+    const int type = pe_type[static_cast<std::size_t>(pe)];
+    account_power(type);
+    ++busy_of_type[static_cast<std::size_t>(type)];
     p.busy = true;
-    const double dur = noisy(mean_exec(pe, app(job).task_types[static_cast<std::size_t>(t)]));
+    double dur = ex(pe, j, t);
+    if (w.noise > 0 && dur > 0) dur *= std::max(0.05, 1.0 + w.noise * noise_rng.normal());
     p.busy_time += dur;
-    result_.energy_mj += dur * 1e-6 * s_.types[static_cast<std::size_t>(s_.type_of(pe))].active_power_w * 1e3;
-    result_.schedule.push_back({j, t, pe, now, now + dur});
+    schedule.push_back({j, t, pe, now, now + dur});
     job.tasks[static_cast<std::size_t>(t)].finish = now + dur;
-    events_.push({now + dur, 1, j, t});
+    events.push({now + dur, 1, j, t});
   }
 }
 
-Result Engine::run() {
-  // Arrivals.
-  double t = 0;
-  double total_weight = 0;
-  for (const auto& [app, weight] : w_.mix) total_weight += weight;
-  for (std::int64_t k = 0; k < w_.jobs; ++k) {
-    Job job;
-    double r = rng_.uniform() * total_weight;
-    job.app = 0;
-    for (std::size_t i = 0; i < w_.mix.size(); ++i) {
-      if ((r -= w_.mix[i].second) < 0) {
-        job.app = static_cast<int>(i);
-        break;
+bool Emulator::Impl::run() {
+  if (policy == Policy::External && pending()) return true;
+  while (!events.empty()) {
+    now = events.top().time;
+    area += static_cast<double>(in_system) * (now - last_t);
+    last_t = now;
+    while (!events.empty() && events.top().time == now) {
+      const Event e = events.top();
+      events.pop();
+      Job& job = jobs[static_cast<std::size_t>(e.job)];
+      if (e.kind == 0) {
+        ++arrived;
+        ++in_system;
+        if (policy == Policy::HEFT) {
+          plan_heft(e.job);
+        } else {
+          for (std::size_t i = 0; i < job.tasks.size(); ++i)
+            if (job.tasks[i].waiting == 0) ready.emplace_back(e.job, static_cast<int>(i));
+        }
+      } else if (e.kind == 1) {
+        const int pe = job.tasks[static_cast<std::size_t>(e.task)].pe;
+        Pe& p = pes[static_cast<std::size_t>(pe)];
+        const int type = pe_type[static_cast<std::size_t>(pe)];
+        account_power(type);
+        --busy_of_type[static_cast<std::size_t>(type)];
+        p.busy = false;
+        // Re-estimate when the PE frees up from the work still queued.
+        double queued = 0;
+        for (const auto& [planned, jt] : p.queue) queued += ex(pe, jt.first, jt.second);
+        p.avail = now + queued;
+        for (auto [succ, vol] : app_of(e.job).succs[static_cast<std::size_t>(e.task)])
+          if (--job.tasks[static_cast<std::size_t>(succ)].waiting == 0 && policy != Policy::HEFT) ready.emplace_back(e.job, succ);
+        if (--job.left == 0) {
+          ++done;
+          --in_system;
+        }
       }
     }
-    job.arrival = t;
-    const App& a = w_.mix[static_cast<std::size_t>(job.app)].first;
-    job.tasks.resize(a.task_types.size());
-    for (std::size_t i = 0; i < a.task_types.size(); ++i) job.tasks[i].waiting = static_cast<int>(a.preds[i].size());
-    job.left = static_cast<int>(a.task_types.size());
-    jobs_.push_back(std::move(job));
-    events_.push({t, 0, static_cast<int>(k), -1});
-    t += w_.rate_per_ms > 0 ? -std::log1p(-rng_.uniform()) * 1000.0 / w_.rate_per_ms : w_.interval_us;
-  }
-  std::int64_t done_jobs = 0;
-  double now = 0;
-  while (!events_.empty()) {
-    const Event e = events_.top();
-    events_.pop();
-    now = e.time;
-    Job& job = jobs_[static_cast<std::size_t>(e.job)];
-    if (e.kind == 0) {
-      if (policy_ == Policy::HEFT) {
-        plan_heft(e.job, now);
-      } else {
-        for (std::size_t i = 0; i < job.tasks.size(); ++i)
-          if (job.tasks[i].waiting == 0) ready_.emplace_back(e.job, static_cast<int>(i));
-      }
-    } else if (e.kind == 1) {
-      TaskState& ts = job.tasks[static_cast<std::size_t>(e.task)];
-      ts.done = true;
-      pes_[static_cast<std::size_t>(ts.pe)].busy = false;
-      for (auto [s, vol] : app(job).succs[static_cast<std::size_t>(e.task)]) {
-        if (--job.tasks[static_cast<std::size_t>(s)].waiting == 0 && policy_ != Policy::HEFT) ready_.emplace_back(e.job, s);
-      }
-      if (--job.left == 0) ++done_jobs;
+    try_start();
+    if (policy == Policy::External) {
+      if (pending()) return true;
+    } else if (policy != Policy::HEFT) {
+      assign_builtin();
+      try_start();
     }
-    if (policy_ != Policy::HEFT) assign_dynamic(now);
-    try_start(now);
   }
-  if (done_jobs != w_.jobs) throw Error("soc emulator: " + std::to_string(w_.jobs - done_jobs) + " jobs did not finish");
+  if (!finished) {
+    for (int k = 0; k < static_cast<int>(s.types.size()); ++k) account_power(k);
+    finished = true;
+  }
+  if (done != static_cast<std::int64_t>(jobs.size()))
+    throw Error("soc emulator: " + std::to_string(static_cast<std::int64_t>(jobs.size()) - done) + " jobs did not finish");
+  return false;
+}
 
-  // Results.
+Result Emulator::Impl::result() const {
+  if (!finished) throw Error("soc emulator: result() before the last job finished");
+  Result res;
+  res.schedule = schedule;
+  res.energy_mj = energy_mj;
+  for (const auto& [app, wt] : w.mix) res.app_names.push_back(app.name);
   std::vector<double> lat;
   double first = kInf, last = 0;
-  for (const auto& job : jobs_) {
+  for (const auto& job : jobs) {
     double fin = job.arrival;
     for (const auto& ts : job.tasks) fin = std::max(fin, ts.finish);
-    result_.job_arrival_us.push_back(job.arrival);
-    result_.job_finish_us.push_back(fin);
-    result_.job_app.push_back(job.app);
+    res.job_arrival_us.push_back(job.arrival);
+    res.job_finish_us.push_back(fin);
+    res.job_app.push_back(job.app);
     lat.push_back(fin - job.arrival);
     first = std::min(first, job.arrival);
     last = std::max(last, fin);
   }
-  result_.jobs = static_cast<std::int64_t>(jobs_.size());
-  result_.makespan_us = last - first;
-  result_.avg_latency_us = std::accumulate(lat.begin(), lat.end(), 0.0) / static_cast<double>(lat.size());
+  res.jobs = static_cast<std::int64_t>(jobs.size());
+  res.makespan_us = last - first;
+  res.avg_latency_us = std::accumulate(lat.begin(), lat.end(), 0.0) / static_cast<double>(lat.size());
   std::sort(lat.begin(), lat.end());
-  result_.p95_latency_us = lat[std::min(lat.size() - 1, static_cast<std::size_t>(std::ceil(0.95 * static_cast<double>(lat.size()))) - 1)];
-  result_.max_latency_us = lat.back();
-  result_.throughput_jobs_per_ms = result_.makespan_us > 0 ? static_cast<double>(jobs_.size()) / (result_.makespan_us / 1000.0) : 0;
+  res.p95_latency_us = lat[std::min(lat.size() - 1, static_cast<std::size_t>(std::ceil(0.95 * static_cast<double>(lat.size()))) - 1)];
+  res.max_latency_us = lat.back();
+  res.throughput_jobs_per_ms = res.makespan_us > 0 ? static_cast<double>(jobs.size()) / (res.makespan_us / 1000.0) : 0;
   double u = 0;
-  for (const auto& p : pes_) {
-    result_.pe_utilization.push_back(result_.makespan_us > 0 ? p.busy_time / result_.makespan_us : 0);
-    u += result_.pe_utilization.back();
+  for (const auto& p : pes) {
+    res.pe_utilization.push_back(res.makespan_us > 0 ? p.busy_time / res.makespan_us : 0);
+    u += res.pe_utilization.back();
   }
-  result_.utilization = u / static_cast<double>(pes_.size());
-  return result_;
+  res.utilization = pes.empty() ? 0 : u / static_cast<double>(pes.size());
+  return res;
 }
 
-}  // namespace
+// ------------------------------------------------------------------ public API
+
+Emulator::Emulator(Soc soc, Workload w, Policy policy) : impl_(std::make_unique<Impl>(std::move(soc), std::move(w), policy)) {}
+Emulator::~Emulator() = default;
+
+bool Emulator::run() { return impl_->run(); }
+std::size_t Emulator::num_pending() const { return impl_->ready.size() - impl_->ready_head; }
+
+std::pair<int, int> Emulator::pending() const {
+  if (!impl_->pending()) throw Error("soc emulator: no task is waiting for a PE");
+  return impl_->ready[impl_->ready_head];
+}
+
+void Emulator::assign(int pe) {
+  Impl& m = *impl_;
+  if (m.policy != Policy::External) throw Error("soc emulator: assign() needs Policy::External");
+  const auto [j, t] = pending();
+  if (pe < 0 || pe >= static_cast<int>(m.pes.size()) || !m.supports(pe, j, t)) {
+    std::string ok;
+    for (int p = 0; p < static_cast<int>(m.pes.size()); ++p)
+      if (m.supports(p, j, t)) ok += (ok.empty() ? "" : ", ") + std::to_string(p) + " (" + m.s.types[static_cast<std::size_t>(m.pe_type[static_cast<std::size_t>(p)])].name + ")";
+    throw InvalidArgument("PE " + std::to_string(pe) + " cannot run task '" + m.app_of(j).task_names[static_cast<std::size_t>(t)] + "' of job " +
+                          std::to_string(j) + "; PEs that can: " + ok);
+  }
+  m.commit(j, t, pe);
+  ++m.ready_head;
+  m.drop_assigned();
+  m.try_start();
+}
+
+const Soc& Emulator::soc() const { return impl_->s; }
+const Workload& Emulator::workload() const { return impl_->w; }
+double Emulator::now() const { return impl_->now; }
+bool Emulator::supports(int pe, int job, int task) const { return impl_->supports(pe, job, task); }
+double Emulator::mean_exec(int pe, int job, int task) const { return impl_->ex(pe, job, task); }
+double Emulator::pe_available(int pe) const { return std::max(impl_->now, impl_->pes[static_cast<std::size_t>(pe)].avail); }
+std::size_t Emulator::pe_queue(int pe) const { return impl_->pes[static_cast<std::size_t>(pe)].queue.size(); }
+double Emulator::estimated_finish(int pe, int job, int task) const { return impl_->est_finish(job, task, pe); }
+double Emulator::upward_rank(int job, int task) const {
+  return impl_->rank[static_cast<std::size_t>(impl_->jobs[static_cast<std::size_t>(job)].app)][static_cast<std::size_t>(task)];
+}
+double Emulator::job_arrival(int job) const { return impl_->jobs[static_cast<std::size_t>(job)].arrival; }
+int Emulator::job_tasks_left(int job) const { return impl_->jobs[static_cast<std::size_t>(job)].left; }
+std::int64_t Emulator::jobs_arrived() const { return impl_->arrived; }
+std::int64_t Emulator::jobs_done() const { return impl_->done; }
+std::int64_t Emulator::jobs_total() const { return static_cast<std::int64_t>(impl_->jobs.size()); }
+double Emulator::latency_accrued_us() const { return impl_->area; }
+Result Emulator::result() const { return impl_->result(); }
 
 Result simulate(const Soc& soc, const Workload& w, Policy policy) {
-  if (w.jobs < 1) throw InvalidArgument("workload: at least one job");
-  if (w.rate_per_ms <= 0 && w.interval_us < 0) throw InvalidArgument("workload: give a positive rate or a non-negative interval");
-  Engine e(soc, w, policy);
-  return e.run();
+  if (policy == Policy::External) throw InvalidArgument("simulate() needs a builtin scheduler: met, etf, heft, random, rr");
+  Emulator e(soc, w, policy);
+  while (e.run()) {
+  }
+  return e.result();
 }
 
 json Result::to_json(const Soc& soc, bool with_schedule) const {
+  json per_app = json::object();
+  for (std::size_t a = 0; a < app_names.size(); ++a) {
+    double sum = 0;
+    std::int64_t n = 0;
+    for (std::size_t j = 0; j < job_app.size(); ++j)
+      if (job_app[j] == static_cast<int>(a)) {
+        sum += job_finish_us[j] - job_arrival_us[j];
+        ++n;
+      }
+    if (n > 0) per_app[app_names[a]] = {{"jobs", n}, {"avg_latency_us", sum / static_cast<double>(n)}};
+  }
+  json pe_util = json::array();
+  for (std::size_t pe = 0; pe < pe_utilization.size(); ++pe)
+    pe_util.push_back({{"pe", pe}, {"type", soc.types[static_cast<std::size_t>(soc.type_of(static_cast<int>(pe)))].name}, {"utilization", pe_utilization[pe]}});
   json j = {{"jobs", jobs},
             {"avg_latency_us", avg_latency_us},
             {"p95_latency_us", p95_latency_us},
@@ -532,7 +877,8 @@ json Result::to_json(const Soc& soc, bool with_schedule) const {
             {"throughput_jobs_per_ms", throughput_jobs_per_ms},
             {"energy_mj", energy_mj},
             {"utilization", utilization},
-            {"pe_utilization", pe_utilization}};
+            {"per_app", per_app},
+            {"pe_utilization", pe_util}};
   if (with_schedule) {
     json s = json::array();
     for (const auto& r : schedule)

@@ -1,14 +1,18 @@
 #pragma once
 // Discrete-event emulator of a heterogeneous SoC running continuously
 // arriving jobs (DAG-structured applications), as DS3 / DeepSoCS model it:
-// processing elements (PEs) of several types with per-task execution times
-// and active power, communication cost = data volume / bandwidth between PEs,
-// jobs injected by a Poisson process (or at a fixed interval), execution
-// times with optional Gaussian noise, and list schedulers: MET, ETF, HEFT
-// (insertion-based, upward rank), random and round-robin.
+// processing elements (PEs) of several types with per-task execution times,
+// busy and idle power and optional DVFS operating points; communication cost
+// = data volume / bandwidth between PEs; jobs injected by a Poisson process,
+// at a fixed interval or from a trace; execution times with optional Gaussian
+// noise; and list schedulers: MET, ETF, HEFT (insertion-based, upward rank),
+// random and round-robin. The Emulator class also runs step by step with an
+// external policy choosing the PE of every ready task (envs/soc).
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -25,8 +29,26 @@ struct App {
 struct PeType {
   std::string name;
   int count = 1;
+  std::map<std::string, double> exec;  // task type -> execution time (us) at the highest OPP
+  // Busy power. Without DVFS, `active_power_w` per busy instance. With DVFS
+  // (DS3's model): `opp` lists (MHz, mV) ascending, `power_profile[k]` the
+  // power of one cluster with 1..L instances busy measured at k MHz; at
+  // frequency f the profile of the lowest measured k >= f is scaled by
+  // f V(f)^2 / (k V(k)^2) (dynamic power C f V^2), and execution times by
+  // f_max / f. Instances beyond L form further clusters.
   double active_power_w = 0;
-  std::map<std::string, double> exec;  // task type -> execution time (us)
+  std::vector<std::pair<double, double>> opp;
+  std::map<double, std::vector<double>> power_profile;
+  double freq_mhz = 0;      // operating point; 0 without OPPs
+  double idle_power_w = 0;  // per idle instance
+
+  bool has_dvfs() const { return !opp.empty(); }
+  double slowdown() const;  // f_max / f; 1 without DVFS
+  // Power of all instances of this type while `busy` of them run (idle ones included).
+  double power_w(int busy) const;
+  std::vector<double> frequencies() const;
+  // Throws InvalidArgument listing the OPPs when `mhz` is not one of them.
+  void set_frequency(double mhz);
 };
 
 struct Soc {
@@ -38,9 +60,11 @@ struct Soc {
 
   int num_pes() const;
   int type_of(int pe) const;
-  // NaN when the PE type does not support the task type.
+  // NaN when the PE type does not support the task type; scaled by the type's DVFS slowdown.
   double exec_time(int type, const std::string& task_type) const;
   double comm_time(double volume, int pe_from, int pe_to) const;
+  // Power with every PE busy.
+  double peak_power_w() const;
 };
 
 App load_app(const std::string& path);
@@ -51,7 +75,8 @@ Soc resolve_soc(const std::string& name_or_path);
 std::vector<std::string> builtin_apps();
 std::vector<std::string> builtin_socs();
 
-enum class Policy { MET, ETF, HEFT, Random, RoundRobin };
+// Builtins in the emulator's scheduler list; External is the env's policy.
+enum class Policy { MET, ETF, HEFT, Random, RoundRobin, External };
 const std::vector<std::string>& policy_names();  // met, etf, heft, random, rr
 Policy policy_from_name(const std::string& name);
 
@@ -62,7 +87,20 @@ struct Workload {
   std::int64_t jobs = 100;   // jobs injected
   double noise = 0;          // relative std. dev. of execution times
   std::uint64_t seed = 0;
+  // A trace of (arrival time in us, index into mix); when given it replaces
+  // the generated arrivals and `jobs`.
+  std::vector<std::pair<double, int>> trace;
 };
+
+// The DS3 domain mix (WiFi TX/RX, range detection, SC TX/RX, equal weights)
+// at `rate_per_ms`.
+Workload default_workload(double rate_per_ms, std::int64_t jobs, double noise, std::uint64_t seed);
+// A workload JSON file:
+//   {"apps": {"wifi_tx": 1, "range_detection": 2} | ["wifi_tx", ...],
+//    "rate_per_ms": 2, "interval_us": 0, "jobs": 200, "noise": 0.1, "seed": 1,
+//    "arrivals": [{"time_us": 0, "app": "wifi_tx"}, ...]}   (optional trace)
+// Missing keys keep the values of `defaults`.
+Workload load_workload(const std::string& path, const Workload& defaults);
 
 struct TaskRecord {
   int job, task, pe;
@@ -72,20 +110,70 @@ struct TaskRecord {
 struct Result {
   std::int64_t jobs = 0;
   double avg_latency_us = 0, p95_latency_us = 0, max_latency_us = 0;
-  double makespan_us = 0;
+  double makespan_us = 0;  // first arrival to last completion
   double throughput_jobs_per_ms = 0;
-  double energy_mj = 0;
+  double energy_mj = 0;    // busy and idle power over the makespan
   double utilization = 0;  // mean over PEs of busy time / makespan
   std::vector<double> pe_utilization;
   std::vector<TaskRecord> schedule;
   std::vector<double> job_arrival_us, job_finish_us;
   std::vector<int> job_app;
+  std::vector<std::string> app_names;
 
   nlohmann::json to_json(const Soc& soc, bool with_schedule) const;
 };
 
-// Runs every job to completion. Throws InvalidArgument when a task type has
-// no PE that supports it.
+// The emulator. With a builtin policy run() goes to the end; with
+// Policy::External run() stops whenever a ready task needs a PE, the caller
+// picks one with assign(), and run() continues.
+class Emulator {
+public:
+  // Throws InvalidArgument on an empty mix, a non-positive weight, or a task
+  // type that no PE of the SoC supports.
+  Emulator(Soc soc, Workload w, Policy policy);
+  ~Emulator();
+  Emulator(const Emulator&) = delete;
+  Emulator& operator=(const Emulator&) = delete;
+
+  // True: a decision is pending (External only). False: every job finished.
+  bool run();
+  // The ready task waiting for a PE (job, task), while run() returned true.
+  std::pair<int, int> pending() const;
+  std::size_t num_pending() const;
+  // Sends the pending task to `pe`'s queue; throws InvalidArgument when the
+  // PE cannot run it (naming the task and the PEs that can).
+  void assign(int pe);
+
+  const Soc& soc() const;
+  const Workload& workload() const;
+  double now() const;
+  bool supports(int pe, int job, int task) const;
+  double mean_exec(int pe, int job, int task) const;
+  // When the PE should finish its queued work (mean execution times).
+  double pe_available(int pe) const;
+  std::size_t pe_queue(int pe) const;
+  // Earliest finish of the task on the PE with its inputs (estimate).
+  double estimated_finish(int pe, int job, int task) const;
+  // Upward rank (Topcuoglu et al. 2002) of a task of the job's app.
+  double upward_rank(int job, int task) const;
+  double job_arrival(int job) const;
+  int job_tasks_left(int job) const;
+  std::int64_t jobs_arrived() const;
+  std::int64_t jobs_done() const;
+  std::int64_t jobs_total() const;
+  // Integral over time of the number of jobs in the system (job*us): the sum
+  // of the latencies accrued so far.
+  double latency_accrued_us() const;
+
+  // After run() returned false.
+  Result result() const;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Runs every job to completion with a builtin policy.
 Result simulate(const Soc& soc, const Workload& w, Policy policy);
 
 }  // namespace dsegym::soc

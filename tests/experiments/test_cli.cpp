@@ -2,6 +2,8 @@
 // messages.
 #include <doctest/doctest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -84,7 +86,7 @@ TEST_CASE("invalid JSON, unknown agents and bad budgets are errors") {
 }
 
 TEST_CASE("every command has help with an example") {
-  for (const char* cmd : {"", "list", "describe", "run", "eval", "dataset", "dataset export", "sim", "sim dram", "sim accel", "sweep", "report", "serve"}) {
+  for (const char* cmd : {"", "list", "describe", "run", "eval", "dataset", "dataset export", "sim", "sim dram", "sim accel", "sim soc", "sweep", "report", "serve"}) {
     INFO(cmd);
     const Output o = run(std::string(cmd) + " --help");
     CHECK(o.code == 0);
@@ -143,4 +145,20 @@ TEST_CASE("sim accel prints per-layer results and names a bad dataflow") {
   CHECK(o.code != 0);
   CHECK(lines(o.err) == 1);
   CHECK(o.err.find("dataflow 'xs' is not valid; choices: ws, os, rs, is") != std::string::npos);
+}
+
+TEST_CASE("sim soc prints the schedule's metrics and names bad input") {
+  // Topcuoglu et al. 2002's example: HEFT's makespan is 80.
+  Output o = run("sim soc --soc topcuoglu_3p --apps topcuoglu --jobs 1 --scheduler heft --schedule");
+  CHECK(o.code == 0);
+  const auto j = nlohmann::json::parse(o.out);
+  CHECK(j.at("makespan_us").get<double>() == doctest::Approx(80.0));
+  CHECK(j.at("schedule").size() == 10);
+  o = run("sim soc --scheduler fifo");
+  CHECK(o.code != 0);
+  CHECK(lines(o.err) == 1);
+  CHECK(o.err.find("choices: met, etf, heft, random, rr") != std::string::npos);
+  o = run("sim soc --frequency A16=1000 --jobs 5");
+  CHECK(o.code != 0);
+  CHECK(o.err.find("no PE type 'A16' in ds3_multiple_bal (A7, A15, MM, FFT, VIT)") != std::string::npos);
 }

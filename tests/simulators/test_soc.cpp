@@ -119,3 +119,93 @@ TEST_CASE("bad applications, SoCs and schedulers are named errors") {
   CHECK_THROWS_WITH_AS(simulate(resolve_soc("ds3_multiple_bal"), w, Policy::ETF), doctest::Contains("runs on no PE"), InvalidArgument);
   CHECK_THROWS_WITH_AS(policy_from_name("fifo"), doctest::Contains("choices: met, etf, heft, random, rr"), InvalidArgument);
 }
+
+TEST_CASE("DVFS: execution times scale with f_max / f and power with f V^2 from DS3's profiles") {
+  Soc ds3 = resolve_soc("ds3_multiple_bal");
+  PeType& a15 = ds3.types[1];
+  REQUIRE(a15.name == "A15");
+  // DS3 SoC.MULTIPLE_BAL: A15 power_profile 2000 MHz = 3.32, 5.05, 6.15, 6.91 W
+  // for 1..4 busy cores; OPPs 1400 MHz @ 1100 mV and 2000 MHz @ 1362 mV.
+  CHECK(a15.power_w(1) == doctest::Approx(3.32));
+  CHECK(a15.power_w(4) == doctest::Approx(6.91));
+  a15.count = 8;  // a second cluster
+  CHECK(a15.power_w(6) == doctest::Approx(6.91 + 5.05));
+  a15.count = 4;
+  a15.set_frequency(1400);
+  CHECK(a15.slowdown() == doctest::Approx(2000.0 / 1400.0));
+  CHECK(a15.power_w(1) == doctest::Approx(3.32 * (1400 * 1.1 * 1.1) / (2000 * 1.362 * 1.362)));
+  a15.set_frequency(1000);  // a profiled point: the measured 0.85 W
+  CHECK(a15.power_w(1) == doctest::Approx(0.85));
+  CHECK_THROWS_WITH_AS(a15.set_frequency(1500), doctest::Contains("valid: 600, 800, 1000"), InvalidArgument);
+
+  // SC-TX at A15 = 1000 MHz: every task takes min(2 x A15, A7 at 1400 MHz):
+  // scrambler min(4, 6), viterbi_encoder min(18, 31), puncturing min(6, 6),
+  // interleaver min(6, 10), qpsk min(16, 27), crc min(4, 5), upsampling
+  // min(18, 42), fir_filter min(40, 30) = 4+18+6+6+16+4+18+30 = 102 us.
+  CHECK(simulate(ds3, mix_of({"sc_tx"}, 1, 1, 0, 0), Policy::MET).avg_latency_us == doctest::Approx(102.0));
+}
+
+TEST_CASE("energy integrates the busy cluster power over time") {
+  // At 2000 MHz SC-TX runs on the A15s only, one core busy at a time for
+  // 56 us: 3.32 W x 56 us = 0.18592 mJ (the other PEs have no idle power).
+  const Result r = simulate(resolve_soc("ds3_multiple_bal"), mix_of({"sc_tx"}, 1, 1, 0, 0), Policy::MET);
+  CHECK(r.energy_mj == doctest::Approx(3.32 * 56 * 1e-3));
+}
+
+TEST_CASE("a workload file sets the mix, and an arrival trace replaces generated arrivals") {
+  const auto dir = dsegym::testing::temp_dir("soc_wl");
+  std::ofstream(dir / "w.json") << R"({"apps": {"sc_tx": 1, "sc_rx": 3}, "noise": 0.1,
+    "arrivals": [{"time_us": 500, "app": "sc_rx"}, {"time_us": 0, "app": "sc_tx"}, {"time_us": 20, "app": "sc_tx"}]})";
+  const Workload w = load_workload((dir / "w.json").string(), default_workload(5, 10, 0, 1));
+  REQUIRE(w.mix.size() == 2);
+  const std::size_t rx = w.mix[0].first.name == "sc_rx" ? 0 : 1, tx = 1 - rx;
+  CHECK(w.mix[rx].second == 3.0);
+  CHECK(w.mix[tx].second == 1.0);
+  CHECK(w.noise == 0.1);
+  const Result r = simulate(resolve_soc("ds3_multiple_bal"), w, Policy::ETF);
+  REQUIRE(r.jobs == 3);
+  CHECK(r.job_arrival_us == std::vector<double>{0, 20, 500});
+  CHECK(r.job_app == std::vector<int>{static_cast<int>(tx), static_cast<int>(tx), static_cast<int>(rx)});
+
+  std::ofstream(dir / "bad.json") << R"({"apps": ["sc_tx"], "arrivals": [{"time_us": 0, "app": "wifi_tx"}]})";
+  CHECK_THROWS_WITH_AS(load_workload((dir / "bad.json").string(), Workload{}), doctest::Contains("'wifi_tx' is not in the workload's apps (sc_tx)"),
+                       InvalidArgument);
+  std::ofstream(dir / "typo.json") << R"({"apps": ["sc_tx"], "rate": 3})";
+  CHECK_THROWS_WITH_AS(load_workload((dir / "typo.json").string(), Workload{}), doctest::Contains("rate"), InvalidArgument);
+}
+
+TEST_CASE("stepping with an external policy reproduces a builtin scheduler and accrues the latencies") {
+  const Soc ds3 = resolve_soc("ds3_multiple_bal");
+  const Workload w = mix_of(kApps, 120, 8, 0.2, 5);
+  const Result builtin = simulate(ds3, w, Policy::MET);
+
+  Emulator e(ds3, w, Policy::External);
+  std::int64_t decisions = 0;
+  while (e.run()) {
+    // MET by hand: the fastest PE, ties to the one free first.
+    const auto [j, t] = e.pending();
+    int best = -1;
+    for (int pe = 0; pe < ds3.num_pes(); ++pe) {
+      if (!e.supports(pe, j, t)) continue;
+      if (best < 0 || e.mean_exec(pe, j, t) < e.mean_exec(best, j, t) ||
+          (e.mean_exec(pe, j, t) == e.mean_exec(best, j, t) && e.pe_available(pe) < e.pe_available(best)))
+        best = pe;
+    }
+    e.assign(best);
+    ++decisions;
+  }
+  const Result ext = e.result();
+  CHECK(decisions == static_cast<std::int64_t>(builtin.schedule.size()));
+  REQUIRE(ext.schedule.size() == builtin.schedule.size());
+  int same = 0;
+  for (std::size_t i = 0; i < ext.schedule.size(); ++i)
+    same += ext.schedule[i].pe == builtin.schedule[i].pe && ext.schedule[i].start_us == builtin.schedule[i].start_us ? 1 : 0;
+  CHECK(same == static_cast<int>(ext.schedule.size()));
+  // The integral of jobs in the system is the sum of the job latencies.
+  CHECK(e.latency_accrued_us() == doctest::Approx(ext.avg_latency_us * static_cast<double>(ext.jobs)));
+
+  Emulator bad(ds3, mix_of({"sc_rx"}, 1, 1, 0, 0), Policy::External);
+  REQUIRE(bad.run());
+  // match_correlation runs on the CPUs (PEs 0-7) only.
+  CHECK_THROWS_WITH_AS(bad.assign(9), doctest::Contains("PEs that can: 0 (A7)"), InvalidArgument);
+}
