@@ -54,23 +54,26 @@ void PeType::set_frequency(double mhz) {
 }
 
 double PeType::power_w(int busy) const {
-  const double idle = idle_power_w * (count - busy);
-  if (busy <= 0) return idle;
-  if (opp.empty()) return idle + active_power_w * busy;
-  // The lowest profiled frequency at or above the operating point (DS3's rule).
-  auto prof = power_profile.lower_bound(freq_mhz);
+  busy = std::clamp(busy, 0, count);
+  if (opp.empty()) return active_power_w * busy + idle_power_w * (count - busy);
   auto volt = [&](double f) {
     for (const auto& [mhz, mv] : opp)
       if (mhz == f) return mv / 1000.0;
     return 0.0;
   };
+  // The lowest profiled frequency at or above the operating point (DS3's rule).
+  const auto prof = power_profile.lower_bound(freq_mhz);
   const double vk = volt(prof->first), vf = volt(freq_mhz);
   const double scale = (freq_mhz * vf * vf) / (prof->first * vk * vk);
+  const double idle = idle_power_w * vf / opp.back().second * 1000.0;
   const std::vector<double>& p = prof->second;
   const int l = static_cast<int>(p.size());
-  const double full = static_cast<double>(busy / l) * p.back();
-  const double part = busy % l == 0 ? 0.0 : p[static_cast<std::size_t>(busy % l - 1)];
-  return idle + scale * (full + part);
+  double w = 0;
+  for (int first = 0; first < count; first += l) {
+    const int inst = std::min(l, count - first), b = std::clamp(busy - first, 0, inst);
+    w += b == 0 ? idle * inst : scale * p[static_cast<std::size_t>(b - 1)];
+  }
+  return w;
 }
 
 int Soc::num_pes() const {
@@ -156,6 +159,8 @@ void load_dvfs(PeType& t, const json& p, const std::string& where) {
     if (!list.is_array() || list.empty()) throw InvalidArgument(w + ": expected a list of watts for 1, 2, ... busy instances");
     std::vector<double> watts;
     for (std::size_t i = 0; i < list.size(); ++i) watts.push_back(number(list[i], w + "[" + std::to_string(i) + "]", 0));
+    if (!t.power_profile.empty() && t.power_profile.begin()->second.size() != watts.size())
+      throw InvalidArgument(w + ": every profile needs the same number of entries (the cluster size)");
     t.power_profile[f] = std::move(watts);
   }
   if (t.power_profile.rbegin()->first < t.opp.back().first)

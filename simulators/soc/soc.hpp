@@ -30,17 +30,21 @@ struct PeType {
   std::string name;
   int count = 1;
   std::map<std::string, double> exec;  // task type -> execution time (us) at the highest OPP
-  // Busy power. Without DVFS, `active_power_w` per busy instance. With DVFS
-  // (DS3's model): `opp` lists (MHz, mV) ascending, `power_profile[k]` the
-  // power of one cluster with 1..L instances busy measured at k MHz; at
-  // frequency f the profile of the lowest measured k >= f is scaled by
-  // f V(f)^2 / (k V(k)^2) (dynamic power C f V^2), and execution times by
-  // f_max / f. Instances beyond L form further clusters.
+  // Power. Without DVFS: `active_power_w` per busy and `idle_power_w` per
+  // idle instance. With DVFS (DS3's model): `opp` lists (MHz, mV) ascending
+  // and `power_profile[k]` the measured power of one cluster with 1..L
+  // instances busy at k MHz. At frequency f the profile of the lowest
+  // measured k >= f is scaled by f V(f)^2 / (k V(k)^2) (dynamic power
+  // C f V^2) and execution times by f_max / f. Instances fill clusters of L;
+  // a cluster with a busy instance draws its profile power (measured with
+  // its idle cores), an all-idle one `idle_power_w` per instance, given at
+  // the highest OPP and scaled by V(f) / V(f_max) (leakage is linear in V
+  // at a fixed temperature).
   double active_power_w = 0;
   std::vector<std::pair<double, double>> opp;
   std::map<double, std::vector<double>> power_profile;
-  double freq_mhz = 0;      // operating point; 0 without OPPs
-  double idle_power_w = 0;  // per idle instance
+  double freq_mhz = 0;  // operating point; 0 without OPPs
+  double idle_power_w = 0;
 
   bool has_dvfs() const { return !opp.empty(); }
   double slowdown() const;  // f_max / f; 1 without DVFS
