@@ -421,7 +421,7 @@ struct Emulator::Impl {
   std::size_t ready_head = 0;
   int rr_next = 0;
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events;
-  double now = 0, last_t = 0, area = 0;
+  double now = 0, last_t = 0, area = 0, completed_latency = 0;
   std::int64_t in_system = 0, done = 0, arrived = 0;
   std::vector<int> busy_of_type;
   std::vector<double> power_since;
@@ -432,9 +432,11 @@ struct Emulator::Impl {
   Impl(Soc soc, Workload wl, Policy p)
       : s(std::move(soc)), w(std::move(wl)), policy(p), noise_rng(derive_seed(w.seed, 1)), policy_rng(derive_seed(w.seed, 2)) {
     if (w.mix.empty()) throw InvalidArgument("workload: no applications");
-    if (w.trace.empty() && w.jobs < 1) throw InvalidArgument("workload: at least one job");
+    if (w.trace.empty() && w.window_us <= 0 && w.jobs < 1) throw InvalidArgument("workload: at least one job");
     if (w.trace.empty() && !(w.rate_per_ms > 0) && !(w.interval_us >= 0))
       throw InvalidArgument("workload: give a positive rate_per_ms or a non-negative interval_us");
+    if (w.trace.empty() && w.window_us > 0 && !(w.rate_per_ms > 0) && !(w.interval_us > 0))
+      throw InvalidArgument("workload: a window of arrivals needs a positive rate_per_ms or interval_us");
     if (w.noise < 0) throw InvalidArgument("workload: noise must not be negative");
     for (int pe = 0; pe < s.num_pes(); ++pe) pe_type.push_back(s.type_of(pe));
     pes.resize(pe_type.size());
@@ -495,7 +497,7 @@ struct Emulator::Impl {
       double total = 0;
       for (const auto& [app, weight] : w.mix) total += weight;
       double t = 0;
-      for (std::int64_t k = 0; k < w.jobs; ++k) {
+      for (std::int64_t k = 0; w.window_us > 0 ? t < w.window_us : k < w.jobs; ++k) {
         double r = rng.uniform() * total;
         int app = static_cast<int>(w.mix.size()) - 1;
         for (std::size_t i = 0; i < w.mix.size(); ++i)
@@ -747,6 +749,7 @@ bool Emulator::Impl::run() {
           if (--job.tasks[static_cast<std::size_t>(succ)].waiting == 0 && policy != Policy::HEFT) ready.emplace_back(e.job, succ);
         if (--job.left == 0) {
           ++done;
+          completed_latency += now - job.arrival;
           --in_system;
         }
       }
@@ -844,11 +847,20 @@ double Emulator::upward_rank(int job, int task) const {
   return impl_->rank[static_cast<std::size_t>(impl_->jobs[static_cast<std::size_t>(job)].app)][static_cast<std::size_t>(task)];
 }
 double Emulator::job_arrival(int job) const { return impl_->jobs[static_cast<std::size_t>(job)].arrival; }
+int Emulator::job_app(int job) const { return impl_->jobs[static_cast<std::size_t>(job)].app; }
 int Emulator::job_tasks_left(int job) const { return impl_->jobs[static_cast<std::size_t>(job)].left; }
 std::int64_t Emulator::jobs_arrived() const { return impl_->arrived; }
 std::int64_t Emulator::jobs_done() const { return impl_->done; }
 std::int64_t Emulator::jobs_total() const { return static_cast<std::int64_t>(impl_->jobs.size()); }
 double Emulator::latency_accrued_us() const { return impl_->area; }
+double Emulator::completed_latency_us() const { return impl_->completed_latency; }
+double Emulator::energy_mj() const {
+  const Impl& m = *impl_;
+  double e = m.energy_mj;
+  if (!m.finished)
+    for (std::size_t k = 0; k < m.s.types.size(); ++k) e += m.s.types[k].power_w(m.busy_of_type[k]) * (m.now - m.power_since[k]) * 1e-3;
+  return e;
+}
 Result Emulator::result() const { return impl_->result(); }
 
 Result simulate(const Soc& soc, const Workload& w, Policy policy) {

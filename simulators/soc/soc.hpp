@@ -89,6 +89,7 @@ struct Workload {
   double rate_per_ms = 1.0;  // Poisson arrivals; <= 0 with interval_us > 0: fixed interval
   double interval_us = 0;
   std::int64_t jobs = 100;   // jobs injected
+  double window_us = 0;      // > 0: generate arrivals until this time instead of `jobs`
   double noise = 0;          // relative std. dev. of execution times
   std::uint64_t seed = 0;
   // A trace of (arrival time in us, index into mix); when given it replaces
@@ -161,6 +162,7 @@ public:
   // Upward rank (Topcuoglu et al. 2002) of a task of the job's app.
   double upward_rank(int job, int task) const;
   double job_arrival(int job) const;
+  int job_app(int job) const;  // index into the workload's mix
   int job_tasks_left(int job) const;
   std::int64_t jobs_arrived() const;
   std::int64_t jobs_done() const;
@@ -168,6 +170,10 @@ public:
   // Integral over time of the number of jobs in the system (job*us): the sum
   // of the latencies accrued so far.
   double latency_accrued_us() const;
+  // Sum of the latencies of the jobs that finished.
+  double completed_latency_us() const;
+  // Energy from the first arrival until now.
+  double energy_mj() const;
 
   // After run() returned false.
   Result result() const;
