@@ -395,7 +395,7 @@ struct Pe {
   bool busy = false;
   double avail = 0;      // when its queued work should end (mean execution times)
   double busy_time = 0;
-  std::vector<std::pair<double, double>> plan;  // HEFT planned intervals, sorted
+  double running_end = 0;  // expected end (mean execution time) of the running task
 };
 
 struct Event {
@@ -653,10 +653,18 @@ void Emulator::Impl::plan_heft(int j) {
   std::vector<int> order(static_cast<std::size_t>(n));
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](int x, int y) { return r[static_cast<std::size_t>(x)] > r[static_cast<std::size_t>(y)]; });
-  // Intervals that ended can hold nothing new.
-  for (auto& p : pes) {
-    auto keep = std::find_if(p.plan.begin(), p.plan.end(), [&](const auto& iv) { return iv.second > now; });
-    p.plan.erase(p.plan.begin(), keep);
+  // Each PE's timeline as it stands: the running task to its expected end,
+  // then the queued tasks in order, none before its planned start. Built
+  // from the actual state, so that late tasks (noise) push the plan back.
+  std::vector<std::vector<std::pair<double, double>>> plans(pes.size());
+  std::vector<double> free_from(pes.size());
+  for (std::size_t pe = 0; pe < pes.size(); ++pe) {
+    double t = free_from[pe] = pes[pe].busy ? std::max(now, pes[pe].running_end) : now;
+    for (const auto& [planned, jt] : pes[pe].queue) {
+      const double st = std::max(t, planned);
+      t = st + ex(static_cast<int>(pe), jt.first, jt.second);
+      plans[pe].emplace_back(st, t);
+    }
   }
   // Insertion-based earliest finish time on each PE.
   std::vector<double> planned_finish(static_cast<std::size_t>(n), 0);
@@ -670,9 +678,11 @@ void Emulator::Impl::plan_heft(int j) {
       for (auto [p, vol] : a.preds[static_cast<std::size_t>(t)])
         ready_t = std::max(ready_t, planned_finish[static_cast<std::size_t>(p)] + s.comm_time(vol, planned_pe[static_cast<std::size_t>(p)], pe));
       const double wt = ex(pe, j, t);
-      double est = ready_t;
-      for (const auto& [st, fi] : pes[static_cast<std::size_t>(pe)].plan) {
-        if (est + wt <= st) break;
+      double est = std::max(ready_t, free_from[static_cast<std::size_t>(pe)]);
+      for (const auto& [st, fi] : plans[static_cast<std::size_t>(pe)]) {
+        // A gap must end by the next interval's start and begin before it
+        // (a zero-length task at st would be queued after that interval).
+        if (est + wt <= st && est < st) break;
         est = std::max(est, fi);
       }
       if (est + wt < best_eft) {
@@ -681,7 +691,7 @@ void Emulator::Impl::plan_heft(int j) {
         best_pe = pe;
       }
     }
-    auto& plan = pes[static_cast<std::size_t>(best_pe)].plan;
+    auto& plan = plans[static_cast<std::size_t>(best_pe)];
     plan.insert(std::upper_bound(plan.begin(), plan.end(), std::make_pair(best_est, best_eft)), {best_est, best_eft});
     planned_finish[static_cast<std::size_t>(t)] = best_eft;
     planned_pe[static_cast<std::size_t>(t)] = best_pe;
@@ -707,6 +717,7 @@ void Emulator::Impl::try_start() {
     ++busy_of_type[static_cast<std::size_t>(type)];
     p.busy = true;
     double dur = ex(pe, j, t);
+    p.running_end = now + dur;
     if (w.noise > 0 && dur > 0) dur *= std::max(0.05, 1.0 + w.noise * noise_rng.normal());
     p.busy_time += dur;
     schedule.push_back({j, t, pe, now, now + dur});
