@@ -219,7 +219,7 @@ int main(int argc, char** argv) {
   trial->group("");  // internal: not listed in --help
   trial->add_option("dir", trial_dir, "trial folder holding trial.json")->required();
 
-  std::string accel_arch, accel_workload = "alexnet", accel_dataflow = "rs";
+  std::string accel_arch, accel_workload = "alexnet", accel_dataflow = "rs", accel_mapping;
   auto* sim_accel = sim->add_subcommand(
       "accel", "Map a DNN workload onto a spatial accelerator with the built-in mapper; prints per-layer and total results.\n\n"
                "Example:\n  dsegym sim accel --workload resnet50 --dataflow ws --arch '{\"rows\": 16, \"cols\": 16}'");
@@ -227,6 +227,9 @@ int main(int argc, char** argv) {
   sim_accel->add_option("--workload", accel_workload, "alexnet, vgg16, resnet18, resnet50, mobilenetv2, bert_base_encoder or a JSON file")
       ->capture_default_str();
   sim_accel->add_option("--dataflow", accel_dataflow, "ws, os, rs or is")->capture_default_str();
+  sim_accel->add_option("--mapping", accel_mapping,
+                        "JSON file {\"layers\": {NAME: mapping}} fixing the mapping of the layers it names (the format of the\n"
+                        "\"mapping\" this command prints per layer); other layers are mapped by the mapper");
 
   std::string soc_file = "ds3_multiple_bal", soc_workload, soc_scheduler = "heft";
   std::vector<std::string> soc_apps, soc_freqs;
@@ -291,11 +294,20 @@ int main(int argc, char** argv) {
       namespace a = dsegym::accel;
       const a::Arch arch = a::parse_arch(accel_arch.empty() ? json::object() : parse_json_arg("--arch", accel_arch), "--arch");
       const a::Workload w = a::resolve_workload(accel_workload);
-      const a::WorkloadResult r = a::run_workload(w, arch, a::dataflow_from_name(accel_dataflow));
+      std::map<std::string, a::Mapping> fixed;
+      if (!accel_mapping.empty()) {
+        const json mj = parse_json_arg("--mapping", "@" + accel_mapping);
+        check_keys(mj, {"layers"}, accel_mapping);
+        if (!mj.contains("layers") || !mj.at("layers").is_object())
+          throw InvalidArgument(accel_mapping + ".layers: expected {layer name: mapping}");
+        for (const auto& [name, m] : mj.at("layers").items()) fixed[name] = a::parse_mapping(m, accel_mapping + ".layers." + name);
+      }
+      const a::WorkloadResult r = a::run_workload(w, arch, a::dataflow_from_name(accel_dataflow), fixed);
       json layers = json::array();
       for (std::size_t i = 0; i < r.layers.size(); ++i) {
         const auto& e = r.layers[i].eval;
-        json l = {{"name", w.layers[i].name}, {"macs", w.layers[i].macs()}, {"valid", e.valid}};
+        json l = {{"name", w.layers[i].name}, {"macs", w.layers[i].macs()}, {"valid", e.valid},
+                  {"mapped_by", fixed.count(w.layers[i].name) ? "file" : "mapper"}, {"mapping", a::mapping_to_json(r.layers[i].mapping)}};
         if (e.valid) {
           l["latency_ns"] = e.latency_ns;
           l["energy_nj"] = e.energy_pj / 1000;

@@ -132,11 +132,24 @@ MappedLayer map_layer(const Layer& l, const Arch& a, Dataflow df) {
   return best;
 }
 
-WorkloadResult run_workload(const Workload& w, const Arch& a, Dataflow df) {
+WorkloadResult run_workload(const Workload& w, const Arch& a, Dataflow df, const std::map<std::string, Mapping>& fixed) {
+  for (const auto& [name, m] : fixed)
+    if (std::none_of(w.layers.begin(), w.layers.end(), [&](const Layer& l) { return l.name == name; })) {
+      std::string names;
+      for (const auto& l : w.layers) names += (names.empty() ? "" : ", ") + l.name;
+      throw InvalidArgument("mapping for layer '" + name + "': " + w.name + " has no such layer; its layers: " + names);
+    }
   WorkloadResult r;
   double busy = 0;
   for (const auto& l : w.layers) {
-    MappedLayer m = map_layer(l, a, df);
+    MappedLayer m;
+    if (auto it = fixed.find(l.name); it != fixed.end()) {
+      m.mapping = it->second;
+      m.eval = evaluate(l, a, m.mapping);
+      m.evaluated = 1;
+    } else {
+      m = map_layer(l, a, df);
+    }
     if (!m.eval.valid) {
       r.valid = false;
       r.reason = "layer " + l.name + ": " + m.eval.reason;

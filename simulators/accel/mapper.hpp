@@ -3,6 +3,7 @@
 // over the PE array's rows and columns), it places the remaining factors of
 // each dimension at the RF, GLB or DRAM level by greedy descent on
 // energy x delay, from several loop orders, and keeps the best valid mapping.
+#include <map>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,9 @@ struct WorkloadResult {
   std::int64_t macs = 0;
 };
 
-// Maps every layer (layers run one after another).
-WorkloadResult run_workload(const Workload& w, const Arch& arch, Dataflow df);
+// Maps every layer (layers run one after another). Layers named in `fixed`
+// use that mapping instead of the mapper's; a name that is not a layer of
+// the workload is an InvalidArgument listing the layers.
+WorkloadResult run_workload(const Workload& w, const Arch& arch, Dataflow df, const std::map<std::string, Mapping>& fixed = {});
 
 }  // namespace dsegym::accel

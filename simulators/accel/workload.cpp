@@ -138,4 +138,86 @@ nlohmann::json arch_to_json(const Arch& a) {
           {"energy_pj", {{"mac", a.e_mac}, {"rf", a.e_rf}, {"noc", a.e_noc}, {"glb", a.e_glb}, {"dram", a.e_dram}}}};
 }
 
+namespace {
+const char* const kLevels[] = {"dram", "glb", "spatial", "rf"};
+
+int dim_of(const std::string& name) {
+  for (int d = 0; d < kDims; ++d)
+    if (name == dim_name(d)) return d;
+  return -1;
+}
+
+std::string order_string(const std::array<int, kDims>& o) {
+  std::string s;
+  for (int d : o) s += dim_name(d);
+  return s;
+}
+
+std::array<int, kDims> parse_order(const json& j, const std::string& where) {
+  const std::string s = j.is_string() ? j.get<std::string>() : "";
+  std::array<int, kDims> o{};
+  std::array<bool, kDims> seen{};
+  bool ok = s.size() == kDims;
+  for (std::size_t i = 0; ok && i < s.size(); ++i) {
+    const int d = dim_of(std::string(1, s[i]));
+    ok = d >= 0 && !seen[static_cast<std::size_t>(d)];
+    if (ok) {
+      seen[static_cast<std::size_t>(d)] = true;
+      o[i] = d;
+    }
+  }
+  if (!ok) throw InvalidArgument(where + ": expected the 7 loops N, K, C, P, Q, R, S in some order, outermost first (e.g. \"NKCPQRS\"), got " + j.dump());
+  return o;
+}
+}  // namespace
+
+Mapping parse_mapping(const json& j, const std::string& where) {
+  if (!j.is_object()) throw InvalidArgument(where + ": expected a mapping object, got " + j.dump());
+  check_keys(j, {"dram", "glb", "spatial", "rf", "rows", "cols", "dram_order", "glb_order"}, where);
+  Mapping m;
+  for (int lvl = 0; lvl < 4; ++lvl) {
+    if (!j.contains(kLevels[lvl])) continue;
+    const json& f = j.at(kLevels[lvl]);
+    const std::string w = where + "." + kLevels[lvl];
+    if (!f.is_object()) throw InvalidArgument(w + ": expected {dimension: factor}, got " + f.dump());
+    for (const auto& [key, v] : f.items()) {
+      const int d = dim_of(key);
+      if (d < 0) throw InvalidArgument(w + "." + key + ": not a dimension; valid: N, K, C, P, Q, R, S");
+      if (!v.is_number_integer() || v.get<std::int64_t>() < 1) throw InvalidArgument(w + "." + key + ": expected a positive integer, got " + v.dump());
+      m.factors[static_cast<std::size_t>(lvl)][static_cast<std::size_t>(d)] = v.get<std::int64_t>();
+    }
+  }
+  for (const char* axis : {"rows", "cols"}) {
+    if (!j.contains(axis)) continue;
+    const json& list = j.at(axis);
+    if (!list.is_array()) throw InvalidArgument(where + "." + axis + ": expected a list of dimensions, got " + list.dump());
+    for (const auto& v : list) {
+      const int d = v.is_string() ? dim_of(v.get<std::string>()) : -1;
+      if (d < 0) throw InvalidArgument(where + "." + axis + ": " + v.dump() + " is not a dimension; valid: N, K, C, P, Q, R, S");
+      m.spatial_axis[static_cast<std::size_t>(d)] = std::string(axis) == "rows" ? 0 : 1;
+    }
+  }
+  if (j.contains("dram_order")) m.dram_order = parse_order(j.at("dram_order"), where + ".dram_order");
+  if (j.contains("glb_order")) m.glb_order = parse_order(j.at("glb_order"), where + ".glb_order");
+  return m;
+}
+
+json mapping_to_json(const Mapping& m) {
+  json j = json::object();
+  for (int lvl = 0; lvl < 4; ++lvl) {
+    json f = json::object();
+    for (int d = 0; d < kDims; ++d)
+      if (m.factors[static_cast<std::size_t>(lvl)][static_cast<std::size_t>(d)] > 1) f[dim_name(d)] = m.factors[static_cast<std::size_t>(lvl)][static_cast<std::size_t>(d)];
+    j[kLevels[lvl]] = f;
+  }
+  json rows = json::array(), cols = json::array();
+  for (int d = 0; d < kDims; ++d)
+    if (m.factors[2][static_cast<std::size_t>(d)] > 1) (m.spatial_axis[static_cast<std::size_t>(d)] == 0 ? rows : cols).push_back(dim_name(d));
+  j["rows"] = rows;
+  j["cols"] = cols;
+  j["dram_order"] = order_string(m.dram_order);
+  j["glb_order"] = order_string(m.glb_order);
+  return j;
+}
+
 }  // namespace dsegym::accel

@@ -37,4 +37,13 @@ namespace dsegym::accel {
 Arch parse_arch(const nlohmann::json& j, const std::string& where);
 nlohmann::json arch_to_json(const Arch& a);
 
+// A mapping as JSON (what `dsegym sim accel` prints per layer and reads with
+// --mapping); factors left out are 1:
+//   {"dram": {"K": 4}, "glb": {"C": 2, "P": 7}, "spatial": {"C": 3, "K": 14}, "rf": {"R": 3, "S": 3},
+//    "rows": ["C"], "cols": ["K"], "dram_order": "NKCPQRS", "glb_order": "NPQRSCK"}
+// Orders list the loops outermost first; "rows"/"cols" say which array axis
+// each spatially unrolled dimension uses.
+Mapping parse_mapping(const nlohmann::json& j, const std::string& where);
+nlohmann::json mapping_to_json(const Mapping& m);
+
 }  // namespace dsegym::accel

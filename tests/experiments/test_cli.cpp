@@ -9,9 +9,9 @@
 
 #include <algorithm>
 #include <array>
-#include <string>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 namespace {
@@ -161,4 +161,36 @@ TEST_CASE("sim soc prints the schedule's metrics and names bad input") {
   o = run("sim soc --frequency A16=1000 --jobs 5");
   CHECK(o.code != 0);
   CHECK(o.err.find("no PE type 'A16' in ds3_multiple_bal (A7, A15, MM, FFT, VIT)") != std::string::npos);
+}
+
+TEST_CASE("sim accel --mapping evaluates the printed mappings, and a bad mapping names the layer and field") {
+  Output o = run("sim accel --workload alexnet --dataflow ws");
+  REQUIRE(o.code == 0);
+  const auto mapped = nlohmann::json::parse(o.out);
+  // Feeding the mapper's own mappings back reproduces every layer.
+  nlohmann::json file = {{"layers", nlohmann::json::object()}};
+  for (const auto& l : mapped.at("layers")) file["layers"][l.at("name").get<std::string>()] = l.at("mapping");
+  const auto path = std::filesystem::temp_directory_path() / ("dsegym_mapping_" + std::to_string(::getpid()) + ".json");
+  std::ofstream(path) << file.dump();
+  o = run("sim accel --workload alexnet --dataflow ws --mapping " + path.string());
+  REQUIRE(o.code == 0);
+  const auto again = nlohmann::json::parse(o.out);
+  CHECK(again.at("latency_ns").get<double>() == mapped.at("latency_ns").get<double>());
+  CHECK(again.at("energy_nj").get<double>() == mapped.at("energy_nj").get<double>());
+  CHECK(again.at("layers")[0].at("mapped_by") == "file");
+  // Dropping conv1's RF factors leaves dimensions uncovered: that layer becomes invalid.
+  file["layers"]["conv1"]["rf"] = nlohmann::json::object();
+  std::ofstream(path) << file.dump();
+  o = run("sim accel --workload alexnet --dataflow ws --mapping " + path.string());
+  CHECK(o.code == 0);
+  CHECK(nlohmann::json::parse(o.out).at("layers")[0].at("valid") == false);
+  std::ofstream(path) << R"({"layers": {"conv1": {"rf": {"X": 2}}}})";
+  o = run("sim accel --mapping " + path.string());
+  CHECK(o.code != 0);
+  CHECK(o.err.find(".layers.conv1.rf.X: not a dimension") != std::string::npos);
+  std::ofstream(path) << R"({"layers": {"conv9": {}}})";
+  o = run("sim accel --mapping " + path.string());
+  CHECK(o.code != 0);
+  CHECK(o.err.find("alexnet has no such layer; its layers: conv1, conv2_g1") != std::string::npos);
+  std::filesystem::remove(path);
 }
