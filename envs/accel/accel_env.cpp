@@ -50,7 +50,7 @@ void set_metrics(StepResult& r, double latency_ns, double energy_pj, double util
 std::vector<ParamSpec> arch_options() {
   return {{"workload", "alexnet, vgg16, resnet18, resnet50, mobilenetv2, bert_base_encoder or a workload JSON file", "alexnet", nullptr},
           {"clock_mhz", "clock of the accelerator", 200.0, std::make_shared<Box>(1.0, 1e5)},
-          {"node", "technology node of the energy table", "45nm", std::make_shared<Categorical>(std::vector<std::string>{"45nm"})},
+          {"node", "technology node of the energy table: 45nm or 16nm", "45nm", std::make_shared<Categorical>(std::vector<std::string>{"45nm", "16nm"})},
           {"objective", "default reward: latency, energy or edp (all minimised)", "edp",
            std::make_shared<Categorical>(std::vector<std::string>{"latency", "energy", "edp"})}};
 }

@@ -158,3 +158,23 @@ TEST_CASE("the mapper finds valid mappings for every shipped workload and datafl
       CHECK(r.utilization <= 1.0 + 1e-9);
     }
 }
+
+TEST_CASE("the 16 nm table scales on-chip energy by Stillmaker and Baas's 45 -> 16 nm factor and keeps DRAM") {
+  // Stillmaker and Baas, Integration 58 (2017), energy fits a V^2 + b V + c:
+  // 45 nm (1.103, -0.362, 0.2767) at 1.0 V, 16 nm (0.2958, -0.1241, 0.03024) at 0.8 V.
+  const double k = (0.2958 * 0.8 * 0.8 - 0.1241 * 0.8 + 0.03024) / (1.103 * 1.0 - 0.362 * 1.0 + 0.2767);
+  CHECK(k == doctest::Approx(0.11818).epsilon(1e-3));
+  const Layer l = conv(16, 8, 14, 3);
+  Arch a45, a16;
+  a45.glb_words = a16.glb_words = 1 << 20;
+  a45.rf_words = a16.rf_words = 1 << 20;
+  apply_energy_table(a16, "16nm");
+  const Evaluation e45 = evaluate(l, a45, all_in(l, {1, 1, 1, 1, 1, 1, 1}));
+  const Evaluation e16 = evaluate(l, a16, all_in(l, {1, 1, 1, 1, 1, 1, 1}));
+  REQUIRE(e45.valid);
+  REQUIRE(e16.valid);
+  for (int i = 0; i < 4; ++i) CHECK(e16.energy_breakdown[i] == doctest::Approx(k * e45.energy_breakdown[i]));
+  CHECK(e16.energy_breakdown[4] == doctest::Approx(e45.energy_breakdown[4]));
+  CHECK(e16.latency_ns == e45.latency_ns);
+  CHECK_THROWS_WITH_AS(apply_energy_table(a16, "7nm"), doctest::Contains("choices: 45nm, 16nm"), InvalidArgument);
+}
