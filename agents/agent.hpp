@@ -30,9 +30,11 @@ struct Trial {
 
 // What an agent learns of the problem when it is created.
 struct AgentContext {
-  SpacePtr space;
+  SpacePtr space;  // the action space
   std::vector<MetricSpec> metrics;
   std::uint64_t seed = 0;
+  SpacePtr observation_space = {};     // for policy agents
+  std::int64_t max_episode_steps = 1;  // 1: one-shot DSE; 0: unlimited
 };
 
 class Agent {
@@ -46,11 +48,44 @@ public:
 
 using AgentPtr = std::unique_ptr<Agent>;
 
+// Policy agents (PPO, DQN, multi-agent PPO) act on observations and learn
+// from transitions, one env step at a time:
+//   act(obs)      -> an action of the action space (exploring)
+//   greedy(obs)   -> the policy's most likely action (no exploration, no state change)
+//   observe(t)    -> the outcome of the last act(); learning happens here
+//   save()/load() -> a checkpoint (networks, optimiser, RNG, pending data)
+// An observation that is a dict with an "action_mask" entry (1 = legal) on
+// a single discrete action restricts the choices to the legal ones. On a
+// one-shot env (episode length 1) the runner passes the previous step's
+// observation (its metrics), as ArchGym's RL envs do.
+struct Transition {
+  Value obs, action;
+  double reward = 0;  // NaN when the evaluation failed
+  Value next_obs;
+  bool terminated = false, truncated = false;
+  EvalStatus status;
+};
+
+class PolicyAgent {
+public:
+  virtual ~PolicyAgent() = default;
+  virtual Value act(const Value& obs) = 0;
+  virtual Value greedy(const Value& obs) = 0;
+  virtual void observe(const Transition& t) = 0;
+  virtual json save() const = 0;
+  virtual void load(const json& state) = 0;
+};
+
+using PolicyAgentPtr = std::unique_ptr<PolicyAgent>;
+
+// Exactly one of the factories is set.
 struct AgentEntry {
   std::string id;
   std::string description;
   std::vector<ParamSpec> hyperparameters;
-  std::function<AgentPtr(const AgentContext&, const Params&)> factory;
+  std::function<AgentPtr(const AgentContext&, const Params&)> factory = {};
+  std::function<PolicyAgentPtr(const AgentContext&, const Params&)> policy_factory = {};
+  bool is_policy() const { return static_cast<bool>(policy_factory); }
 };
 
 using AgentRegistry = Registry<AgentEntry>;
@@ -58,6 +93,8 @@ using AgentRegistry = Registry<AgentEntry>;
 // The registry with every built-in agent registered (once).
 AgentRegistry& agent_registry();
 
+// Throw InvalidArgument when the id is of the other kind.
 AgentPtr make_agent(const std::string& id, const AgentContext& ctx, const json& hyperparameters = json::object());
+PolicyAgentPtr make_policy_agent(const std::string& id, const AgentContext& ctx, const json& hyperparameters = json::object());
 
 }  // namespace dsegym

@@ -18,7 +18,7 @@
 
 // Bumped whenever a change to the headers breaks plugins built before it.
 #ifndef DSEGYM_PLUGIN_ABI_VERSION
-#define DSEGYM_PLUGIN_ABI_VERSION 1
+#define DSEGYM_PLUGIN_ABI_VERSION 2
 #endif
 
 namespace dsegym {

@@ -113,8 +113,14 @@ RunResult run_experiment(const RunConfig& cfg) {
     EnvPtr e = probe ? std::move(probe) : make_env(env_registry(), cfg.env_id, cfg.env_options);
     return std::make_unique<RewardWrapper>(std::move(e), reward_spec);
   };
-  VectorEnv envs(make_one, cfg.batch, cfg.threads);
-  const EnvSpec& spec = envs.spec();
+  const AgentEntry& entry = agent_registry().get(cfg.agent_id);
+  if (entry.is_policy() && cfg.batch != 1)
+    throw InvalidArgument("agent '" + cfg.agent_id + "' acts on one env step at a time; use batch 1 (got " + std::to_string(cfg.batch) + ")");
+  EnvPtr single;                     // policy agents: one env, stepped in episodes
+  std::unique_ptr<VectorEnv> batch;  // black-box agents: independent evaluations
+  if (entry.is_policy()) single = make_one();
+  else batch = std::make_unique<VectorEnv>(make_one, cfg.batch, cfg.threads);
+  const EnvSpec& spec = single ? single->spec() : batch->spec();
 
   const auto objectives = objectives_for(cfg, spec);
   // Target: {"metric": name, "value": x}, reached when the metric is at least
@@ -132,8 +138,11 @@ RunResult run_experiment(const RunConfig& cfg) {
     target_goal = m->goal;
   }
   std::vector<std::pair<std::int64_t, Metrics>> ok_metrics;
-  AgentContext ctx{spec.action_space, spec.metrics, derive_seed(cfg.seed, 0xA6E47ULL)};
-  AgentPtr agent = make_agent(cfg.agent_id, ctx, cfg.agent_options);
+  AgentContext ctx{spec.action_space, spec.metrics, derive_seed(cfg.seed, 0xA6E47ULL), spec.observation_space, spec.max_episode_steps};
+  AgentPtr agent;
+  PolicyAgentPtr policy;
+  if (entry.is_policy()) policy = make_policy_agent(cfg.agent_id, ctx, cfg.agent_options);
+  else agent = make_agent(cfg.agent_id, ctx, cfg.agent_options);
 
   RunResult result;
   result.run_id = cfg.run_id.empty() ? cfg.env_id + "-" + cfg.agent_id + "-s" + std::to_string(cfg.seed) : cfg.run_id;
@@ -184,13 +193,97 @@ RunResult run_experiment(const RunConfig& cfg) {
   row.env = spec.id;
   row.agent = cfg.agent_id;
   row.seed = cfg.seed;
+  // Accounts one evaluation: counts, best, target, Pareto candidates, trace row.
+  auto record = [&](std::int64_t episode, const Value& action, const StepResult& r, double wall, bool write) {
+    const std::int64_t step = result.evaluations;
+    ++result.evaluations;
+    ++result.status_counts[status_name(r.status.code)];
+    if (r.status.ok() && std::isfinite(r.reward) && (!result.has_best || r.reward > result.best_reward)) {
+      result.has_best = true;
+      result.best_step = step;
+      result.best_reward = r.reward;
+      result.best_action = action;
+      result.best_metrics = r.metrics;
+    }
+    if (r.status.ok() && !target_metric.empty() && result.evaluations_to_target < 0) {
+      const double* v = r.metrics.find(target_metric);
+      if (v && (target_goal == Goal::Maximize ? *v >= target_value : *v <= target_value)) result.evaluations_to_target = step + 1;
+    }
+    if (!objectives.empty() && r.status.ok()) {
+      bool all = true;
+      for (const auto& o : objectives) all = all && r.metrics.find(o.first) && std::isfinite(r.metrics.at(o.first));
+      if (all) ok_metrics.emplace_back(step, r.metrics);
+    }
+    if (trace && write) {
+      row.episode = episode;
+      row.step = step;
+      row.action = action;
+      row.metrics = r.metrics;
+      row.reward = r.reward;
+      row.status = r.status;
+      row.wall_time_s = wall;
+      trace->write(row);
+    }
+  };
+  auto out_of_time = [&]() {
+    if (cfg.wall_time_s > 0 && std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >= cfg.wall_time_s) {
+      result.stopped = "wall time budget of " + std::to_string(cfg.wall_time_s) + " s reached";
+      return true;
+    }
+    return false;
+  };
+  auto show = [&]() {
+    progress.update(result.evaluations,
+                    result.has_best ? "best reward " + std::to_string(result.best_reward) : std::string("no feasible design yet"));
+  };
+
+  if (policy) {
+    // Episodes of env steps; the agent sees each observation and learns from
+    // each transition. On a one-shot env the next action is chosen from the
+    // last step's observation (its metrics), as in ArchGym's RL envs. A
+    // resumed run re-simulates the recorded steps (the env's state depends on
+    // them) and checks that the agent makes the same choices.
+    const bool one_shot = spec.max_episode_steps == 1;
+    std::int64_t episode = 0, in_episode = 0;
+    Value obs = single->reset(evaluation_seed(cfg.seed, episode)).first;
+    while (result.evaluations < cfg.budget && !out_of_time()) {
+      const std::int64_t step = result.evaluations;
+      Value action = policy->act(obs);
+      const bool replay = step < static_cast<std::int64_t>(recorded.size());
+      if (replay) {
+        const Value old_action = spec.action_space->parse(to_json(recorded[static_cast<std::size_t>(step)].action), "action");
+        if (old_action != action)
+          throw Error("cannot resume " + result.trace_path + ": at step " + std::to_string(step) + " the agent now chooses " + action.dump() +
+                      ", the trace has " + old_action.dump() + "; remove the trace to restart");
+      }
+      const auto t0 = std::chrono::steady_clock::now();
+      StepResult r = single->step(action);
+      const double wall = replay ? recorded[static_cast<std::size_t>(step)].wall_time_s
+                                 : std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      ++in_episode;
+      const bool limit = spec.max_episode_steps > 0 && in_episode >= spec.max_episode_steps;
+      record(episode, action, r, wall, !replay);
+      policy->observe({obs, action, r.reward, r.obs, r.terminated, r.truncated || (limit && !r.terminated), r.status});
+      if (r.terminated || r.truncated || limit) {
+        ++episode;
+        in_episode = 0;
+        Value first = single->reset(evaluation_seed(cfg.seed, episode)).first;
+        obs = one_shot ? std::move(r.obs) : std::move(first);
+      } else {
+        obs = std::move(r.obs);
+      }
+      show();
+    }
+    progress.finish();
+    result.pareto = pareto_summary(objectives, cfg.hv_reference, ok_metrics);
+    result.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return result;
+  }
+
   std::vector<char> replayed;
   std::vector<std::size_t> todo;
   while (result.evaluations < cfg.budget) {
-    if (cfg.wall_time_s > 0 && std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >= cfg.wall_time_s) {
-      result.stopped = "wall time budget of " + std::to_string(cfg.wall_time_s) + " s reached";
-      break;
-    }
+    if (out_of_time()) break;
     const auto n = static_cast<std::size_t>(std::min<std::int64_t>(static_cast<std::int64_t>(cfg.batch), cfg.budget - result.evaluations));
     auto suggestions = agent->ask(n);
     if (suggestions.size() != n)
@@ -216,7 +309,7 @@ RunResult run_experiment(const RunConfig& cfg) {
         seeds.push_back(evaluation_seed(cfg.seed, result.evaluations + static_cast<std::int64_t>(i)));
       }
     }
-    auto evaluated = envs.evaluate(actions, seeds, &times);
+    auto evaluated = batch->evaluate(actions, seeds, &times);
     std::vector<StepResult> results(n);
     std::vector<double> wall(n, 0.0);
     for (std::size_t k = 0; k < todo.size(); ++k) {
@@ -234,39 +327,11 @@ RunResult run_experiment(const RunConfig& cfg) {
         r.status = old.status;
         wall[i] = old.wall_time_s;
       }
-      ++result.evaluations;
-      ++result.status_counts[status_name(r.status.code)];
-      if (r.status.ok() && std::isfinite(r.reward) && (!result.has_best || r.reward > result.best_reward)) {
-        result.has_best = true;
-        result.best_step = step;
-        result.best_reward = r.reward;
-        result.best_action = suggestions[i].action;
-        result.best_metrics = r.metrics;
-      }
-      if (r.status.ok() && !target_metric.empty() && result.evaluations_to_target < 0) {
-        const double* v = r.metrics.find(target_metric);
-        if (v && (target_goal == Goal::Maximize ? *v >= target_value : *v <= target_value)) result.evaluations_to_target = step + 1;
-      }
-      if (!objectives.empty() && r.status.ok()) {
-        bool all = true;
-        for (const auto& o : objectives) all = all && r.metrics.find(o.first) && std::isfinite(r.metrics.at(o.first));
-        if (all) ok_metrics.emplace_back(step, r.metrics);
-      }
-      if (trace && !replayed[i]) {
-        row.episode = step;
-        row.step = step;
-        row.action = suggestions[i].action;
-        row.metrics = r.metrics;
-        row.reward = r.reward;
-        row.status = r.status;
-        row.wall_time_s = wall[i];
-        trace->write(row);
-      }
+      record(step, suggestions[i].action, r, wall[i], !replayed[i]);
       trials.push_back({suggestions[i].id, std::move(suggestions[i].action), std::move(r.metrics), r.reward, std::move(r.status)});
     }
     agent->tell(trials);
-    progress.update(result.evaluations,
-                    result.has_best ? "best reward " + std::to_string(result.best_reward) : std::string("no feasible design yet"));
+    show();
   }
   progress.finish();
   result.pareto = pareto_summary(objectives, cfg.hv_reference, ok_metrics);

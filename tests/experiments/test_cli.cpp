@@ -127,7 +127,7 @@ TEST_CASE("a plugin adds an agent that runs like a built-in one; bad plugins are
   o = run(std::string("--plugin ") + WRONG_ABI_PLUGIN + " list");
   CHECK(o.code != 0);
   CHECK(lines(o.err) == 1);
-  CHECK(o.err.find("built for plugin ABI 999, this dsegym has 1") != std::string::npos);
+  CHECK(o.err.find("built for plugin ABI 999, this dsegym has 2") != std::string::npos);
   o = run("--plugin /no/such/plugin.so list");
   CHECK(o.code != 0);
   CHECK(o.err.find("plugin /no/such/plugin.so: cannot load") != std::string::npos);
