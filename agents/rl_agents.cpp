@@ -62,6 +62,7 @@ std::vector<ParamSpec> common_net() {
           {"layers", "hidden layers (tanh)", 2, ints(1, 8)},
           {"gamma", "discount factor", 0.99, box(0.0, 1.0)},
           {"normalize_obs", "normalise observations by running mean and std", true, nullptr},
+          {"normalize_reward", "scale rewards by the running std of the discounted return", true, nullptr},
           {"threads", "libtorch intra-op threads (1 keeps runs reproducible)", 1, ints(1, 256)}};
 }
 
@@ -84,7 +85,10 @@ std::vector<ParamSpec> ppo_params(bool marl) {
 
 std::vector<ParamSpec> dqn_params() {
   auto v = common_net();
-  v[0].default_value = 1e-3;
+  for (auto& spec : v) {
+    if (spec.name == "lr") spec.default_value = 1e-3;
+    if (spec.name == "normalize_reward") spec.default_value = false;  // moving targets hurt Q-learning
+  }
   v.push_back({"buffer", "replay buffer capacity (transitions)", 50000, ints(10, 10000000)});
   v.push_back({"batch", "transitions per gradient step", 64, ints(1, 100000)});
   v.push_back({"learning_starts", "steps collected before learning starts", 500, ints(1, 10000000)});

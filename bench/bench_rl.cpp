@@ -3,7 +3,10 @@
 // soc-sched-v0 (74 observation numbers, 16 masked actions) and, for the
 // one-knob-per-agent forms, on dram-v0's 12 knobs (one-shot, observation =
 // the last metrics).
-// Usage: bench_rl [steps]
+// With --soc STEPS it instead trains PPO (and DQN) on soc-sched-v0 under
+// execution-time noise and compares the greedy policy's mean job latency
+// with HEFT's and ETF's on the same 20 held-out windows of arrivals.
+// Usage: bench_rl [steps] | bench_rl --soc STEPS [rate_per_ms] [noise]
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +14,7 @@
 #include "agents/agent.hpp"
 #include "envs/builtin.hpp"
 #include "envs/core/wrappers.hpp"
+#include "simulators/soc/soc.hpp"
 
 using namespace dsegym;
 using Clock = std::chrono::steady_clock;
@@ -45,7 +49,65 @@ double agent_steps_per_s(const std::string& agent_id, const std::string& env_id,
 
 }  // namespace
 
+// Trains `agent_id` for `steps` env steps, then returns the mean job latency
+// of its greedy policy over the held-out windows (seeds 10000..10019).
+double soc_trained(const std::string& agent_id, const json& env_opts, std::int64_t steps) {
+  EnvPtr inner = make_env(env_registry(), "soc-sched-v0", env_opts);
+  const json reward = inner->spec().default_reward;
+  RewardWrapper env(std::move(inner), reward);
+  const EnvSpec& spec = env.spec();
+  auto agent = make_policy_agent(agent_id, {spec.action_space, spec.metrics, 1, spec.observation_space, spec.max_episode_steps});
+  std::uint64_t episode = 0;
+  Value obs = env.reset(episode).first;
+  const auto t0 = Clock::now();
+  for (std::int64_t i = 0; i < steps; ++i) {
+    const Value a = agent->act(obs);
+    StepResult r = env.step(a);
+    agent->observe({obs, a, r.reward, r.obs, r.terminated, r.truncated, r.status});
+    obs = r.terminated ? env.reset(++episode).first : r.obs;
+  }
+  std::fprintf(stderr, "%s: %lld training steps (%llu episodes) in %.0f s\n", agent_id.c_str(), static_cast<long long>(steps),
+               static_cast<unsigned long long>(episode), std::chrono::duration<double>(Clock::now() - t0).count());
+  double sum = 0;
+  for (std::uint64_t s = 10000; s < 10020; ++s) {
+    Value o = env.reset(s).first;
+    for (;;) {
+      StepResult r = env.step(agent->greedy(o));
+      if (r.terminated) {
+        sum += r.metrics.at("avg_latency_us");
+        break;
+      }
+      o = r.obs;
+    }
+  }
+  return sum / 20;
+}
+
+double soc_heuristic(soc::Policy p, double rate, double noise, double window_ms) {
+  const soc::Soc ds3 = soc::resolve_soc("ds3_multiple_bal");
+  double sum = 0;
+  for (std::uint64_t s = 10000; s < 10020; ++s) {
+    soc::Workload w = soc::default_workload(rate, 1, noise, s);
+    w.window_us = window_ms * 1000;
+    sum += soc::simulate(ds3, w, p).avg_latency_us;
+  }
+  return sum / 20;
+}
+
 int main(int argc, char** argv) {
+  if (argc > 2 && std::string(argv[1]) == "--soc") {
+    const std::int64_t steps = std::atoll(argv[2]);
+    const double rate = argc > 3 ? std::atof(argv[3]) : 10.0, noise = argc > 4 ? std::atof(argv[4]) : 0.2;
+    const json opts = {{"rate_per_ms", rate}, {"noise", noise}, {"window_ms", 10.0}};
+    std::printf("soc-sched-v0, DS3 SoC and mix, %g jobs/ms, noise %g, 10 ms windows; mean job latency (us) over 20 held-out windows\n", rate, noise);
+    std::printf("HEFT  %8.1f\n", soc_heuristic(soc::Policy::HEFT, rate, noise, 10.0));
+    std::printf("ETF   %8.1f\n", soc_heuristic(soc::Policy::ETF, rate, noise, 10.0));
+    std::printf("MET   %8.1f\n", soc_heuristic(soc::Policy::MET, rate, noise, 10.0));
+    std::printf("random%8.1f\n", soc_heuristic(soc::Policy::Random, rate, noise, 10.0));
+    std::printf("PPO   %8.1f  (after %lld steps)\n", soc_trained("ppo", opts, steps), static_cast<long long>(steps));
+    std::printf("DQN   %8.1f  (after %lld steps)\n", soc_trained("dqn", opts, steps), static_cast<long long>(steps));
+    return 0;
+  }
   const std::int64_t steps = argc > 1 ? std::atoll(argv[1]) : 5000;
   std::printf("agent  env            steps/s (agent time only; default hyperparameters, 1 torch thread)\n");
   for (const char* a : {"ppo", "dqn"}) std::printf("%-6s soc-sched-v0  %8.0f\n", a, agent_steps_per_s(a, "soc-sched-v0", steps));

@@ -210,6 +210,17 @@ double RewardFill::operator()(double r) {
   return any_ ? worst_ : 0.0;
 }
 
+double ReturnScale::operator()(double r, bool episode_end, double gamma) {
+  ret_ = ret_ * gamma + r;
+  n_ += 1;
+  const double d = ret_ - mean_;
+  mean_ += d / n_;
+  m2_ += d * (ret_ - mean_);
+  if (episode_end) ret_ = 0;
+  const double sd = n_ > 1 ? std::sqrt(m2_ / n_) : 0.0;
+  return sd > 1e-8 ? r / sd : r;
+}
+
 std::unique_lock<std::mutex> seed_torch(std::int64_t threads, std::uint64_t seed) {
   static std::mutex m;
   std::unique_lock<std::mutex> lock(m);

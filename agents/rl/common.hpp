@@ -117,6 +117,24 @@ private:
   bool any_ = false;
 };
 
+// Reward scaling by the running standard deviation of the discounted
+// return (as in common PPO implementations), so that the value targets
+// have unit scale whatever the env's reward units.
+class ReturnScale {
+public:
+  double operator()(double r, bool episode_end, double gamma);
+  json save() const { return {{"ret", ret_}, {"n", n_}, {"mean", mean_}, {"m2", m2_}}; }
+  void load(const json& j) {
+    ret_ = j.at("ret").get<double>();
+    n_ = j.at("n").get<double>();
+    mean_ = j.at("mean").get<double>();
+    m2_ = j.at("m2").get<double>();
+  }
+
+private:
+  double ret_ = 0, n_ = 0, mean_ = 0, m2_ = 0;
+};
+
 // Sets libtorch's thread count and seeds its global generator for weight
 // initialisation; hold the lock while the networks are built.
 std::unique_lock<std::mutex> seed_torch(std::int64_t threads, std::uint64_t seed);

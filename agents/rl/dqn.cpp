@@ -43,6 +43,7 @@ public:
     eps_end_ = p.get_double("eps_end");
     eps_decay_ = p.get_int("eps_decay");
     double_q_ = p.get_bool("double_q");
+    scale_rewards_ = p.get_bool("normalize_reward");
   }
 
   Value act(const Value& obs) override {
@@ -93,7 +94,9 @@ public:
       done_buf_.resize(slot + 1);
     }
     act_buf_[slot] = pend_action_;
-    rew_buf_[slot] = static_cast<float>(fill_(t.reward));
+    double r = fill_(t.reward);
+    if (scale_rewards_) r = scale_(r, t.terminated || t.truncated, gamma_);
+    rew_buf_[slot] = static_cast<float>(r);
     done_buf_[slot] = t.terminated ? 1.0f : 0.0f;  // a truncated episode still bootstraps
     if (size_ < capacity_) ++size_;
     else head_ = (head_ + 1) % capacity_;
@@ -104,7 +107,8 @@ public:
 
   json save() const override {
     json j = {{"kind", "dqn"}, {"input", input_.save()}, {"rng", rng_to_json(rng_)}, {"steps", steps_},
-              {"size", size_}, {"head", head_}, {"worst_reward", fill_.worst()}, {"any_reward", fill_.any()}};
+              {"size", size_}, {"head", head_}, {"worst_reward", fill_.worst()}, {"any_reward", fill_.any()},
+              {"reward_scale", scale_.save()}};
     if (q_) {
       j["networks"] = archive_to_base64([&](torch::serialize::OutputArchive& a) {
         q_->save(a);
@@ -133,6 +137,7 @@ public:
     size_ = j.at("size").get<std::int64_t>();
     head_ = j.at("head").get<std::int64_t>();
     fill_.set_worst(j.at("worst_reward").get<double>(), j.at("any_reward").get<bool>());
+    scale_.load(j.at("reward_scale"));
     pending_ = false;
     if (input_.dim() > 0) {
       build(input_.dim());
@@ -255,6 +260,8 @@ private:
   torch::nn::Sequential q_{nullptr}, target_{nullptr};
   std::unique_ptr<torch::optim::Adam> optimizer_;
   RewardFill fill_;
+  bool scale_rewards_ = true;
+  ReturnScale scale_;
   std::int64_t steps_ = 0, size_ = 0, head_ = 0;
   bool pending_ = false;
   std::vector<float> pend_obs_;

@@ -42,6 +42,7 @@ public:
     max_grad_ = p.get_double("max_grad_norm");
     init_log_std_ = p.get_double("init_log_std");
     threads_ = p.get_int("threads");
+    scale_rewards_ = p.get_bool("normalize_reward");
     make_groups(mode == PpoMode::Single ? json::array() : p.get("groups"));
   }
 
@@ -115,7 +116,8 @@ public:
     act_buf_.insert(act_buf_.end(), pend_act_.begin(), pend_act_.end());
     logp_buf_.insert(logp_buf_.end(), pend_logp_.begin(), pend_logp_.end());
     val_buf_.insert(val_buf_.end(), pend_val_.begin(), pend_val_.end());
-    const double r = fill_(t.reward);
+    double r = fill_(t.reward);
+    if (scale_rewards_) r = scale_(r, t.terminated || t.truncated, gamma_);
     std::vector<float> boot(static_cast<std::size_t>(n_critics_), 0.0f);
     std::vector<float> mask;
     next_obs_ = prepare(t.next_obs, mask, false, false);
@@ -136,6 +138,7 @@ public:
               {"worst_reward", fill_.worst()},
               {"any_reward", fill_.any()},
               {"updates", updates_},
+              {"reward_scale", scale_.save()},
               {"buffer", {{"obs", obs_buf_}, {"mask", mask_buf_}, {"act", act_buf_}, {"logp", logp_buf_}, {"val", val_buf_},
                           {"rew", rew_buf_}, {"done", done_buf_}, {"next_obs", next_obs_}}}};
     if (root_) {
@@ -155,6 +158,7 @@ public:
     input_.load(j.at("input"));
     fill_.set_worst(j.at("worst_reward").get<double>(), j.at("any_reward").get<bool>());
     updates_ = j.at("updates").get<std::int64_t>();
+    scale_.load(j.at("reward_scale"));
     const json& b = j.at("buffer");
     obs_buf_ = b.at("obs").get<std::vector<float>>();
     mask_buf_ = b.at("mask").get<std::vector<float>>();
@@ -390,6 +394,8 @@ private:
   std::vector<torch::Tensor> log_std_;
   std::unique_ptr<torch::optim::Adam> optimizer_;
   RewardFill fill_;
+  bool scale_rewards_ = true;
+  ReturnScale scale_;
   std::int64_t updates_ = 0;
   bool pending_ = false;
   std::vector<float> pend_obs_, pend_mask_, pend_act_, pend_logp_, pend_val_;
