@@ -53,13 +53,15 @@ public:
     std::vector<float> x = prepare(obs, mask, true, true);
     const auto heads_out = forward(torch::from_blob(x.data(), {1, obs_dim_}).clone(), mask_tensor(mask, 1));
     std::vector<double> per_leaf(codec_.heads().size());
+    pend_logp_.assign(groups_.size(), 0.0f);  // log-probability of the choice, per group
     for (std::size_t g = 0; g < groups_.size(); ++g) {
       std::size_t cont = 0;
       for (std::size_t h : groups_[g].heads) {
         const HeadSpec& hs = codec_.heads()[h];
         const torch::Tensor& t = heads_out[g][h_index(g, h)];
         if (hs.discrete) {
-          const torch::Tensor probs = torch::softmax(t, -1).contiguous();
+          const torch::Tensor logp = torch::log_softmax(t, -1).contiguous();
+          const torch::Tensor probs = logp.exp();
           const float* pr = probs.data_ptr<float>();
           const double u = rng_.uniform();
           double acc = 0;
@@ -70,24 +72,23 @@ public:
             acc += pr[k];
             if (chosen < 0 && u < acc) chosen = k;
           }
-          per_leaf[hs.leaf] = static_cast<double>(chosen >= 0 ? chosen : last_ok);
+          const std::int64_t k = chosen >= 0 ? chosen : last_ok;
+          per_leaf[hs.leaf] = static_cast<double>(k);
+          pend_logp_[g] += logp.data_ptr<float>()[k];
         } else {
-          const double mean = t.item<double>(), sd = std::exp(log_std_[g][static_cast<std::int64_t>(cont)].item<double>());
-          per_leaf[hs.leaf] = mean + sd * rng_.normal();
+          const float mean = t.item<float>(), ls = log_std_[g][static_cast<std::int64_t>(cont)].item<float>();
+          const float a = static_cast<float>(mean + std::exp(static_cast<double>(ls)) * rng_.normal());
+          per_leaf[hs.leaf] = a;
+          const float z = (a - mean) / std::exp(ls);
+          pend_logp_[g] += -0.5f * z * z - ls - 0.5f * static_cast<float>(kLog2Pi);
           ++cont;
         }
       }
     }
-    // Old log-probabilities and values through the same code as the update.
-    const torch::Tensor obs_t = torch::from_blob(x.data(), {1, obs_dim_}).clone();
-    std::vector<float> a(per_leaf.begin(), per_leaf.end());
-    const torch::Tensor act_t = torch::from_blob(a.data(), {1, static_cast<std::int64_t>(a.size())}).clone();
-    const auto [logp, ent] = evaluate(obs_t, mask_tensor(mask, 1), act_t);
-    const torch::Tensor v = values(obs_t);
+    const torch::Tensor v = values(torch::from_blob(x.data(), {1, obs_dim_}).clone());
     pend_obs_ = std::move(x);
     pend_mask_ = std::move(mask);
-    pend_act_ = std::move(a);
-    pend_logp_.assign(logp.data_ptr<float>(), logp.data_ptr<float>() + groups_.size());
+    pend_act_.assign(per_leaf.begin(), per_leaf.end());
     pend_val_.assign(v.data_ptr<float>(), v.data_ptr<float>() + n_critics_);
     pending_ = true;
     return codec_.decode(per_leaf);
