@@ -151,6 +151,10 @@ int main(int argc, char** argv) {
   run->add_option("--run-id", rc.run_id, "run id written to every trace row (default: <env>-<agent>-s<seed>)");
   run->add_option("--objectives", rc.objectives, "metrics for the Pareto front and hypervolume, e.g. --objectives latency_ns energy_nj")
       ->delimiter(',');
+  run->add_option("--load-agent", rc.load_agent, "start the agent from this checkpoint (a file written by --save-agent)");
+  run->add_option("--save-agent", rc.save_agent, "write the agent's checkpoint (networks, optimiser, RNG; or a search's state) here after the run");
+  run->add_flag("--greedy", rc.greedy, "policy agents: act greedily and do not learn, e.g. to evaluate a trained policy\n"
+                                       "  (dsegym run --env soc-sched-v0 --agent ppo --load-agent ppo.json --greedy --budget 2000)");
   std::string hv_ref;
   run->add_option("--hv-ref", hv_ref, "hypervolume reference point as JSON, e.g. '{\"latency_ns\": 3e5, \"energy_nj\": 4e5}'");
 

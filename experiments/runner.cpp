@@ -143,6 +143,23 @@ RunResult run_experiment(const RunConfig& cfg) {
   PolicyAgentPtr policy;
   if (entry.is_policy()) policy = make_policy_agent(cfg.agent_id, ctx, cfg.agent_options);
   else agent = make_agent(cfg.agent_id, ctx, cfg.agent_options);
+  if (cfg.greedy && !policy) throw InvalidArgument("greedy runs are for policy agents (ppo, dqn, ippo, mappo); '" + cfg.agent_id + "' is not one");
+  if (!cfg.load_agent.empty()) {
+    std::ifstream f(cfg.load_agent);
+    const json state = json::parse(f, nullptr, false);
+    if (!f || state.is_discarded()) throw InvalidArgument("agent checkpoint " + cfg.load_agent + ": cannot read it as JSON");
+    try {
+      policy ? policy->load(state) : agent->load(state);
+    } catch (const json::exception& e) {
+      throw InvalidArgument("agent checkpoint " + cfg.load_agent + ": not a checkpoint of agent '" + cfg.agent_id + "' (" + e.what() + ")");
+    }
+  }
+  auto save_agent = [&]() {
+    if (cfg.save_agent.empty()) return;
+    const std::string tmp = cfg.save_agent + ".tmp";
+    std::ofstream(tmp) << (policy ? policy->save() : agent->save()).dump() << "\n";
+    std::filesystem::rename(tmp, cfg.save_agent);
+  };
 
   RunResult result;
   result.run_id = cfg.run_id.empty() ? cfg.env_id + "-" + cfg.agent_id + "-s" + std::to_string(cfg.seed) : cfg.run_id;
@@ -166,12 +183,14 @@ RunResult run_experiment(const RunConfig& cfg) {
                        {"seed", cfg.seed},
                        {"budget", cfg.budget},
                        {"batch", cfg.batch},
-                       {"reward", reward_spec}};
+                       {"reward", reward_spec},
+                       {"greedy", cfg.greedy},
+                       {"load_agent", cfg.load_agent}};
     if (fs::exists(trace_path)) {
       if (!cfg.resume) throw InvalidArgument(trace_path.string() + " already exists; choose another --out folder or remove it");
       std::ifstream mf(dir / "run.json");
       const json old_meta = json::parse(mf, nullptr, false);
-      for (const char* key : {"env", "env_options", "agent", "hyperparameters", "seed", "batch", "reward"})
+      for (const char* key : {"env", "env_options", "agent", "hyperparameters", "seed", "batch", "reward", "greedy", "load_agent"})
         if (old_meta.is_discarded() || old_meta.value(key, json()) != meta.at(key))
           throw InvalidArgument((dir / "run.json").string() + ": the run there differs in '" + key + "'; cannot resume it as this run");
       recorded = read_trace(trace_path.string()).rows;
@@ -248,7 +267,7 @@ RunResult run_experiment(const RunConfig& cfg) {
     Value obs = single->reset(evaluation_seed(cfg.seed, episode)).first;
     while (result.evaluations < cfg.budget && !out_of_time()) {
       const std::int64_t step = result.evaluations;
-      Value action = policy->act(obs);
+      Value action = cfg.greedy ? policy->greedy(obs) : policy->act(obs);
       const bool replay = step < static_cast<std::int64_t>(recorded.size());
       if (replay) {
         const Value old_action = spec.action_space->parse(to_json(recorded[static_cast<std::size_t>(step)].action), "action");
@@ -263,7 +282,7 @@ RunResult run_experiment(const RunConfig& cfg) {
       ++in_episode;
       const bool limit = spec.max_episode_steps > 0 && in_episode >= spec.max_episode_steps;
       record(episode, action, r, wall, !replay);
-      policy->observe({obs, action, r.reward, r.obs, r.terminated, r.truncated || (limit && !r.terminated), r.status});
+      if (!cfg.greedy) policy->observe({obs, action, r.reward, r.obs, r.terminated, r.truncated || (limit && !r.terminated), r.status});
       if (r.terminated || r.truncated || limit) {
         ++episode;
         in_episode = 0;
@@ -275,6 +294,7 @@ RunResult run_experiment(const RunConfig& cfg) {
       show();
     }
     progress.finish();
+    save_agent();
     result.pareto = pareto_summary(objectives, cfg.hv_reference, ok_metrics);
     result.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;
@@ -334,6 +354,7 @@ RunResult run_experiment(const RunConfig& cfg) {
     show();
   }
   progress.finish();
+  save_agent();
   result.pareto = pareto_summary(objectives, cfg.hv_reference, ok_metrics);
   result.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

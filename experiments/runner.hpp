@@ -40,6 +40,12 @@ struct RunConfig {
   // Continue the trace already in out_dir (same run.json) instead of refusing:
   // its evaluations are replayed into the agent, not redone.
   bool resume = false;
+  // Agent checkpoints (JSON from the agent's save()): loaded into the agent
+  // before the run, written after it. Empty: none.
+  std::string load_agent, save_agent;
+  // Policy agents only: act greedily and do not learn (evaluating a
+  // trained policy, e.g. with load_agent).
+  bool greedy = false;
 };
 
 struct RunResult {

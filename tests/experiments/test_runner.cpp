@@ -309,3 +309,43 @@ TEST_CASE("policy agents run in episodes: rows number the episodes, runs are rep
   batched.batch = 4;
   CHECK_THROWS_WITH_AS(run_experiment(batched), doctest::Contains("one env step at a time"), InvalidArgument);
 }
+
+TEST_CASE("a saved policy evaluates greedily, the same way every time; greedy is refused for search agents") {
+  const auto a = temp_dir("train"), b = temp_dir("eval1"), c = temp_dir("eval2");
+  RunConfig cfg;
+  cfg.env_id = "soc-sched-v0";
+  cfg.env_options = {{"window_ms", 1.0}, {"rate_per_ms", 10.0}};
+  cfg.agent_id = "ppo";
+  cfg.agent_options = {{"batch", 64}, {"minibatch", 32}};
+  cfg.budget = 300;
+  cfg.seed = 1;
+  cfg.out_dir = a.string();
+  cfg.save_agent = (a / "ppo.json").string();
+  run_experiment(cfg);
+  REQUIRE(fs::exists(a / "ppo.json"));
+  RunConfig ev = cfg;
+  ev.save_agent.clear();
+  ev.load_agent = (a / "ppo.json").string();
+  ev.greedy = true;
+  ev.budget = 200;
+  ev.out_dir = b.string();
+  run_experiment(ev);
+  ev.out_dir = c.string();
+  ev.seed = 1;
+  run_experiment(ev);
+  CHECK(trace_without_time(b) == trace_without_time(c));
+  // The greedy actions are those of the checkpointed policy: a fresh one acts otherwise.
+  RunConfig fresh = ev;
+  fresh.load_agent.clear();
+  fresh.out_dir = temp_dir("eval3").string();
+  run_experiment(fresh);
+  CHECK(trace_without_time(b) != trace_without_time(fresh.out_dir));
+  RunConfig bad = toy_config(temp_dir("greedy_random"), 1);
+  bad.greedy = true;
+  CHECK_THROWS_WITH_AS(run_experiment(bad), doctest::Contains("greedy runs are for policy agents"), InvalidArgument);
+  RunConfig wrong = ev;
+  wrong.agent_id = "dqn";
+  wrong.agent_options = json::object();
+  wrong.out_dir = temp_dir("wrong_ckpt").string();
+  CHECK_THROWS_WITH_AS(run_experiment(wrong), doctest::Contains("not a DQN checkpoint"), InvalidArgument);
+}
