@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "envs/core/columns.hpp"
 #include "envs/core/error.hpp"
 #include "envs/core/space.hpp"
 #include "envs/core/trace.hpp"
@@ -23,38 +24,6 @@ struct Column {
   std::string name;
   json schema;
 };
-
-// One column per leaf of the action space, in leaf order.
-void param_columns(const Space& s, const std::string& prefix, std::vector<Column>& out) {
-  if (const auto* d = dynamic_cast<const DictSpace*>(&s)) {
-    for (const auto& [name, child] : d->children()) param_columns(*child, prefix.empty() ? name : prefix + "." + name, out);
-    return;
-  }
-  const auto& leaves = s.leaves();
-  for (std::size_t i = 0; i < leaves.size(); ++i) {
-    std::string name = prefix + leaves[i].name;
-    if (name.empty()) name = "action";
-    json c = {{"name", name}, {"role", "parameter"}, {"kind", leaf_kind_name(leaves[i].kind)}, {"space", s.to_json()}};
-    if (leaves.size() > 1) c["element"] = i;
-    if (leaves[i].cardinality > 0) c["cardinality"] = leaves[i].cardinality;
-    out.push_back({name, c});
-  }
-}
-
-// The action's leaf values as JSON scalars, in the same order.
-void flatten(const Space& s, const Value& v, std::vector<json>& out) {
-  if (const auto* d = dynamic_cast<const DictSpace*>(&s)) {
-    for (const auto& [name, child] : d->children()) flatten(*child, v.at(name), out);
-    return;
-  }
-  if (v.is_real()) {
-    for (double x : v.as_real()) out.push_back(x);
-  } else if (v.is_list()) {
-    for (const auto& e : v.as_list()) out.push_back(to_json(e));
-  } else {
-    out.push_back(to_json(v));
-  }
-}
 
 std::string csv_cell(const json& v) {
   if (v.is_null()) return "";
@@ -133,7 +102,7 @@ ExportResult export_dataset(const std::vector<std::string>& inputs, const std::s
 
   const std::vector<std::string> meta_cols = {"run", "env", "agent", "seed", "episode", "step", "status", "reason", "reward", "wall_time_s"};
   std::vector<Column> params;
-  param_columns(*space, "", params);
+  for (auto& c : param_columns(*space)) params.push_back({std::move(c.name), std::move(c.schema)});
   std::vector<Column> metrics;
   for (const auto& m : spec.at("metrics"))
     metrics.push_back({m.at("name").get<std::string>(),
@@ -184,7 +153,7 @@ ExportResult export_dataset(const std::vector<std::string>& inputs, const std::s
         }
         values = {r.run, r.env, r.agent, r.seed, r.episode, r.step, status_name(r.status.code), r.status.reason,
                   std::isfinite(r.reward) ? json(r.reward) : json(nullptr), r.wall_time_s};
-        flatten(*space, action, values);
+        param_values(*space, action, values);
         for (const auto& m : metrics) {
           const double* v = r.metrics.find(m.name);
           values.push_back(v && std::isfinite(*v) ? json(*v) : json(nullptr));
@@ -212,8 +181,15 @@ ExportResult export_dataset(const std::vector<std::string>& inputs, const std::s
   for (const auto& c : meta_cols) columns.push_back({{"name", c}, {"role", "meta"}});
   for (const auto* group : {&params, &metrics})
     for (const auto& c : *group) columns.push_back(c.schema);
-  const json schema = {{"format", "dsegym-dataset"}, {"version", 1}, {"env", spec.at("id")}, {"rows", res.rows}, {"files", res.files},
-                       {"duplicates_dropped", res.duplicates}, {"data", fs::path(out).filename().string()}, {"columns", columns}};
+  // The env options of the traces (a proxy trained on them applies to an env with one of these).
+  json env_options = json::array();
+  for (const auto& src : sources) {
+    const json o = src.meta.value("env_options", json::object());
+    if (std::find(env_options.begin(), env_options.end(), o) == env_options.end()) env_options.push_back(o);
+  }
+  const json schema = {{"format", "dsegym-dataset"}, {"version", 1}, {"env", spec.at("id")}, {"env_options", env_options},
+                       {"rows", res.rows}, {"files", res.files}, {"duplicates_dropped", res.duplicates},
+                       {"data", fs::path(out).filename().string()}, {"columns", columns}};
   std::ofstream(res.schema_path) << schema.dump(2) << "\n";
   return res;
 }
