@@ -31,6 +31,15 @@ public:
   }
   const Eigen::VectorXd& lengthscales() const { return ls_; }
   double noise() const { return sn2_; }
+  double signal() const { return sf2_; }
+  void set_hyperparameters(const Eigen::VectorXd& ls, double sf2, double sn2) {
+    ls_ = ls;
+    sf2_ = sf2;
+    sn2_ = sn2;
+  }
+  const Eigen::MatrixXd& inputs() const { return X_; }
+  // The targets on their raw scale.
+  Eigen::VectorXd targets() const { return (y_.array() * y_std_ + y_mean_).matrix(); }
 
 private:
   Eigen::MatrixXd kernel(const Eigen::MatrixXd& A, const Eigen::MatrixXd& B) const;

@@ -1,50 +1,19 @@
 // The RL agents' registry entries: hyperparameters are declared here, free
-// of libtorch; the agents themselves live in the RL library (agents/rl),
-// loaded with dlopen the first time one is created, so that commands that
-// do not use RL start without loading libtorch.
-#include <dlfcn.h>
-
-#include <cstdlib>
+// of libtorch; the agents themselves live in the torch library (agents/rl),
+// loaded the first time one is created (agents/torch_library.hpp).
 #include <memory>
-#include <mutex>
 
 #include "agents/builtin_agents.hpp"
 #include "agents/rl/entry.hpp"
+#include "agents/torch_library.hpp"
 #include "envs/core/error.hpp"
 
 namespace dsegym {
 
 namespace {
 
-std::string rl_library_path() {
-  if (const char* p = std::getenv("DSEGYM_RL_LIBRARY")) return p;
-  return DSEGYM_RL_LIBRARY;
-}
-
-rl::MakeFn load_rl_library() {
-  static std::mutex m;
-  static rl::MakeFn fn = nullptr;
-  std::lock_guard<std::mutex> lock(m);
-  if (fn) return fn;
-  const std::string path = rl_library_path();
-  // One BLAS thread unless the user says otherwise: small matrices gain
-  // nothing from more, and sums must not depend on the thread count.
-  ::setenv("OPENBLAS_NUM_THREADS", "1", 0);
-  void* h = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (!h) throw InvalidArgument("the RL agents need the RL library " + path + " (built with libtorch): " + ::dlerror());
-  auto abi = reinterpret_cast<int (*)()>(::dlsym(h, "dsegym_rl_abi_version"));
-  fn = reinterpret_cast<rl::MakeFn>(::dlsym(h, "dsegym_rl_make"));
-  if (!abi || !fn) throw InvalidArgument("RL library " + path + ": missing entry points (not a dsegym RL library?)");
-  if (abi() != rl::kAbiVersion) {
-    fn = nullptr;
-    throw InvalidArgument("RL library " + path + " was built for RL ABI " + std::to_string(abi()) + ", this dsegym has " +
-                          std::to_string(rl::kAbiVersion) + "; rebuild it");
-  }
-  return fn;
-}
-
 PolicyAgentPtr make_from_library(const std::string& id, const AgentContext& ctx, const Params& p) {
-  rl::MakeFn make = load_rl_library();
+  auto make = reinterpret_cast<rl::MakeFn>(torch_symbol("dsegym_rl_make"));
   PolicyAgent* out = nullptr;
   std::string error;
   const int rc = make(id.c_str(), &ctx, &p, &out, &error);

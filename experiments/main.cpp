@@ -18,6 +18,7 @@
 #include "experiments/server.hpp"
 #include "experiments/runner.hpp"
 #include "experiments/sweep.hpp"
+#include "proxies/proxy.hpp"
 #include "simulators/accel/mapper.hpp"
 #include "simulators/dram/simulator.hpp"
 #include "simulators/soc/soc.hpp"
@@ -258,6 +259,33 @@ int main(int argc, char** argv) {
   sim_soc->add_option("--frequency", soc_freqs, "operating point of a PE type as TYPE=MHz (repeatable); default: the highest");
   sim_soc->add_flag("--schedule", soc_schedule, "also print every task's PE, start and finish");
 
+  auto* proxy_cmd = app.add_subcommand(
+      "proxy", "Train and evaluate proxy cost models on exported datasets.\n\n"
+               "Example:\n  dsegym proxy train dram.csv --target latency_ns --target energy_nj --model xgb --out dram_xgb.json\n"
+               "  dsegym proxy eval dram_xgb.json dram_test.csv");
+  proxy_cmd->require_subcommand(1);
+  std::string ptrain_data, ptrain_out, ptrain_options;
+  proxy::TrainOptions ptrain;
+  auto* proxy_train = proxy_cmd->add_subcommand(
+      "train", "Fit one model per target metric on a dataset's ok rows (seeded train/validation/test split) and save it;\n"
+               "prints validation and test scores (RMSE, RMSE relative to the mean, MAPE, R^2, Kendall's tau).\n\n"
+               "Example:\n  dsegym proxy train dram.csv --target latency_ns --model xgb --out dram_xgb.json --options '{\"max_depth\": 10}'");
+  proxy_train->add_option("dataset", ptrain_data, "a .csv or .jsonl from `dsegym dataset export` (its .schema.json beside it)")->required();
+  proxy_train->add_option("--target", ptrain.targets, "metric to predict (repeatable)")->required();
+  proxy_train->add_option("--model", ptrain.model, "xgb (gradient-boosted trees), rf (random forest), gp (Gaussian process) or mlp")
+      ->capture_default_str();
+  proxy_train->add_option("--options", ptrain_options, "model options as JSON, e.g. '{\"bags\": 5}' (see the README)");
+  proxy_train->add_option("--out", ptrain_out, "model file to write (JSON)")->required();
+  proxy_train->add_option("--seed", ptrain.seed, "seed of the split and the model")->capture_default_str();
+  proxy_train->add_option("--validation", ptrain.validation_fraction, "fraction of rows for early stopping")->capture_default_str();
+  proxy_train->add_option("--test", ptrain.test_fraction, "fraction of rows held out for the test scores")->capture_default_str();
+  std::string peval_model, peval_data;
+  auto* proxy_eval = proxy_cmd->add_subcommand(
+      "eval", "Score a saved proxy on a dataset (all its ok rows); refuses a dataset whose parameters differ.\n\n"
+              "Example:\n  dsegym proxy eval dram_xgb.json dram_test.csv");
+  proxy_eval->add_option("model", peval_model, "model file from `dsegym proxy train`")->required();
+  proxy_eval->add_option("dataset", peval_data, "dataset (.csv or .jsonl with its schema)")->required();
+
   auto* dataset = app.add_subcommand(
       "dataset", "Work with datasets made from traces.\n\n"
                  "Example:\n  dsegym dataset export runs/ --out dram.csv");
@@ -364,6 +392,17 @@ int main(int argc, char** argv) {
                   {"noise", w.noise}, {"seed", w.seed}, {"peak_power_w", soc.peak_power_w()}};
       out.update(r.to_json(soc, soc_schedule));
       std::cout << out.dump(2) << "\n";
+    } else if (*proxy_train) {
+      ptrain.model_options = parse_json_arg("--options", ptrain_options);
+      const proxy::Dataset d = proxy::load_dataset(ptrain_data);
+      json report;
+      const proxy::ProxyModel m = proxy::ProxyModel::train(d, ptrain, &report);
+      m.save(ptrain_out);
+      report["model_file"] = ptrain_out;
+      std::cout << report.dump(2) << "\n";
+    } else if (*proxy_eval) {
+      const proxy::ProxyModel m = proxy::ProxyModel::load(peval_model);
+      std::cout << m.evaluate(proxy::load_dataset(peval_data)).dump(2) << "\n";
     } else if (*sim_dram) {
       cmd_sim_dram(sim_memspec, sim_config, sim_mapping, sim_trace, sim_generator, sim_trace_clk, sim_log);
     } else if (*sweep) {

@@ -1,10 +1,12 @@
-// The RL library's C entry points (see agents/rl/entry.hpp).
+// The torch library's C entry points: its ABI version and the RL agents
+// (see agents/rl/entry.hpp); the MLP proxy's are in proxies/mlp.cpp.
 #include "agents/rl/entry.hpp"
 
 #include "agents/rl/agents.hpp"
+#include "agents/torch_library.hpp"
 #include "envs/core/error.hpp"
 
-extern "C" __attribute__((visibility("default"))) int dsegym_rl_abi_version() { return dsegym::rl::kAbiVersion; }
+extern "C" __attribute__((visibility("default"))) int dsegym_torch_abi_version() { return dsegym::kTorchLibraryAbi; }
 
 extern "C" __attribute__((visibility("default"))) int dsegym_rl_make(const char* id, const dsegym::AgentContext* ctx,
                                                                      const dsegym::Params* params, dsegym::PolicyAgent** out,

@@ -1,0 +1,318 @@
+#include "proxies/models.hpp"
+
+#include <xgboost/c_api.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+#include "agents/gp.hpp"
+#include "envs/core/error.hpp"
+#include "envs/core/params.hpp"
+#include "envs/core/rng.hpp"
+#include "proxies/torch_bridge.hpp"
+
+namespace dsegym::proxy {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+void xgb_check(int rc, const char* what) {
+  if (rc != 0) throw Error(std::string("XGBoost ") + what + ": " + XGBGetLastError());
+}
+
+json defaults(const std::string& kind) {
+  if (kind == "xgb")
+    return {{"rounds", 2000}, {"eta", 0.05}, {"max_depth", 8}, {"subsample", 0.8}, {"colsample", 0.8}, {"min_child_weight", 1.0},
+            {"lambda", 1.0}, {"early_stopping", 100}, {"threads", 2}, {"bags", 1}};
+  if (kind == "rf")
+    return {{"trees", 300}, {"max_depth", 12}, {"subsample", 0.632}, {"colsample", 0.6}, {"min_child_weight", 1.0}, {"threads", 2}, {"bags", 1}};
+  if (kind == "gp") return {{"max_points", 1000}, {"fit_iterations", 60}};
+  if (kind == "mlp")
+    return {{"hidden", 128}, {"layers", 3}, {"epochs", 400}, {"lr", 3e-3}, {"batch", 128}, {"weight_decay", 1e-5}, {"early_stopping", 50},
+            {"threads", 1}, {"bags", 1}};
+  throw InvalidArgument("model '" + kind + "' is not valid; choices: xgb, rf, gp, mlp");
+}
+
+// User options over the defaults; unknown keys are errors naming the valid ones.
+json merged(const std::string& kind, const json& options) {
+  json o = defaults(kind);
+  if (!options.is_object()) throw InvalidArgument("model options: expected a JSON object, got " + options.dump());
+  for (const auto& [k, v] : options.items()) {
+    if (!o.contains(k)) {
+      std::string valid;
+      for (const auto& [name, d] : o.items()) valid += (valid.empty() ? "" : ", ") + name;
+      throw InvalidArgument("model '" + kind + "' has no option '" + k + "'; options: " + valid);
+    }
+    if (!v.is_number() || v.get<double>() < 0) throw InvalidArgument("model option '" + k + "': expected a non-negative number, got " + v.dump());
+    o[k] = v;
+  }
+  return o;
+}
+
+// ------------------------------------------------------------------ XGBoost
+
+class XgbModel final : public Regressor {
+public:
+  XgbModel(std::string kind, json opt, std::uint64_t seed) : kind_(std::move(kind)), opt_(std::move(opt)), seed_(seed) {}
+  ~XgbModel() override {
+    if (booster_) XGBoosterFree(booster_);
+  }
+
+  void fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const Eigen::MatrixXd& Xv, const Eigen::VectorXd& yv) override {
+    DMatrixHandle dtrain = matrix(X, &y), dval = Xv.rows() > 0 ? matrix(Xv, &yv) : nullptr;
+    if (booster_) XGBoosterFree(booster_);
+    DMatrixHandle cache[2] = {dtrain, dval};
+    xgb_check(XGBoosterCreate(cache, dval ? 2 : 1, &booster_), "create");
+    auto set = [&](const char* k, const std::string& v) { xgb_check(XGBoosterSetParam(booster_, k, v.c_str()), k); };
+    auto num = [&](const char* k) { return opt_.at(k).dump(); };
+    set("objective", "reg:squarederror");
+    set("tree_method", "hist");
+    set("seed", std::to_string(seed_ % 2147483647));
+    set("nthread", num("threads"));
+    set("max_depth", num("max_depth"));
+    set("subsample", num("subsample"));
+    set("min_child_weight", num("min_child_weight"));
+    set("eval_metric", "rmse");
+    int rounds = 1;
+    if (kind_ == "xgb") {
+      set("eta", num("eta"));
+      set("colsample_bytree", num("colsample"));
+      set("lambda", num("lambda"));
+      rounds = opt_.at("rounds").get<int>();
+    } else {  // a random forest: one round of parallel, bagged trees
+      set("eta", "1");
+      set("num_parallel_tree", num("trees"));
+      set("colsample_bynode", num("colsample"));
+      set("lambda", "0");
+    }
+    const int patience = kind_ == "xgb" ? opt_.at("early_stopping").get<int>() : 0;
+    double best = std::numeric_limits<double>::infinity();
+    best_rounds_ = rounds;
+    const char* names[1] = {"val"};
+    for (int it = 0; it < rounds; ++it) {
+      xgb_check(XGBoosterUpdateOneIter(booster_, it, dtrain), "update");
+      if (!dval || patience == 0) continue;
+      const char* out = nullptr;
+      DMatrixHandle evals[1] = {dval};
+      xgb_check(XGBoosterEvalOneIter(booster_, it, evals, names, 1, &out), "eval");
+      const std::string s = out;  // "[it]\tval-rmse:0.1234"
+      const double rmse = std::stod(s.substr(s.find(':') + 1));
+      if (rmse < best) {
+        best = rmse;
+        best_rounds_ = it + 1;
+      } else if (it + 1 - best_rounds_ >= patience) {
+        break;
+      }
+    }
+    XGDMatrixFree(dtrain);
+    if (dval) XGDMatrixFree(dval);
+  }
+
+  void predict(const Eigen::MatrixXd& X, Eigen::VectorXd& mean, Eigen::VectorXd* stddev) const override {
+    DMatrixHandle d = matrix(X, nullptr);
+    const std::string cfg = R"({"type": 0, "training": false, "iteration_begin": 0, "iteration_end": )" + std::to_string(best_rounds_) +
+                            R"(, "strict_shape": false})";
+    bst_ulong const* shape = nullptr;
+    bst_ulong dim = 0;
+    float const* out = nullptr;
+    xgb_check(XGBoosterPredictFromDMatrix(booster_, d, cfg.c_str(), &shape, &dim, &out), "predict");
+    mean.resize(X.rows());
+    for (Eigen::Index i = 0; i < X.rows(); ++i) mean(i) = out[i];
+    XGDMatrixFree(d);
+    if (stddev) stddev->setConstant(X.rows(), kNaN);
+  }
+
+  bool has_uncertainty() const override { return false; }
+
+  json save() const override {
+    bst_ulong len = 0;
+    const char* buf = nullptr;
+    xgb_check(XGBoosterSaveModelToBuffer(booster_, R"({"format": "json"})", &len, &buf), "save");
+    return {{"kind", kind_}, {"options", opt_}, {"seed", seed_}, {"rounds", best_rounds_}, {"booster", std::string(buf, len)}};
+  }
+
+  static std::unique_ptr<XgbModel> load(const json& j) {
+    auto m = std::make_unique<XgbModel>(j.at("kind").get<std::string>(), j.at("options"), j.at("seed").get<std::uint64_t>());
+    m->best_rounds_ = j.at("rounds").get<int>();
+    xgb_check(XGBoosterCreate(nullptr, 0, &m->booster_), "create");
+    const std::string b = j.at("booster").get<std::string>();
+    xgb_check(XGBoosterLoadModelFromBuffer(m->booster_, b.data(), b.size()), "load");
+    return m;
+  }
+
+private:
+  static DMatrixHandle matrix(const Eigen::MatrixXd& X, const Eigen::VectorXd* y) {
+    std::vector<float> data(static_cast<std::size_t>(X.size()));
+    for (Eigen::Index r = 0; r < X.rows(); ++r)
+      for (Eigen::Index c = 0; c < X.cols(); ++c) data[static_cast<std::size_t>(r * X.cols() + c)] = static_cast<float>(X(r, c));
+    DMatrixHandle d = nullptr;
+    xgb_check(XGDMatrixCreateFromMat(data.data(), static_cast<bst_ulong>(X.rows()), static_cast<bst_ulong>(X.cols()), std::nanf(""), &d), "matrix");
+    if (y) {
+      std::vector<float> labels(static_cast<std::size_t>(y->size()));
+      for (Eigen::Index i = 0; i < y->size(); ++i) labels[static_cast<std::size_t>(i)] = static_cast<float>((*y)(i));
+      xgb_check(XGDMatrixSetFloatInfo(d, "label", labels.data(), static_cast<bst_ulong>(labels.size())), "labels");
+    }
+    return d;
+  }
+
+  std::string kind_;
+  json opt_;
+  std::uint64_t seed_;
+  BoosterHandle booster_ = nullptr;
+  int best_rounds_ = 0;
+};
+
+// ------------------------------------------------------------------ Gaussian process
+
+class GpModel final : public Regressor {
+public:
+  GpModel(json opt, std::uint64_t seed) : opt_(std::move(opt)), seed_(seed) {}
+
+  void fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const Eigen::MatrixXd&, const Eigen::VectorXd&) override {
+    // O(n^3): beyond max_points, a seeded random subset.
+    const auto cap = opt_.at("max_points").get<Eigen::Index>();
+    Eigen::MatrixXd Xs = X;
+    Eigen::VectorXd ys = y;
+    if (X.rows() > cap) {
+      std::vector<Eigen::Index> idx(static_cast<std::size_t>(X.rows()));
+      for (Eigen::Index i = 0; i < X.rows(); ++i) idx[static_cast<std::size_t>(i)] = i;
+      Rng rng(seed_);
+      for (std::size_t i = idx.size(); i > 1; --i) std::swap(idx[i - 1], idx[rng.below(i)]);
+      Xs.resize(cap, X.cols());
+      ys.resize(cap);
+      for (Eigen::Index i = 0; i < cap; ++i) {
+        Xs.row(i) = X.row(idx[static_cast<std::size_t>(i)]);
+        ys(i) = y(idx[static_cast<std::size_t>(i)]);
+      }
+    }
+    gp_.set_data(std::move(Xs), ys);
+    gp_.fit(opt_.at("fit_iterations").get<int>());
+  }
+
+  void predict(const Eigen::MatrixXd& X, Eigen::VectorXd& mean, Eigen::VectorXd* stddev) const override {
+    Eigen::VectorXd var;
+    gp_.predict(X, mean, var);
+    if (stddev) *stddev = var.cwiseMax(0.0).cwiseSqrt();
+  }
+
+  bool has_uncertainty() const override { return true; }
+
+  json save() const override {
+    const auto& X = gp_.inputs();
+    std::vector<double> xs(static_cast<std::size_t>(X.size()));
+    for (Eigen::Index r = 0; r < X.rows(); ++r)
+      for (Eigen::Index c = 0; c < X.cols(); ++c) xs[static_cast<std::size_t>(r * X.cols() + c)] = X(r, c);
+    const Eigen::VectorXd y = gp_.targets();
+    const auto& ls = gp_.lengthscales();
+    return {{"kind", "gp"}, {"options", opt_}, {"seed", seed_}, {"cols", X.cols()}, {"x", xs},
+            {"y", std::vector<double>(y.data(), y.data() + y.size())}, {"lengthscales", std::vector<double>(ls.data(), ls.data() + ls.size())},
+            {"signal", gp_.signal()}, {"noise", gp_.noise()}};
+  }
+
+  static std::unique_ptr<GpModel> load(const json& j) {
+    auto m = std::make_unique<GpModel>(j.at("options"), j.at("seed").get<std::uint64_t>());
+    const auto xs = j.at("x").get<std::vector<double>>();
+    const auto y = j.at("y").get<std::vector<double>>();
+    const auto cols = j.at("cols").get<Eigen::Index>();
+    const auto ls = j.at("lengthscales").get<std::vector<double>>();
+    Eigen::MatrixXd X(static_cast<Eigen::Index>(y.size()), cols);
+    for (Eigen::Index r = 0; r < X.rows(); ++r)
+      for (Eigen::Index c = 0; c < cols; ++c) X(r, c) = xs[static_cast<std::size_t>(r * cols + c)];
+    m->gp_.set_data(std::move(X), Eigen::Map<const Eigen::VectorXd>(y.data(), static_cast<Eigen::Index>(y.size())));
+    m->gp_.set_hyperparameters(Eigen::Map<const Eigen::VectorXd>(ls.data(), static_cast<Eigen::Index>(ls.size())), j.at("signal").get<double>(),
+                               j.at("noise").get<double>());
+    m->gp_.factorize();
+    return m;
+  }
+
+private:
+  json opt_;
+  std::uint64_t seed_;
+  GaussianProcess gp_;
+};
+
+// ------------------------------------------------------------------ bagging
+
+// `bags` models on bootstrap resamples; mean and spread of their predictions.
+class Bagged final : public Regressor {
+public:
+  Bagged(std::string kind, json opt, std::uint64_t seed) : kind_(std::move(kind)), opt_(std::move(opt)), seed_(seed) {}
+  void fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const Eigen::MatrixXd& Xv, const Eigen::VectorXd& yv) override {
+    const int bags = opt_.at("bags").get<int>();
+    json one = opt_;
+    one["bags"] = 1;
+    models_.clear();
+    Rng rng(derive_seed(seed_, 0xBA6));
+    for (int b = 0; b < bags; ++b) {
+      Eigen::MatrixXd Xb(X.rows(), X.cols());
+      Eigen::VectorXd yb(X.rows());
+      for (Eigen::Index i = 0; i < X.rows(); ++i) {
+        const auto k = static_cast<Eigen::Index>(rng.below(static_cast<std::uint64_t>(X.rows())));
+        Xb.row(i) = X.row(k);
+        yb(i) = y(k);
+      }
+      models_.push_back(make_regressor(kind_, one, derive_seed(seed_, static_cast<std::uint64_t>(b))));
+      models_.back()->fit(Xb, yb, Xv, yv);
+    }
+  }
+  void predict(const Eigen::MatrixXd& X, Eigen::VectorXd& mean, Eigen::VectorXd* stddev) const override {
+    Eigen::MatrixXd all(X.rows(), static_cast<Eigen::Index>(models_.size()));
+    for (std::size_t b = 0; b < models_.size(); ++b) {
+      Eigen::VectorXd m;
+      models_[b]->predict(X, m, nullptr);
+      all.col(static_cast<Eigen::Index>(b)) = m;
+    }
+    mean = all.rowwise().mean();
+    if (stddev) *stddev = ((all.colwise() - mean).array().square().rowwise().sum() / static_cast<double>(std::max<std::size_t>(1, models_.size() - 1))).sqrt();
+  }
+  bool has_uncertainty() const override { return true; }
+  json save() const override {
+    json ms = json::array();
+    for (const auto& m : models_) ms.push_back(m->save());
+    return {{"kind", "bagged"}, {"base", kind_}, {"options", opt_}, {"seed", seed_}, {"models", ms}};
+  }
+  static std::unique_ptr<Bagged> load(const json& j) {
+    auto m = std::make_unique<Bagged>(j.at("base").get<std::string>(), j.at("options"), j.at("seed").get<std::uint64_t>());
+    for (const auto& one : j.at("models")) m->models_.push_back(load_regressor(one));
+    return m;
+  }
+
+private:
+  std::string kind_;
+  json opt_;
+  std::uint64_t seed_;
+  std::vector<std::unique_ptr<Regressor>> models_;
+};
+
+}  // namespace
+
+const std::vector<std::string>& model_kinds() {
+  static const std::vector<std::string> k = {"xgb", "rf", "gp", "mlp"};
+  return k;
+}
+
+json model_options(const std::string& kind) { return defaults(kind); }
+
+std::unique_ptr<Regressor> make_regressor(const std::string& kind, const json& options, std::uint64_t seed) {
+  const json opt = merged(kind, options);
+  if (opt.value("bags", 1) > 1) return std::make_unique<Bagged>(kind, opt, seed);
+  if (kind == "xgb" || kind == "rf") return std::make_unique<XgbModel>(kind, opt, seed);
+  if (kind == "gp") return std::make_unique<GpModel>(opt, seed);
+  return make_mlp(opt, seed);
+}
+
+std::unique_ptr<Regressor> load_regressor(const json& j) {
+  const std::string kind = j.value("kind", "");
+  if (kind == "xgb" || kind == "rf") return XgbModel::load(j);
+  if (kind == "gp") return GpModel::load(j);
+  if (kind == "bagged") return Bagged::load(j);
+  if (kind == "mlp") return load_mlp(j);
+  throw InvalidArgument("proxy model: unknown regressor kind '" + kind + "'");
+}
+
+}  // namespace dsegym::proxy

@@ -1,0 +1,38 @@
+#pragma once
+// Regression models for proxies: gradient-boosted trees and random forests
+// (XGBoost's C API), a Gaussian process (Eigen, agents/gp) and an MLP
+// (libtorch, in the torch library loaded on first use). Inputs are encoded
+// parameters; targets are standardised (and log-transformed when positive)
+// by the caller.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <Eigen/Dense>
+#include <nlohmann/json.hpp>
+
+namespace dsegym::proxy {
+
+class Regressor {
+public:
+  virtual ~Regressor() = default;
+  // Xval/yval (may be empty) serve early stopping where a model has it.
+  virtual void fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const Eigen::MatrixXd& Xval, const Eigen::VectorXd& yval) = 0;
+  // `stddev` (when non-null) gets the predictive standard deviation; models
+  // without one (single trees, MLP) fill NaN.
+  virtual void predict(const Eigen::MatrixXd& X, Eigen::VectorXd& mean, Eigen::VectorXd* stddev) const = 0;
+  virtual bool has_uncertainty() const = 0;
+  virtual nlohmann::json save() const = 0;
+};
+
+// Kinds: "xgb" (boosted trees), "rf" (random forest), "gp", "mlp". Options
+// are per kind (see model_options()); `bags` > 1 trains that many models on
+// bootstrap resamples and reports their spread as the uncertainty.
+const std::vector<std::string>& model_kinds();
+// The options of a kind with their defaults (for --help and validation).
+nlohmann::json model_options(const std::string& kind);
+std::unique_ptr<Regressor> make_regressor(const std::string& kind, const nlohmann::json& options, std::uint64_t seed);
+std::unique_ptr<Regressor> load_regressor(const nlohmann::json& j);
+
+}  // namespace dsegym::proxy

@@ -1,0 +1,66 @@
+#pragma once
+// A proxy cost model: one regressor per target metric over the encoded
+// parameters, with the dataset schema it was trained on (env, env options,
+// parameter columns) so that it refuses data or envs that do not match.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "proxies/dataset.hpp"
+#include "proxies/models.hpp"
+
+namespace dsegym::proxy {
+
+struct TrainOptions {
+  std::vector<std::string> targets;  // metric names
+  std::string model = "xgb";
+  nlohmann::json model_options = nlohmann::json::object();
+  double validation_fraction = 0.15, test_fraction = 0.15;
+  std::uint64_t seed = 0;
+  bool log_targets = true;  // log-transform a target whose values are all positive
+};
+
+struct TargetModel {
+  std::string name, unit, goal;
+  bool log = false;
+  double mean = 0, scale = 1;  // of the (transformed) target
+  std::unique_ptr<Regressor> model;
+};
+
+struct Prediction {
+  std::vector<double> mean, stddev;  // per target; stddev NaN when the model has none
+};
+
+class ProxyModel {
+public:
+  // Trains on the dataset's ok rows; `report` gets validation and test scores per target.
+  static ProxyModel train(const Dataset& d, const TrainOptions& opt, nlohmann::json* report);
+  static ProxyModel load(const std::string& path);
+  void save(const std::string& path) const;
+
+  const std::string& env() const { return env_; }
+  const nlohmann::json& env_options() const { return env_options_; }
+  const std::vector<nlohmann::json>& params() const { return encoder_.params(); }
+  const std::vector<TargetModel>& targets() const { return targets_; }
+  bool has_uncertainty() const;
+
+  // Throws InvalidArgument when the dataset's parameters differ from the
+  // model's or it lacks a target metric.
+  void check(const Dataset& d) const;
+  // Rows of parameter cells (as Encoder::encode takes them).
+  std::vector<Prediction> predict(const std::vector<std::vector<nlohmann::json>>& rows) const;
+  // Scores per target on the dataset's ok rows.
+  nlohmann::json evaluate(const Dataset& d) const;
+
+private:
+  std::string env_, model_kind_;
+  nlohmann::json env_options_ = nlohmann::json::array();
+  Encoder encoder_;
+  std::vector<TargetModel> targets_;
+  std::size_t train_rows_ = 0;
+};
+
+}  // namespace dsegym::proxy
