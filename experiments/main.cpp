@@ -285,6 +285,8 @@ int main(int argc, char** argv) {
               "Example:\n  dsegym proxy eval dram_xgb.json dram_test.csv");
   proxy_eval->add_option("model", peval_model, "model file from `dsegym proxy train`")->required();
   proxy_eval->add_option("dataset", peval_data, "dataset (.csv or .jsonl with its schema)")->required();
+  std::string peval_predictions;
+  proxy_eval->add_option("--predictions", peval_predictions, "also write per-row truth, prediction and std. dev. to this CSV");
 
   auto* dataset = app.add_subcommand(
       "dataset", "Work with datasets made from traces.\n\n"
@@ -402,7 +404,7 @@ int main(int argc, char** argv) {
       std::cout << report.dump(2) << "\n";
     } else if (*proxy_eval) {
       const proxy::ProxyModel m = proxy::ProxyModel::load(peval_model);
-      std::cout << m.evaluate(proxy::load_dataset(peval_data)).dump(2) << "\n";
+      std::cout << m.evaluate(proxy::load_dataset(peval_data), peval_predictions).dump(2) << "\n";
     } else if (*sim_dram) {
       cmd_sim_dram(sim_memspec, sim_config, sim_mapping, sim_trace, sim_generator, sim_trace_clk, sim_log);
     } else if (*sweep) {

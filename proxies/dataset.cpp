@@ -68,6 +68,16 @@ json cell_json(const std::string& s) {
 
 }  // namespace
 
+// A scalar value as text: labels as they are, numbers without a trailing ".0".
+std::string cell_text(const json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (d == std::floor(d) && std::abs(d) < 9e15) return std::to_string(static_cast<std::int64_t>(d));
+  }
+  return v.dump();
+}
+
 Dataset load_dataset(const std::string& path) {
   Dataset d;
   d.path = path;
@@ -145,6 +155,21 @@ Encoder::Encoder(std::vector<json> param_schemas, bool one_hot) : params_(std::m
     c.cardinality = p.value("cardinality", std::int64_t{0});
     c.categorical = p.value("kind", "") == "categorical";
     width_ += c.categorical && one_hot_ ? static_cast<std::size_t>(c.cardinality) : 1;
+    if (c.element < 0 && c.cardinality > 0 && c.cardinality <= 4096) {
+      for (std::int64_t k = 0; k < c.cardinality; ++k) {
+        const json v = to_json(c.space->from_indices({k}));
+        c.by_label[cell_text(v)] = k;
+        if (v.is_number_integer()) c.by_number[v.get<std::int64_t>()] = k;
+      }
+    } else if (c.element < 0 && c.cardinality == 0) {
+      const json sp = p.at("space");
+      if (sp.value("type", "") == "box" && sp.contains("low") && sp.at("low").is_number() && sp.at("high").is_number()) {
+        c.fast_real = true;
+        c.lo = sp.at("low").get<double>();
+        c.hi = sp.at("high").get<double>();
+        c.log = sp.value("log", false);
+      }
+    }
     cols_.push_back(std::move(c));
   }
 }
@@ -154,6 +179,33 @@ void Encoder::encode(const std::vector<json>& cells, double* out) const {
     throw InvalidArgument("encoder: " + std::to_string(cells.size()) + " parameter values, the model has " + std::to_string(cols_.size()));
   for (std::size_t i = 0; i < cols_.size(); ++i) {
     const Col& c = cols_[i];
+    if (!c.by_label.empty()) {  // a scalar discrete knob
+      std::int64_t idx = -1;
+      if (cells[i].is_number_integer()) {
+        auto it = c.by_number.find(cells[i].get<std::int64_t>());
+        if (it != c.by_number.end()) idx = it->second;
+      }
+      if (idx < 0) {
+        auto it = cells[i].is_string() ? c.by_label.find(cells[i].get_ref<const std::string&>()) : c.by_label.find(cell_text(cells[i]));
+        if (it != c.by_label.end()) idx = it->second;
+      }
+      if (idx >= 0) {
+        if (c.categorical && one_hot_) {
+          for (std::int64_t k = 0; k < c.cardinality; ++k) out[k] = k == idx ? 1.0 : 0.0;
+          out += c.cardinality;
+        } else {
+          *out++ = c.cardinality > 1 ? static_cast<double>(idx) / static_cast<double>(c.cardinality - 1) : 0.0;
+        }
+        continue;
+      }
+    } else if (c.fast_real && cells[i].is_number()) {
+      const double v = cells[i].get<double>();
+      if (v >= c.lo && v <= c.hi) {
+        *out++ = c.hi > c.lo ? (c.log ? std::log(v / c.lo) / std::log(c.hi / c.lo) : (v - c.lo) / (c.hi - c.lo)) : 0.0;
+        continue;
+      }
+    }
+    // The general path (vector elements, and values the fast path does not know, for the error message).
     const std::string name = params_[i].at("name").get<std::string>();
     json whole = cells[i];
     std::size_t leaf = 0;

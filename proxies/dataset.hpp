@@ -3,6 +3,7 @@
 // export` writes plus its schema sidecar; parameter encodings; deterministic
 // splits.
 #include <cstdint>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ struct Dataset {
   std::size_t metric_index(const std::string& name) const;
 };
 
+// A scalar cell as text (labels as they are, integral numbers without ".0").
+std::string cell_text(const json& v);
+
 // Reads `path` (.csv or .jsonl) and its schema (<path without extension>.schema.json).
 Dataset load_dataset(const std::string& path);
 
@@ -50,6 +54,12 @@ private:
     std::int64_t element = -1;  // inside a vector space
     std::int64_t cardinality = 0;
     bool categorical = false;
+    // Fast path for scalar knobs: the value's text -> its index (discrete),
+    // or the bounds of a real knob.
+    std::unordered_map<std::string, std::int64_t> by_label;
+    std::unordered_map<std::int64_t, std::int64_t> by_number;
+    bool fast_real = false, log = false;
+    double lo = 0, hi = 1;
   };
   std::vector<json> params_;
   std::vector<Col> cols_;

@@ -137,7 +137,7 @@ void ProxyModel::check(const Dataset& d) const {
   for (const auto& t : targets_) d.metric_index(t.name);
 }
 
-json ProxyModel::evaluate(const Dataset& d) const {
+json ProxyModel::evaluate(const Dataset& d, const std::string& predictions_csv) const {
   check(d);
   std::vector<std::size_t> cols;
   for (const auto& t : targets_) cols.push_back(d.metric_index(t.name));
@@ -153,6 +153,22 @@ json ProxyModel::evaluate(const Dataset& d) const {
       pred.push_back(preds[i].mean[k]);
     }
     out["targets"][targets_[k].name] = score(truth, pred).to_json();
+  }
+  if (!predictions_csv.empty()) {
+    std::ofstream f(predictions_csv);
+    if (!f) throw InvalidArgument("cannot write " + predictions_csv);
+    f << "row";
+    for (const auto& t : targets_) f << "," << t.name << "," << t.name << "_pred," << t.name << "_std";
+    f << "\n";
+    f.precision(17);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      f << rows[i];
+      for (std::size_t k = 0; k < targets_.size(); ++k) {
+        f << "," << d.values[rows[i]][cols[k]] << "," << preds[i].mean[k] << ",";
+        if (std::isfinite(preds[i].stddev[k])) f << preds[i].stddev[k];
+      }
+      f << "\n";
+    }
   }
   return out;
 }

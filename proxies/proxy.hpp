@@ -52,8 +52,10 @@ public:
   void check(const Dataset& d) const;
   // Rows of parameter cells (as Encoder::encode takes them).
   std::vector<Prediction> predict(const std::vector<std::vector<nlohmann::json>>& rows) const;
-  // Scores per target on the dataset's ok rows.
-  nlohmann::json evaluate(const Dataset& d) const;
+  // Scores per target on the dataset's ok rows; `predictions_csv` (if not
+  // empty) gets one row per scored dataset row: its index, and per target
+  // the truth, the prediction and the standard deviation.
+  nlohmann::json evaluate(const Dataset& d, const std::string& predictions_csv = "") const;
 
 private:
   std::string env_, model_kind_;
