@@ -100,7 +100,7 @@ ExportResult export_dataset(const std::vector<std::string>& inputs, const std::s
   }
   const SpacePtr space = Space::from_json(spec.at("action_space"), "run.json env_spec.action_space");
 
-  const std::vector<std::string> meta_cols = {"run", "env", "agent", "seed", "episode", "step", "status", "reason", "reward", "wall_time_s"};
+  const std::vector<std::string> meta_cols = {"run", "env", "agent", "seed", "episode", "step", "status", "reason", "reward", "wall_time_s", "source"};
   std::vector<Column> params;
   for (auto& c : param_columns(*space)) params.push_back({std::move(c.name), std::move(c.schema)});
   std::vector<Column> metrics;
@@ -152,7 +152,7 @@ ExportResult export_dataset(const std::vector<std::string>& inputs, const std::s
           }
         }
         values = {r.run, r.env, r.agent, r.seed, r.episode, r.step, status_name(r.status.code), r.status.reason,
-                  std::isfinite(r.reward) ? json(r.reward) : json(nullptr), r.wall_time_s};
+                  std::isfinite(r.reward) ? json(r.reward) : json(nullptr), r.wall_time_s, r.source.empty() ? json("simulator") : json(r.source)};
         param_values(*space, action, values);
         for (const auto& m : metrics) {
           const double* v = r.metrics.find(m.name);

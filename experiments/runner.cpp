@@ -241,6 +241,8 @@ RunResult run_experiment(const RunConfig& cfg) {
       row.reward = r.reward;
       row.status = r.status;
       row.wall_time_s = wall;
+      const Value* src = r.info.is_dict() ? r.info.find("cost_model") : nullptr;
+      row.source = src && src->is_string() && src->as_string() == "proxy" ? "proxy" : "";
       trace->write(row);
     }
   };

@@ -109,8 +109,9 @@ Dataset load_dataset(const std::string& path) {
       const json v = get(m.at("name").get<std::string>());
       vals.push_back(v.is_number() ? v.get<double>() : std::numeric_limits<double>::quiet_NaN());
     }
-    const json st = get("status");
-    d.status.push_back(st.is_string() ? st.get<std::string>() : "ok");
+    const json st = get("status"), src = get("source");
+    // Rows whose metrics a proxy predicted do not count as data.
+    d.status.push_back(src.is_string() && src.get<std::string>() == "proxy" ? "proxy" : st.is_string() ? st.get<std::string>() : "ok");
     d.cells.push_back(std::move(cells));
     d.values.push_back(std::move(vals));
   };

@@ -48,7 +48,7 @@ json number_or_null(double x) { return std::isfinite(x) ? json(x) : json(nullptr
 json trace_row_to_json(const TraceRow& r) {
   json metrics = json::object();
   for (const auto& [k, v] : r.metrics.items()) metrics[k] = number_or_null(v);
-  return {{"run", r.run},
+  json j = {{"run", r.run},
           {"env", r.env},
           {"agent", r.agent},
           {"seed", r.seed},
@@ -60,6 +60,8 @@ json trace_row_to_json(const TraceRow& r) {
           {"status", status_name(r.status.code)},
           {"reason", r.status.reason},
           {"wall_time_s", r.wall_time_s}};
+  if (!r.source.empty()) j["source"] = r.source;
+  return j;
 }
 
 TraceRow trace_row_from_json(const json& j, const std::string& where) {
@@ -85,6 +87,7 @@ TraceRow trace_row_from_json(const json& j, const std::string& where) {
     r.status.code = status_from_name(field("status").get<std::string>());
     r.status.reason = field("reason").get<std::string>();
     r.wall_time_s = field("wall_time_s").get<double>();
+    r.source = j.value("source", "");
   } catch (const json::exception& e) {
     throw InvalidArgument(where + ": a field has the wrong type: " + e.what());
   }

@@ -25,6 +25,7 @@ struct TraceRow {
   double reward = 0;  // NaN is written as null
   EvalStatus status;
   double wall_time_s = 0;  // time spent in the evaluation
+  std::string source;      // where the metrics came from: "" (the simulator) or "proxy"
 };
 
 json trace_row_to_json(const TraceRow& row);

@@ -130,7 +130,7 @@ TEST_CASE("dataset export writes one column per parameter and metric, with a sch
   std::getline(f, line);
   const auto header = split_csv_line(line);
   CHECK(header == std::vector<std::string>{"run", "env", "agent", "seed", "episode", "step", "status", "reason", "reward",
-                                           "wall_time_s", "kind", "n", "m", "x", "y", "loss", "cost"});
+                                           "wall_time_s", "source", "kind", "n", "m", "x", "y", "loss", "cost"});
   std::size_t rows = 0, infeasible = 0;
   const TraceFile trace = read_trace((a / "trace.jsonl").string());
   while (std::getline(f, line)) {
@@ -138,18 +138,19 @@ TEST_CASE("dataset export writes one column per parameter and metric, with a sch
     REQUIRE(cells.size() == header.size());
     if (rows < trace.rows.size()) {
       const auto& tr = trace.rows[rows];
-      CHECK(cells[10] == tr.action.at("kind").as_string());
-      CHECK(std::stoll(cells[11]) == tr.action.at("n").as_int());
-      CHECK(std::stod(cells[13]) == tr.action.at("x").as_double());
+      CHECK(cells[10] == "simulator");
+      CHECK(cells[11] == tr.action.at("kind").as_string());
+      CHECK(std::stoll(cells[12]) == tr.action.at("n").as_int());
+      CHECK(std::stod(cells[14]) == tr.action.at("x").as_double());
     }
     if (cells[6] == "infeasible") {
       ++infeasible;
-      CHECK(cells[15].empty());  // no magic number for a missing metric
+      CHECK(cells[16].empty());  // no magic number for a missing metric
       CHECK(cells[8].empty());
       CHECK(!cells[7].empty());
     } else {
       CHECK(cells[6] == "ok");
-      CHECK(std::stod(cells[15]) >= 0.0);
+      CHECK(std::stod(cells[16]) >= 0.0);
     }
     ++rows;
   }
@@ -159,12 +160,12 @@ TEST_CASE("dataset export writes one column per parameter and metric, with a sch
   const json schema = json::parse(sf);
   const auto& cols = schema.at("columns");
   REQUIRE(cols.size() == header.size());
-  CHECK(cols[10].at("kind") == "categorical");
-  CHECK(cols[10].at("space").at("labels") == json::array({"a", "b", "c", "d"}));
-  CHECK(cols[11].at("space").at("scale") == "pow2");
-  CHECK(cols[13].at("kind") == "continuous");
-  CHECK(cols[15].at("role") == "metric");
-  CHECK(cols[15].at("unit") == "1");
+  CHECK(cols[11].at("kind") == "categorical");
+  CHECK(cols[11].at("space").at("labels") == json::array({"a", "b", "c", "d"}));
+  CHECK(cols[12].at("space").at("scale") == "pow2");
+  CHECK(cols[14].at("kind") == "continuous");
+  CHECK(cols[16].at("role") == "metric");
+  CHECK(cols[16].at("unit") == "1");
 }
 
 TEST_CASE("dataset export refuses traces of different envs and missing metadata") {
