@@ -7,6 +7,7 @@
 #include "envs/remote/remote_env.hpp"
 #include "envs/soc/soc_env.hpp"
 #include "envs/toy/toy_env.hpp"
+#include "proxies/proxy_env.hpp"
 
 namespace dsegym {
 
@@ -18,6 +19,7 @@ EnvRegistry& env_registry() {
     register_soc_envs(env_registry_core());
     register_toy_env(env_registry_core());
     register_remote_scheme();
+    register_proxy_cost_models();
   });
   return env_registry_core();
 }

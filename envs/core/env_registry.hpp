@@ -32,4 +32,12 @@ EnvPtr make_env(const EnvRegistry& reg, const std::string& id, const json& optio
 using EnvSchemeHandler = std::function<EnvPtr(const std::string& id, const json& options)>;
 void register_env_scheme(const std::string& scheme, EnvSchemeHandler handler);
 
+// Every env accepts two more options, handled here rather than by the env:
+//   "cost_model": "simulator" (default) | "proxy:PATH" | "hybrid"
+//   "cost_model_options": {...} (for hybrid)
+// Anything but "simulator" wraps the env through the registered handler
+// (proxies/proxy_env.cpp).
+using CostModelHandler = std::function<EnvPtr(EnvPtr simulator, const std::string& cost_model, const json& cost_model_options)>;
+void register_cost_model_handler(CostModelHandler handler);
+
 }  // namespace dsegym
