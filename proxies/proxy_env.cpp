@@ -1,6 +1,7 @@
 #include "proxies/proxy_env.hpp"
 
 #include <cmath>
+#include <deque>
 #include <limits>
 
 #include "envs/core/columns.hpp"
@@ -103,10 +104,13 @@ private:
 // ------------------------------------------------------------------ hybrid
 
 struct HybridOptions {
-  std::string model = "xgb";
-  json model_options = {{"bags", 5}};
+  std::string model = "gp";
+  json model_options = json::object();
   std::int64_t warmup = 64, retrain_every = 32;
-  double z = 1.0;  // standard deviations of optimism
+  double z = 1.0;          // standard deviations of optimism
+  double min_gain = 0.01;  // relative improvement on the best worth simulating
+  double fraction = 0.08;  // share of the recent proposals that may be simulated
+  std::int64_t window = 100;
   std::vector<std::string> targets, verify;
   std::uint64_t seed = 0;
 };
@@ -138,17 +142,20 @@ protected:
     param_values(*spec().action_space, action, cells);
     if (model_) {
       const proxy::Prediction p = model_->predict({cells})[0];
-      // The proxy answers when, on every watched metric, even its optimistic
-      // bound (mean -/+ z std) does not beat the best simulated value: only
-      // designs that may improve on the best reach the simulator.
-      bool may_improve = false;
-      for (const auto& [name, best] : best_) {
-        const auto k = index_of(name);
-        const bool minimise = spec().find_metric(name)->goal != Goal::Maximize;
-        const double sd = std::isfinite(p.stddev[k]) ? p.stddev[k] : kInf;
-        may_improve = may_improve || std::isnan(best) || (minimise ? p.mean[k] - opt_.z * sd < best : p.mean[k] + opt_.z * sd > best);
+      const std::vector<double> score = optimism(p);
+      remember(cells, score);
+      if (!worth_simulating(score)) {
+        // Never better than the best simulated value: the proxy answers only
+        // designs it believes do not improve on it.
+        proxy::Prediction clamped = p;
+        for (const auto& [name, best] : best_) {
+          const auto k = index_of(name);
+          clamped.mean[k] = minimise(name) ? std::max(p.mean[k], best) : std::min(p.mean[k], best);
+        }
+        return proxy_step(spec(), clamped, opt_.targets);
       }
-      if (!may_improve) return proxy_step(spec(), p, opt_.targets);
+    } else {
+      remember(cells, {});
     }
     StepResult r = sim_->step(action);
     Metrics kept;
@@ -165,8 +172,7 @@ protected:
       for (const auto& t : opt_.targets) vals.push_back(r.metrics.at(t));
       for (auto& [name, best] : best_) {
         const double v = r.metrics.at(name);
-        const bool minimise = spec().find_metric(name)->goal != Goal::Maximize;
-        if (std::isnan(best) || (minimise ? v < best : v > best)) best = v;
+        if (std::isnan(best) || (minimise(name) ? v < best : v > best)) best = v;
       }
       data_.cells.push_back(std::move(cells));
       data_.values.push_back(std::move(vals));
@@ -178,13 +184,51 @@ protected:
   }
 
 private:
+  bool minimise(const std::string& metric) const { return spec().find_metric(metric)->goal != Goal::Maximize; }
+
+  // Per watched metric, the prediction's optimistic bound (mean -/+ z std),
+  // sign-flipped so that lower is better.
+  std::vector<double> optimism(const proxy::Prediction& p) const {
+    std::vector<double> out;
+    for (const auto& [name, best] : best_) {
+      const auto k = index_of(name);
+      const double sd = std::isfinite(p.stddev[k]) ? p.stddev[k] : 0.0;
+      out.push_back(minimise(name) ? p.mean[k] - opt_.z * sd : -(p.mean[k] + opt_.z * sd));
+    }
+    return out;
+  }
+
+  // The last `window` proposals, scored by the current model.
+  void remember(const std::vector<json>& cells, std::vector<double> score) {
+    recent_.push_back(cells);
+    recent_score_.push_back(std::move(score));
+    if (static_cast<std::int64_t>(recent_.size()) > opt_.window) {
+      recent_.pop_front();
+      recent_score_.pop_front();
+    }
+  }
+
+  // A design goes to the simulator when, on some watched metric, its
+  // optimistic bound beats the best simulated value by min_gain and ranks
+  // among the best `fraction` of the recent proposals.
+  bool worth_simulating(const std::vector<double>& score) const {
+    for (std::size_t i = 0; i < best_.size(); ++i) {
+      const double best = minimise(best_[i].first) ? best_[i].second : -best_[i].second;
+      if (!(score[i] < best - opt_.min_gain * std::abs(best))) continue;
+      std::size_t better = 0;
+      for (const auto& r : recent_score_) better += r[i] < score[i];
+      if (static_cast<double>(better) < opt_.fraction * static_cast<double>(recent_score_.size())) return true;
+    }
+    return false;
+  }
+
   std::size_t index_of(const std::string& name) const {
     return static_cast<std::size_t>(std::find(opt_.targets.begin(), opt_.targets.end(), name) - opt_.targets.begin());
   }
 
   void parse(const json& o, const EnvSpec& inner) {
     if (!o.is_object()) throw InvalidArgument("cost_model_options: expected a JSON object, got " + o.dump());
-    check_keys(o, {"model", "model_options", "warmup", "retrain_every", "z", "targets", "watch", "seed"}, "cost_model_options");
+    check_keys(o, {"model", "model_options", "warmup", "retrain_every", "z", "min_gain", "fraction", "window", "targets", "watch", "seed"}, "cost_model_options");
     opt_.model = o.value("model", opt_.model);
     if (o.contains("model_options")) opt_.model_options = o.at("model_options");
     auto count = [&](const char* key, std::int64_t& out) {
@@ -195,10 +239,21 @@ private:
     };
     count("warmup", opt_.warmup);
     count("retrain_every", opt_.retrain_every);
+    count("window", opt_.window);
     opt_.warmup = std::max<std::int64_t>(opt_.warmup, 10);
     if (o.contains("z")) {
       if (!o.at("z").is_number() || o.at("z").get<double>() < 0) throw InvalidArgument("cost_model_options.z: expected a number >= 0, got " + o.at("z").dump());
       opt_.z = o.at("z").get<double>();
+    }
+    if (o.contains("min_gain")) {
+      if (!o.at("min_gain").is_number() || o.at("min_gain").get<double>() < 0 || o.at("min_gain").get<double>() >= 1)
+        throw InvalidArgument("cost_model_options.min_gain: expected a number in [0, 1), got " + o.at("min_gain").dump());
+      opt_.min_gain = o.at("min_gain").get<double>();
+    }
+    if (o.contains("fraction")) {
+      if (!o.at("fraction").is_number() || o.at("fraction").get<double>() <= 0 || o.at("fraction").get<double>() > 1)
+        throw InvalidArgument("cost_model_options.fraction: expected a number in (0, 1], got " + o.at("fraction").dump());
+      opt_.fraction = o.at("fraction").get<double>();
     }
     opt_.seed = o.value("seed", std::uint64_t{0});
     auto metric_list = [&](const char* key) {
@@ -236,6 +291,9 @@ private:
     if (!model_->has_uncertainty())
       throw InvalidArgument("cost model hybrid: model '" + opt_.model + "' gives no uncertainty; use gp, or bags > 1 (the default for xgb)");
     since_ = 0;
+    std::vector<std::vector<json>> rows(recent_.begin(), recent_.end());
+    const auto preds = model_->predict(rows);
+    for (std::size_t i = 0; i < preds.size(); ++i) recent_score_[i] = optimism(preds[i]);
   }
 
   EnvPtr sim_;
@@ -244,6 +302,8 @@ private:
   std::unique_ptr<ProxyModel> model_;
   std::int64_t since_ = 0;
   std::vector<std::pair<std::string, double>> best_;
+  std::deque<std::vector<json>> recent_;
+  std::deque<std::vector<double>> recent_score_;
 };
 
 }  // namespace
