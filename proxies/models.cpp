@@ -51,6 +51,8 @@ json merged(const std::string& kind, const json& options) {
       throw InvalidArgument("model '" + kind + "' has no option '" + k + "'; options: " + valid);
     }
     if (!v.is_number() || v.get<double>() < 0) throw InvalidArgument("model option '" + k + "': expected a non-negative number, got " + v.dump());
+    if (k == "max_depth" && (!v.is_number_integer() || v.get<int>() < 1 || v.get<int>() > 15))
+      throw InvalidArgument("model option 'max_depth': expected an integer in [1, 15], got " + v.dump());
     o[k] = v;
   }
   return o;
@@ -128,17 +130,17 @@ public:
       // overlap in the pipeline instead of waiting on each other's loads.
       float sum = base_score_;
       constexpr std::size_t kLanes = 8;
-      for (std::size_t t0 = 0; t0 < trees_.size(); t0 += kLanes) {
-        const std::size_t lanes = std::min(kLanes, trees_.size() - t0);
+      for (std::size_t t0 = 0; t0 < roots_.size(); t0 += kLanes) {
+        const std::size_t lanes = std::min(kLanes, roots_.size() - t0);
         const Node* at[kLanes];
-        for (std::size_t k = 0; k < lanes; ++k) at[k] = trees_[t0 + k].data();
+        for (std::size_t k = 0; k < lanes; ++k) at[k] = nodes_.data() + roots_[t0 + k];
         for (bool moving = true; moving;) {
           moving = false;
           for (std::size_t k = 0; k < lanes; ++k) {
             const Node& nd = *at[k];
-            if (nd.left < 0) continue;
+            if (nd.feature == kLeaf) continue;
             moving = true;
-            at[k] = trees_[t0 + k].data() + (x[static_cast<std::size_t>(nd.feature)] < nd.value ? nd.left : nd.right);
+            at[k] += x[nd.feature] < nd.value ? 1 : nd.right;
           }
         }
         for (std::size_t k = 0; k < lanes; ++k) sum += at[k]->value;
@@ -146,21 +148,6 @@ public:
       mean(i) = sum;
     }
     if (stddev) stddev->setConstant(X.rows(), kNaN);
-  }
-
-  // XGBoost's prediction, for checking the native one.
-  Eigen::VectorXd predict_xgboost(const Eigen::MatrixXd& X) const {
-    DMatrixHandle d = matrix(X, nullptr);
-    const std::string cfg = R"({"type": 0, "training": false, "iteration_begin": 0, "iteration_end": )" + std::to_string(best_rounds_) +
-                            R"(, "strict_shape": false})";
-    bst_ulong const* shape = nullptr;
-    bst_ulong dim = 0;
-    float const* out = nullptr;
-    xgb_check(XGBoosterPredictFromDMatrix(booster_, d, cfg.c_str(), &shape, &dim, &out), "predict");
-    Eigen::VectorXd mean(X.rows());
-    for (Eigen::Index i = 0; i < X.rows(); ++i) mean(i) = out[i];
-    XGDMatrixFree(d);
-    return mean;
   }
 
   bool has_uncertainty() const override { return false; }
@@ -183,14 +170,18 @@ public:
   }
 
 private:
+  // 8 bytes, depth-first: a split's left child follows it, its right child
+  // is `right` nodes further on (so a tree holds fewer than 65536 nodes,
+  // which max_depth <= 15 guarantees).
   struct Node {
-    float value;          // split threshold, or the leaf's value
-    std::int32_t feature;
-    std::int32_t left, right;  // -1 at a leaf
+    float value;           // split threshold, or the leaf's value
+    std::uint16_t feature;  // kLeaf at a leaf
+    std::uint16_t right;
   };
+  static constexpr std::uint16_t kLeaf = 0xFFFF;
 
   // The first best_rounds x num_parallel_tree trees of the booster's JSON
-  // model as flat node arrays (a split sends x[feature] < threshold left).
+  // model (a split sends x[feature] < threshold left).
   void compile() {
     bst_ulong len = 0;
     const char* buf = nullptr;
@@ -202,21 +193,37 @@ private:
     const int parallel = std::stoi(model.at("gbtree_model_param").at("num_parallel_tree").get<std::string>());
     const auto& trees = model.at("trees");
     const std::size_t use = std::min(trees.size(), static_cast<std::size_t>(best_rounds_) * static_cast<std::size_t>(parallel));
-    trees_.clear();
+    nodes_.clear();
+    roots_.clear();
     for (std::size_t t = 0; t < use; ++t) {
       const json& tr = trees[t];
       const auto left = tr.at("left_children").get<std::vector<std::int32_t>>();
       const auto right = tr.at("right_children").get<std::vector<std::int32_t>>();
       const auto feat = tr.at("split_indices").get<std::vector<std::int32_t>>();
       const auto cond = tr.at("split_conditions").get<std::vector<float>>();
-      std::vector<Node> nodes(left.size());
-      for (std::size_t k = 0; k < left.size(); ++k) nodes[k] = {cond[k], feat[k], left[k], right[k]};
-      trees_.push_back(std::move(nodes));
+      if (left.size() >= 0xFFFF) throw Error("boosted tree with " + std::to_string(left.size()) + " nodes: use max_depth <= 15");
+      roots_.push_back(nodes_.size());
+      // Depth-first: emit a node, its left subtree, then its right one.
+      std::vector<std::pair<std::int32_t, std::size_t>> stack = {{0, kNoParent}};
+      while (!stack.empty()) {
+        const auto [k, parent] = stack.back();
+        stack.pop_back();
+        const std::size_t at = nodes_.size();
+        if (parent != kNoParent) nodes_[parent].right = static_cast<std::uint16_t>(at - parent);
+        const auto ku = static_cast<std::size_t>(k);
+        const bool leaf = left[ku] < 0;
+        if (!leaf && feat[ku] >= kLeaf) throw Error("boosted tree splits on column " + std::to_string(feat[ku]) + "; at most 65534 columns");
+        nodes_.push_back({cond[ku], leaf ? kLeaf : static_cast<std::uint16_t>(feat[ku]), 0});
+        if (leaf) continue;
+        stack.push_back({right[ku], at});        // taken after the left subtree
+        stack.push_back({left[ku], kNoParent});  // next: the left child at at + 1
+      }
     }
   }
+  static constexpr std::size_t kNoParent = static_cast<std::size_t>(-1);
 
 public:
-  std::size_t trees() const { return trees_.size(); }
+  std::size_t trees() const { return roots_.size(); }
 
 private:
   static DMatrixHandle matrix(const Eigen::MatrixXd& X, const Eigen::VectorXd* y) {
@@ -239,7 +246,8 @@ private:
   BoosterHandle booster_ = nullptr;
   int best_rounds_ = 0;
   float base_score_ = 0;
-  std::vector<std::vector<Node>> trees_;
+  std::vector<Node> nodes_;
+  std::vector<std::size_t> roots_;
 };
 
 // ------------------------------------------------------------------ Gaussian process

@@ -6,7 +6,10 @@
 
 #include "envs/core/error.hpp"
 #include "envs/core/rng.hpp"
+#include "proxies/models.hpp"
 #include "proxies/proxy.hpp"
+
+#include <xgboost/c_api.h>
 #include "temp_dir.hpp"
 
 using namespace dsegym;
@@ -141,4 +144,47 @@ TEST_CASE("scores, splits and folds") {
   const auto folds = k_folds(10, 3, 1);
   CHECK(folds.size() == 3);
   CHECK(folds[0].size() + folds[1].size() + folds[2].size() == 10);
+}
+
+// The proxy walks XGBoost's trees itself (in a compact depth-first layout);
+// its predictions must be XGBoost's own, up to float summation order.
+TEST_CASE("native evaluation of boosted trees and forests equals XGBoost's prediction") {
+  Rng rng(4);
+  Eigen::MatrixXd X(600, 5);
+  Eigen::VectorXd y(600);
+  for (Eigen::Index i = 0; i < X.rows(); ++i) {
+    for (Eigen::Index c = 0; c < X.cols(); ++c) X(i, c) = rng.uniform();
+    y(i) = std::sin(6 * X(i, 0)) + X(i, 1) * X(i, 2) + (X(i, 3) > 0.5 ? 1.0 : 0.0);
+  }
+  for (const std::string kind : {"xgb", "rf"}) {
+    INFO(kind);
+    auto model = make_regressor(kind, kind == "rf" ? json{{"max_depth", 15}, {"trees", 50}} : json{{"max_depth", 15}}, 1);
+    model->fit(X.topRows(500), y.head(500), X.bottomRows(100), y.tail(100));
+    Eigen::VectorXd native;
+    model->predict(X, native, nullptr);
+
+    const json saved = model->save();
+    const std::string buf = saved.at("booster").get<std::string>();
+    BoosterHandle b = nullptr;
+    REQUIRE(XGBoosterCreate(nullptr, 0, &b) == 0);
+    REQUIRE(XGBoosterLoadModelFromBuffer(b, buf.data(), buf.size()) == 0);
+    std::vector<float> data;
+    for (Eigen::Index i = 0; i < X.rows(); ++i)
+      for (Eigen::Index c = 0; c < X.cols(); ++c) data.push_back(static_cast<float>(X(i, c)));
+    DMatrixHandle d = nullptr;
+    REQUIRE(XGDMatrixCreateFromMat(data.data(), static_cast<bst_ulong>(X.rows()), static_cast<bst_ulong>(X.cols()), std::nanf(""), &d) == 0);
+    const std::string cfg = R"({"type": 0, "training": false, "iteration_begin": 0, "iteration_end": )" +
+                            std::to_string(saved.at("rounds").get<int>()) + R"(, "strict_shape": false})";
+    bst_ulong const* shape = nullptr;
+    bst_ulong dim = 0;
+    float const* out = nullptr;
+    REQUIRE(XGBoosterPredictFromDMatrix(b, d, cfg.c_str(), &shape, &dim, &out) == 0);
+    double worst = 0;
+    for (Eigen::Index i = 0; i < X.rows(); ++i) worst = std::max(worst, std::abs(native(i) - static_cast<double>(out[i])));
+    CHECK(worst < 1e-4);
+    XGDMatrixFree(d);
+    XGBoosterFree(b);
+  }
+  CHECK_THROWS_WITH_AS(make_regressor("xgb", json{{"max_depth", 16}}, 1), doctest::Contains("expected an integer in [1, 15], got 16"),
+                       InvalidArgument);
 }
