@@ -14,6 +14,8 @@ PACKAGES=(
   libopenblas0-pthread
   python3-grpcio python3-protobuf python3-optuna
   doctest-dev nlohmann-json3-dev libcli11-dev
+  # the NAS envs: Fashion-MNIST's IDX files (gzipped, read with zlib)
+  zlib1g-dev dataset-fashion-mnist
 )
 
 missing=()
