@@ -353,9 +353,12 @@ int main(int argc, char** argv) {
         }
         layers.push_back(l);
       }
+      const a::Area ar = a::area(arch);
       std::cout << json{{"workload", w.name}, {"dataflow", accel_dataflow}, {"arch", a::arch_to_json(arch)}, {"valid", r.valid},
                         {"reason", r.reason}, {"macs", r.macs}, {"latency_ns", r.latency_ns}, {"energy_nj", r.energy_pj / 1000},
-                        {"utilization", r.utilization}, {"layers", layers}}
+                        {"utilization", r.utilization},
+                        {"area_mm2", {{"mac", ar.mac_mm2}, {"rf", ar.rf_mm2}, {"glb", ar.glb_mm2}, {"total", ar.total_mm2}}},
+                        {"layers", layers}}
                        .dump(2)
                 << "\n";
     } else if (*sim_soc) {

@@ -27,7 +27,8 @@ std::vector<MetricSpec> accel_metrics() {
           {"energy_nj", "nJ", Goal::Minimize, "MAC, RF, NoC, global buffer and DRAM access energy"},
           {"edp_mj_ms", "mJ*ms", Goal::Minimize, "energy-delay product"},
           {"utilization", "1", Goal::Maximize, "MACs / (cycles x PEs)"},
-          {"pes", "1", Goal::Minimize, "number of processing elements (the model has no area yet)"}};
+          {"pes", "1", Goal::Minimize, "number of processing elements"},
+          {"area_mm2", "mm^2", Goal::Minimize, "PE array and buffers at the technology node (no NoC, control, I/O; see simulators/accel/model.hpp)"}};
 }
 
 json default_reward(const std::string& objective) {
@@ -36,12 +37,14 @@ json default_reward(const std::string& objective) {
   return {{"type", "metric"}, {"metric", "edp_mj_ms"}};
 }
 
-void set_metrics(StepResult& r, double latency_ns, double energy_pj, double utilization, double pes) {
+void set_metrics(StepResult& r, double latency_ns, double energy_pj, double utilization, const a::Arch& arch) {
+  const double pes = static_cast<double>(arch.rows) * arch.cols;
   r.metrics.set("latency_ns", latency_ns);
   r.metrics.set("energy_nj", energy_pj / 1000);
   r.metrics.set("edp_mj_ms", energy_pj / 1e9 * latency_ns / 1e6);
   r.metrics.set("utilization", utilization);
   r.metrics.set("pes", pes);
+  r.metrics.set("area_mm2", a::area(arch).total_mm2);
   std::vector<double> obs;
   for (const auto& [k, v] : r.metrics.items()) obs.push_back(v);
   r.obs = Value(std::move(obs));
@@ -84,7 +87,7 @@ protected:
       r.obs = Value(std::vector<double>(spec().metrics.size(), 0.0));
       return r;
     }
-    set_metrics(r, res.latency_ns, res.energy_pj, res.utilization, static_cast<double>(arch.rows * arch.cols));
+    set_metrics(r, res.latency_ns, res.energy_pj, res.utilization, arch);
     return r;
   }
 
@@ -137,7 +140,7 @@ protected:
       r.obs = Value(std::vector<double>(spec().metrics.size(), 0.0));
       return r;
     }
-    set_metrics(r, e.latency_ns, e.energy_pj, e.utilization, static_cast<double>(arch_.rows * arch_.cols));
+    set_metrics(r, e.latency_ns, e.energy_pj, e.utilization, arch_);
     return r;
   }
 

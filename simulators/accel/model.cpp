@@ -41,8 +41,8 @@ const std::vector<EnergyTable>& energy_tables() {
   // accelerator's node, and stays.
   constexpr double k16 = (0.2958 * 0.64 - 0.1241 * 0.8 + 0.03024) / (1.103 - 0.362 + 0.2767);
   static const std::vector<EnergyTable> t = {
-      {"45nm", 1.0, 1.0, 2.0, 6.0, 200.0, "Chen et al. ISCA 2016 normalised costs; Horowitz ISSCC 2014 45 nm MAC energy"},
-      {"16nm", k16, k16, 2.0 * k16, 6.0 * k16, 200.0, "the 45 nm table scaled by Stillmaker and Baas, Integration 2017 (1.0 V -> 0.8 V); DRAM unchanged"},
+      {"45nm", 45, 1.0, 1.0, 2.0, 6.0, 200.0, "Chen et al. ISCA 2016 normalised costs; Horowitz ISSCC 2014 45 nm MAC energy"},
+      {"16nm", 16, k16, k16, 2.0 * k16, 6.0 * k16, 200.0, "the 45 nm table scaled by Stillmaker and Baas, Integration 2017 (1.0 V -> 0.8 V); DRAM unchanged"},
   };
   return t;
 }
@@ -55,11 +55,25 @@ void apply_energy_table(Arch& a, const std::string& node) {
       a.e_noc = t.noc;
       a.e_glb = t.glb;
       a.e_dram = t.dram;
+      a.node_nm = t.nm;
       return;
     }
   std::string valid;
   for (const auto& t : energy_tables()) valid += (valid.empty() ? "" : ", ") + t.node;
   throw InvalidArgument("technology node '" + node + "' is not valid; choices: " + valid);
+}
+
+Area area(const Arch& a) {
+  constexpr double kMacUm2 = 4470.9;                                   // 16-bit MAC, 28 nm (MAESTRO)
+  constexpr double kSramUm2PerByte = 0.29 * 331e6 / (24.0 * 1048576);  // TPU v1 unified buffer, 28 nm
+  const double scale = (a.node_nm / 28.0) * (a.node_nm / 28.0);
+  const double pes = static_cast<double>(a.rows) * a.cols, bytes_per_word = a.word_bits / 8.0;
+  Area r;
+  r.mac_mm2 = pes * kMacUm2 * std::pow(a.word_bits / 16.0, 1.8) * scale / 1e6;
+  r.rf_mm2 = pes * static_cast<double>(a.rf_words) * bytes_per_word * kSramUm2PerByte * scale / 1e6;
+  r.glb_mm2 = static_cast<double>(a.glb_words) * bytes_per_word * kSramUm2PerByte * scale / 1e6;
+  r.total_mm2 = r.mac_mm2 + r.rf_mm2 + r.glb_mm2;
+  return r;
 }
 
 Mapping::Mapping() {

@@ -50,16 +50,32 @@ struct Arch {
   // Energy per MAC and per word accessed at each level (pJ); the default is
   // the 45 nm table below.
   double e_mac = 1.0, e_rf = 1.0, e_noc = 2.0, e_glb = 6.0, e_dram = 200.0;
+  double node_nm = 45;  // technology node of the energy table, and of the area
 };
 
 // Per-access energies of a technology node, in pJ per 16-bit word.
 struct EnergyTable {
   std::string node;
+  double nm;
   double mac, rf, noc, glb, dram;
   std::string source;
 };
 const std::vector<EnergyTable>& energy_tables();
 void apply_energy_table(Arch& a, const std::string& node);
+
+// Silicon area of the PE array and the buffers, in mm^2 (no NoC, control or
+// I/O). From 28 nm figures scaled by (node / 28 nm)^2:
+//  - a MAC: 4,470.9 um^2 at 16 bits (MAESTRO's cost database,
+//    DSE_cost-database.hpp, 28 nm), times (bits / 16)^1.8, the exponent of
+//    Horowitz's (ISSCC 2014) 45 nm multiplier areas, 282 um^2 at 8 bits to
+//    3,495 um^2 at 32 bits;
+//  - SRAM (the RFs and the global buffer): 3.814 um^2 per byte, TPU v1's
+//    24 MiB unified buffer taking 29 % of its < 331 mm^2 28 nm die
+//    (Jouppi et al., ISCA 2017, floorplan).
+struct Area {
+  double mac_mm2 = 0, rf_mm2 = 0, glb_mm2 = 0, total_mm2 = 0;
+};
+Area area(const Arch& a);
 
 enum class Level { DRAM = 0, GLB = 1, Spatial = 2, RF = 3 };
 
