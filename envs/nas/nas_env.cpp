@@ -1,16 +1,10 @@
 #include "envs/nas/nas_env.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <fstream>
 #include <limits>
-#include <map>
-#include <mutex>
 
 #include "envs/core/error.hpp"
 #include "envs/core/params.hpp"
-#include "envs/nas/nas_eval.hpp"
+#include "envs/nas/cell_evaluator.hpp"
 #include "simulators/accel/mapper.hpp"
 #include "simulators/nn/cell_space.hpp"
 
@@ -22,61 +16,6 @@ using nn::Cell;
 
 // Action keys, one per edge: "e<from>_<to>".
 std::string edge_key(int e) { return "e" + std::to_string(nn::edge_from(e)) + "_" + std::to_string(nn::edge_to(e)); }
-
-// The lowest-index cell of each isomorphism class: every cell is evaluated
-// as its representative, so isomorphic cells get the same results whatever
-// order they come in.
-std::int64_t representative(const Cell& c) {
-  static const std::map<std::string, std::int64_t> first = [] {
-    std::map<std::string, std::int64_t> m;
-    for (std::int64_t i = nn::kCells - 1; i >= 0; --i) m[Cell::from_index(i).canonical()] = i;
-    return m;
-  }();
-  return first.at(c.canonical());
-}
-
-// Results of (task, settings, representative cell), in memory and, with the
-// `cache` option, in a JSONL file shared by runs.
-class ResultCache {
-public:
-  explicit ResultCache(std::string path) : path_(std::move(path)) {
-    if (path_.empty()) return;
-    std::ifstream in(path_);
-    std::string line;
-    for (std::size_t n = 1; std::getline(in, line); ++n) {
-      if (line.empty()) continue;
-      json row;
-      try {
-        row = json::parse(line);
-        mem_[row.at("key").get<std::string>()] = row.at("result");
-      } catch (const std::exception&) {
-        // A cut-short last line (a run killed mid-write) is skipped; anything else is an error.
-        if (in.peek() != EOF) throw InvalidArgument("NAS cache " + path_ + " line " + std::to_string(n) + ": not a {\"key\", \"result\"} JSON row");
-      }
-    }
-  }
-  const json* find(const std::string& key) const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    const auto it = mem_.find(key);
-    return it == mem_.end() ? nullptr : &it->second;
-  }
-  void put(const std::string& key, const json& result) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    mem_[key] = result;
-    if (path_.empty()) return;
-    const std::string line = json{{"key", key}, {"result", result}}.dump() + "\n";
-    const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) throw Error("NAS cache " + path_ + ": cannot open for appending");
-    const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
-    ::close(fd);
-    if (!ok) throw Error("NAS cache " + path_ + ": write failed");
-  }
-
-private:
-  std::string path_;
-  mutable std::mutex mutex_;
-  std::map<std::string, json> mem_;
-};
 
 std::vector<ParamSpec> nas_options() {
   return {
@@ -95,27 +34,26 @@ std::vector<ParamSpec> nas_options() {
   };
 }
 
+nn::CellEvalOptions eval_options(const Params& p) {
+  nn::CellEvalOptions o;
+  o.evaluator = p.get_string("evaluator");
+  o.net.channels = static_cast<int>(p.get_int("channels"));
+  o.net.cells_per_stage = static_cast<int>(p.get_int("cells_per_stage"));
+  o.train = p.get("train");
+  nn::check_train_options(o.train, "env 'nas-v0' option 'train'");
+  o.seed = p.get_int("seed");
+  o.threads = p.get_int("threads");
+  o.cache = p.get_string("cache");
+  return o;
+}
+
 class NasEnv final : public Env {
 public:
   NasEnv(std::shared_ptr<const EnvSpec> spec, const Params& p)
       : Env(std::move(spec)),
-        evaluator_(p.get_string("evaluator")),
+        cells_(eval_options(p)),
         arch_(accel::parse_arch(p.get("arch"), "env 'nas-v0' option 'arch'")),
-        dataflow_(accel::dataflow_from_name(p.get_string("dataflow"))),
-        cache_(p.get_string("cache")) {
-    net_.channels = static_cast<int>(p.get_int("channels"));
-    net_.cells_per_stage = static_cast<int>(p.get_int("cells_per_stage"));
-    const json& t = p.get("train");
-    check_keys(t, {"images", "epochs", "batch", "lr", "test_images"}, "env 'nas-v0' option 'train'");
-    for (const auto& [k, v] : t.items())
-      if (!v.is_number() || v.get<double>() <= 0)
-        throw InvalidArgument("env 'nas-v0' option 'train." + k + "': expected a positive number, got " + v.dump());
-    request_ = {{"task", evaluator_},
-                {"net", {{"channels", net_.channels}, {"cells_per_stage", net_.cells_per_stage}}},
-                {"options", evaluator_ == "train" ? t : json::object()},
-                {"seed", p.get_int("seed")},
-                {"threads", p.get_int("threads")}};
-  }
+        dataflow_(accel::dataflow_from_name(p.get_string("dataflow"))) {}
 
 protected:
   std::pair<Value, Value> do_reset(std::optional<std::uint64_t>, const Value&) override {
@@ -125,33 +63,16 @@ protected:
   StepResult do_step(const Value& act) override {
     Cell cell;
     for (int e = 0; e < nn::kEdges; ++e) cell.ops[static_cast<std::size_t>(e)] = nn::op_from_name(act.at(edge_key(e)).as_string());
-    const Cell rep = Cell::from_index(representative(cell));
-    json req = request_;
-    req["cell"] = rep.str();
-    json settings = req;
-    settings.erase("threads");
-    const std::string key = settings.dump();
-    json result;
-    if (const json* hit = cache_.find(key)) {
-      result = *hit;
-    } else {
-      result = nn::nas_evaluate(req);
-      result.erase("seconds");
-      result.erase("params");  // counted for the cell itself below
-      cache_.put(key, result);
-    }
+    const json result = cells_.evaluate(cell);
+    const nn::NetConfig& net = cells_.options().net;
     StepResult r;
     r.terminated = true;
-    if (evaluator_ == "train") {
-      r.metrics.set("accuracy_pct", result.at("accuracy_pct").get<double>());
-    } else {
-      for (const char* k : {"naswot", "synflow", "grad_norm"}) r.metrics.set(k, result.at(k).get<double>());
-    }
-    r.metrics.set("params", static_cast<double>(nn::parameter_count(cell, net_)));
-    r.metrics.set("macs", static_cast<double>(nn::mac_count(cell, net_)));
+    for (const auto& [k, v] : result.items()) r.metrics.set(k, v.get<double>());
+    r.metrics.set("params", static_cast<double>(nn::parameter_count(cell, net)));
+    r.metrics.set("macs", static_cast<double>(nn::mac_count(cell, net)));
     accel::Workload w;
     w.name = "nas-bench-201 network";
-    w.layers = nn::accel_layers(cell, net_);
+    w.layers = nn::accel_layers(cell, net);
     const accel::WorkloadResult hw = accel::run_workload(w, arch_, dataflow_);
     if (hw.valid) {
       r.metrics.set("latency_us", hw.latency_ns / 1000);
@@ -163,18 +84,15 @@ protected:
       obs.push_back(v ? *v : 0.0);
     }
     r.obs = Value(std::move(obs));
-    r.info = Value(Value::Dict{{"cell", cell.str()}, {"evaluated_as", rep.str()}});
+    r.info = Value(Value::Dict{{"cell", cell.str()}, {"evaluated_as", nn::representative(cell).str()}});
     if (!hw.valid) r.status = EvalStatus::infeasible("the accelerator cannot run the network: " + hw.reason);
     return r;
   }
 
 private:
-  std::string evaluator_;
-  nn::NetConfig net_;
+  nn::CellEvaluator cells_;
   accel::Arch arch_;
   accel::Dataflow dataflow_;
-  ResultCache cache_;
-  json request_;
 };
 
 }  // namespace

@@ -143,10 +143,24 @@ const Data& data() {
   return d;
 }
 
+// The images of `classes` (all ten when empty), labels renumbered 0..n-1 in
+// the order given: a task of its own (e.g. the five upper-body garments).
+std::pair<torch::Tensor, torch::Tensor> task_subset(const torch::Tensor& x, const torch::Tensor& y, const std::vector<std::int64_t>& classes) {
+  if (classes.empty()) return {x, y};
+  torch::Tensor map = torch::full({10}, -1, torch::kInt64);
+  for (std::size_t i = 0; i < classes.size(); ++i) {
+    if (classes[i] < 0 || classes[i] > 9) throw InvalidArgument("NAS task class " + std::to_string(classes[i]) + " is not in 0-9");
+    map[classes[i]] = static_cast<std::int64_t>(i);
+  }
+  const torch::Tensor label = map.index_select(0, y), keep = label.ge(0).nonzero().flatten();
+  return {x.index_select(0, keep), label.index_select(0, keep)};
+}
+
 NetConfig net_config(const json& j) {
   NetConfig n;
   n.channels = j.value("channels", n.channels);
   n.cells_per_stage = j.value("cells_per_stage", n.cells_per_stage);
+  n.classes = j.value("classes", n.classes);
   return n;
 }
 
@@ -169,8 +183,11 @@ torch::Tensor permutation(std::int64_t n, Rng& rng) {
 json train(const Cell& cell, const NetConfig& cfg, const json& opt, std::uint64_t seed) {
   const auto t0 = std::chrono::steady_clock::now();
   const Data& d = data();
-  const std::int64_t images = std::min<std::int64_t>(opt.value("images", 10000), d.train_x.size(0));
-  const std::int64_t test_images = std::min<std::int64_t>(opt.value("test_images", 10000), d.test_x.size(0));
+  const auto classes = opt.value("classes", std::vector<std::int64_t>{});
+  const auto [train_x, train_y] = task_subset(d.train_x, d.train_y, classes);
+  const auto [test_x, test_y] = task_subset(d.test_x, d.test_y, classes);
+  const std::int64_t images = std::min<std::int64_t>(opt.value("images", 10000), train_x.size(0));
+  const std::int64_t test_images = std::min<std::int64_t>(opt.value("test_images", 10000), test_x.size(0));
   const int epochs = opt.value("epochs", 2);
   const std::int64_t batch = opt.value("batch", 128);
   const double lr = opt.value("lr", 0.1);
@@ -179,8 +196,8 @@ json train(const Cell& cell, const NetConfig& cfg, const json& opt, std::uint64_
   Rng rng(seed);
   // The training subset: the first `images` of a seeded shuffle (same subset for every cell with this seed).
   Rng subset_rng(seed ^ 0x5eedULL);
-  const torch::Tensor subset = permutation(d.train_x.size(0), subset_rng).slice(0, 0, images);
-  const torch::Tensor x_all = d.train_x.index_select(0, subset), y_all = d.train_y.index_select(0, subset);
+  const torch::Tensor subset = permutation(train_x.size(0), subset_rng).slice(0, 0, images);
+  const torch::Tensor x_all = train_x.index_select(0, subset), y_all = train_y.index_select(0, subset);
   const std::int64_t steps_per_epoch = (images + batch - 1) / batch, total = steps_per_epoch * epochs;
   std::int64_t step = 0;
   double last_loss = 0;
@@ -205,7 +222,7 @@ json train(const Cell& cell, const NetConfig& cfg, const json& opt, std::uint64_
   std::int64_t correct = 0;
   for (std::int64_t b = 0; b < test_images; b += 500) {
     const std::int64_t e = std::min(test_images, b + 500);
-    correct += net->forward(d.test_x.slice(0, b, e)).argmax(1).eq(d.test_y.slice(0, b, e)).sum().item<std::int64_t>();
+    correct += net->forward(test_x.slice(0, b, e)).argmax(1).eq(test_y.slice(0, b, e)).sum().item<std::int64_t>();
   }
   return {{"accuracy_pct", 100.0 * static_cast<double>(correct) / static_cast<double>(test_images)},
           {"train_loss", last_loss},
@@ -227,9 +244,10 @@ json zero_cost(const Cell& cell, const NetConfig& cfg, const json& opt, std::uin
   const auto t0 = std::chrono::steady_clock::now();
   const Data& d = data();
   const std::int64_t batch = opt.value("batch", 64);
+  const auto [task_x, task_y] = task_subset(d.train_x, d.train_y, opt.value("classes", std::vector<std::int64_t>{}));
   Rng rng(seed);
-  const torch::Tensor idx = permutation(d.train_x.size(0), rng).slice(0, 0, batch);
-  const torch::Tensor x = d.train_x.index_select(0, idx), y = d.train_y.index_select(0, idx);
+  const torch::Tensor idx = permutation(task_x.size(0), rng).slice(0, 0, batch);
+  const torch::Tensor x = task_x.index_select(0, idx), y = task_y.index_select(0, idx);
   json out;
 
   {  // grad_norm
@@ -301,12 +319,13 @@ extern "C" __attribute__((visibility("default"))) int dsegym_nas_evaluate(const 
   try {
     const auto& r = *request;
     const nn::Cell cell = nn::Cell::parse(r.at("cell").get<std::string>());
-    const nn::NetConfig cfg = nn::net_config(r.value("net", nlohmann::json::object()));
+    nn::NetConfig cfg = nn::net_config(r.value("net", nlohmann::json::object()));
     const std::uint64_t seed = r.value("seed", std::uint64_t{0});
     torch::set_num_threads(r.value("threads", 1));
     torch::manual_seed(seed);
     const std::string task = r.at("task").get<std::string>();
     const nlohmann::json opt = r.value("options", nlohmann::json::object());
+    if (opt.contains("classes")) cfg.classes = static_cast<int>(opt.at("classes").size());
     if (task == "train") *result = nn::train(cell, cfg, opt, seed);
     else if (task == "zero_cost") *result = nn::zero_cost(cell, cfg, opt, seed);
     else throw InvalidArgument("NAS task '" + task + "' is not valid; choices: train, zero_cost");

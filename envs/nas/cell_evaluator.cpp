@@ -1,0 +1,81 @@
+#include "envs/nas/cell_evaluator.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "envs/core/error.hpp"
+#include "envs/core/params.hpp"
+#include "envs/nas/nas_eval.hpp"
+
+namespace dsegym::nn {
+
+using nlohmann::json;
+
+Cell representative(const Cell& c) {
+  static const std::map<std::string, std::int64_t> first = [] {
+    std::map<std::string, std::int64_t> m;
+    for (std::int64_t i = kCells - 1; i >= 0; --i) m[Cell::from_index(i).canonical()] = i;
+    return m;
+  }();
+  return Cell::from_index(first.at(c.canonical()));
+}
+
+void check_train_options(const json& t, const std::string& what) {
+  check_keys(t, {"images", "epochs", "batch", "lr", "test_images"}, what);
+  for (const auto& [k, v] : t.items())
+    if (!v.is_number() || v.get<double>() <= 0) throw InvalidArgument(what + "." + k + ": expected a positive number, got " + v.dump());
+}
+
+CellEvaluator::CellEvaluator(CellEvalOptions o) : opt_(std::move(o)), path_(opt_.cache) {
+  json options = opt_.evaluator == "train" ? opt_.train : json::object();
+  if (!opt_.classes.empty()) options["classes"] = opt_.classes;
+  request_ = {{"task", opt_.evaluator},
+              {"net", {{"channels", opt_.net.channels}, {"cells_per_stage", opt_.net.cells_per_stage}}},
+              {"options", options},
+              {"seed", opt_.seed},
+              {"threads", opt_.threads}};
+  if (path_.empty()) return;
+  std::ifstream in(path_);
+  std::string line;
+  for (std::size_t n = 1; std::getline(in, line); ++n) {
+    if (line.empty()) continue;
+    try {
+      const json row = json::parse(line);
+      mem_[row.at("key").get<std::string>()] = row.at("result");
+    } catch (const std::exception&) {
+      // A cut-short last line (a run killed mid-write) is skipped; anything else is an error.
+      if (in.peek() != EOF) throw InvalidArgument("NAS cache " + path_ + " line " + std::to_string(n) + ": not a {\"key\", \"result\"} JSON row");
+    }
+  }
+}
+
+json CellEvaluator::evaluate(const Cell& cell) {
+  json req = request_;
+  req["cell"] = representative(cell).str();
+  json settings = req;
+  settings.erase("threads");
+  const std::string key = settings.dump();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto it = mem_.find(key);
+    if (it != mem_.end()) return it->second;
+  }
+  json result = nas_evaluate(req);
+  result.erase("seconds");
+  result.erase("params");  // the envs count the cell's own
+  std::lock_guard<std::mutex> lock(mutex_);
+  mem_[key] = result;
+  if (!path_.empty()) {
+    const std::string row = json{{"key", key}, {"result", result}}.dump() + "\n";
+    const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) throw Error("NAS cache " + path_ + ": cannot open for appending");
+    const bool ok = ::write(fd, row.data(), row.size()) == static_cast<ssize_t>(row.size());
+    ::close(fd);
+    if (!ok) throw Error("NAS cache " + path_ + ": write failed");
+  }
+  return result;
+}
+
+}  // namespace dsegym::nn

@@ -1,0 +1,50 @@
+#pragma once
+// Evaluation of NAS-Bench-201 cells for the NAS envs: trained accuracy or
+// zero-cost scores (envs/nas/nas_eval.hpp), once per isomorphism class and
+// setting, remembered in memory and optionally in a JSONL file shared by
+// runs.
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "simulators/nn/cell_space.hpp"
+
+namespace dsegym::nn {
+
+struct CellEvalOptions {
+  std::string evaluator = "zero_cost";  // or "train"
+  NetConfig net;
+  nlohmann::json train = nlohmann::json::object();  // images, epochs, batch, lr, test_images
+  std::vector<std::int64_t> classes;               // empty: all ten
+  std::int64_t seed = 0, threads = 1;
+  std::string cache;                                // JSONL file; empty: memory only
+};
+
+class CellEvaluator {
+public:
+  explicit CellEvaluator(CellEvalOptions o);
+  // {"accuracy_pct"} (train) or {"naswot", "synflow", "grad_norm"} (zero_cost),
+  // of the cell's isomorphism class representative.
+  nlohmann::json evaluate(const Cell& cell);
+  const CellEvalOptions& options() const { return opt_; }
+
+private:
+  CellEvalOptions opt_;
+  nlohmann::json request_;
+  std::string path_;
+  std::mutex mutex_;
+  std::map<std::string, nlohmann::json> mem_;
+};
+
+// The lowest-index cell isomorphic to c.
+Cell representative(const Cell& c);
+
+// Checks a `train` option object (keys images, epochs, batch, lr,
+// test_images; positive numbers); `what` names it in errors.
+void check_train_options(const nlohmann::json& t, const std::string& what);
+
+}  // namespace dsegym::nn
