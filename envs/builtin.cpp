@@ -5,6 +5,7 @@
 #include "envs/accel/accel_env.hpp"
 #include "envs/dram/dram_env.hpp"
 #include "envs/remote/remote_env.hpp"
+#include "envs/asic/asic_env.hpp"
 #include "envs/nas/nas_env.hpp"
 #include "envs/soc/soc_env.hpp"
 #include "envs/toy/toy_env.hpp"
@@ -19,6 +20,7 @@ EnvRegistry& env_registry() {
     register_dram_env(env_registry_core());
     register_soc_envs(env_registry_core());
     register_nas_envs(env_registry_core());
+    register_asic_envs(env_registry_core());
     register_toy_env(env_registry_core());
     register_remote_scheme();
     register_proxy_cost_models();

@@ -25,6 +25,7 @@ std::vector<ParamSpec> nas_options() {
        std::make_shared<Categorical>(std::vector<std::string>{"naswot", "synflow", "grad_norm"})},
       {"channels", "channels of the first stage (doubled per stage; NAS-Bench-201: 16)", 8, std::make_shared<Integer>(1, 256)},
       {"cells_per_stage", "cells per stage (NAS-Bench-201: 5)", 1, std::make_shared<Integer>(1, 10)},
+      {"classes", "the task: Fashion-MNIST classes to tell apart, e.g. [0, 2, 3, 4, 6] (empty: all ten)", json::array(), nullptr},
       {"train", "train: {images (10000), epochs (2), batch (128), lr (0.1), test_images (10000)}", json::object(), nullptr},
       {"seed", "initialisation and data-order seed (fixed, so a cell always gets the same result)", 0, std::make_shared<Integer>(0, 1 << 30)},
       {"threads", "torch threads per evaluation", 1, std::make_shared<Integer>(1, 64)},
@@ -40,6 +41,14 @@ nn::CellEvalOptions eval_options(const Params& p) {
   o.net.channels = static_cast<int>(p.get_int("channels"));
   o.net.cells_per_stage = static_cast<int>(p.get_int("cells_per_stage"));
   o.train = p.get("train");
+  const json& classes = p.get("classes");
+  if (!classes.is_array() || classes.size() == 1)
+    throw InvalidArgument("env 'nas-v0' option 'classes': expected a list of at least two class ids 0-9 (or []), got " + classes.dump());
+  for (const auto& c : classes)
+    if (!c.is_number_integer() || c.get<int>() < 0 || c.get<int>() > 9)
+      throw InvalidArgument("env 'nas-v0' option 'classes': " + c.dump() + " is not a class id 0-9");
+  o.classes = classes.get<std::vector<std::int64_t>>();
+  if (!o.classes.empty()) o.net.classes = static_cast<int>(o.classes.size());
   nn::check_train_options(o.train, "env 'nas-v0' option 'train'");
   o.seed = p.get_int("seed");
   o.threads = p.get_int("threads");
