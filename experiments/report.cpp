@@ -97,6 +97,8 @@ struct TrialData {
   std::string status, reason;
   std::vector<double> best_so_far;  // running max of the reward per evaluation
   double final_best = kNaN;
+  double reward_sum = 0;  // over ok evaluations with a finite reward
+  std::int64_t rewarded = 0;
   json pareto;
   std::map<std::string, double> signs;  // objective -> +1 min / -1 max
 };
@@ -129,7 +131,11 @@ ReportFiles write_report(const std::string& sweep_dir) {
     if (fs::exists(dir / "trace.jsonl")) {
       double best = kNaN;
       for (const auto& row : read_trace((dir / "trace.jsonl").string()).rows) {
-        if (row.status.ok() && std::isfinite(row.reward) && !(row.reward <= best)) best = row.reward;
+        if (row.status.ok() && std::isfinite(row.reward)) {
+          if (!(row.reward <= best)) best = row.reward;
+          d.reward_sum += row.reward;
+          ++d.rewarded;
+        }
         d.best_so_far.push_back(best);
       }
       if (!d.best_so_far.empty()) d.final_best = d.best_so_far.back();
@@ -160,17 +166,25 @@ ReportFiles write_report(const std::string& sweep_dir) {
     std::map<std::string, std::map<std::string, std::vector<std::size_t>>> groups;
     for (auto i : idx) groups[trials[i].spec.at("agent").get<std::string>()][trials[i].spec.at("agent_key").get<std::string>()].push_back(i);
 
-    double random_mean = kNaN;
+    // Baselines from the random-search trials: the mean of their best
+    // rewards, and the mean reward of a random design (every evaluation;
+    // Yang et al., "NAS evaluation is frustratingly hard", ICLR 2020, report
+    // NAS methods against the average randomly sampled architecture).
+    double random_mean = kNaN, random_design = kNaN;
     if (groups.count("random")) {
-      double sum = 0;
-      int n = 0;
+      double sum = 0, all = 0;
+      std::int64_t n = 0, evals = 0;
       for (const auto& [cfg, ts] : groups.at("random"))
-        for (auto i : ts)
+        for (auto i : ts) {
           if (std::isfinite(trials[i].final_best)) {
             sum += trials[i].final_best;
             ++n;
           }
-      if (n > 0) random_mean = sum / n;
+          all += trials[i].reward_sum;
+          evals += trials[i].rewarded;
+        }
+      if (n > 0) random_mean = sum / static_cast<double>(n);
+      if (evals > 0) random_design = all / static_cast<double>(evals);
     }
 
     // Per configuration table.
@@ -191,9 +205,12 @@ ReportFiles write_report(const std::string& sweep_dir) {
           best_cfg = cfg;
         }
         std::string hp = trials[ts[0]].spec.at("hyperparameters").dump();
-        const double rel = std::isfinite(random_mean) && random_mean != 0 ? (med - random_mean) / std::fabs(random_mean) : kNaN;
+        auto rel = [&](double base) {
+          const double r = std::isfinite(base) && base != 0 ? (med - base) / std::fabs(base) : kNaN;
+          return std::isfinite(r) ? fmt(100 * r) + "%" : std::string("-");
+        };
         rows.push_back({agent, cfg, hp, std::to_string(ts.size()), fmt(med), fmt(quantile(finals, 0.25)) + " .. " + fmt(quantile(finals, 0.75)),
-                        std::isfinite(rel) ? fmt(100 * rel) + "%" : "-"});
+                        rel(random_mean), rel(random_design)});
       }
       lottery.push_back({agent, quantile(cfg_medians, 0), quantile(cfg_medians, 0.25), quantile(cfg_medians, 0.5), quantile(cfg_medians, 0.75),
                          quantile(cfg_medians, 1), cfg_medians.size()});
@@ -216,9 +233,11 @@ ReportFiles write_report(const std::string& sweep_dir) {
     }
     doc.heading(3, "Results per agent configuration");
     doc.para(std::isfinite(random_mean)
-                 ? "vs random: relative improvement of the median best over the mean best of random search (" + fmt(random_mean) + ")."
+                 ? "vs random search: relative improvement of the median best over the mean best of random search (" + fmt(random_mean) +
+                       "). vs random design: over the mean reward of a randomly sampled design (" + fmt(random_design) +
+                       "), the protocol of Yang et al. (ICLR 2020) for NAS."
                  : "No random-search trials in this env, so no relative improvement is given.");
-    doc.table({"agent", "configuration", "hyperparameters", "seeds", "median best", "IQR", "vs random"}, rows);
+    doc.table({"agent", "configuration", "hyperparameters", "seeds", "median best", "IQR", "vs random search", "vs random design"}, rows);
 
     const std::string base = slug(env_key);
     {

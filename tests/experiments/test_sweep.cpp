@@ -211,7 +211,8 @@ TEST_CASE("the report covers every trial, with plots, the lottery and the compar
   std::ifstream md(f.markdown), html(f.html);
   const std::string m((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
   const std::string h((std::istreambuf_iterator<char>(html)), std::istreambuf_iterator<char>());
-  for (const auto& t : read(out / "sweep.json").at("trials")) {
+  const json sweep = read(out / "sweep.json");
+  for (const auto& t : sweep.at("trials")) {
     const std::string id = t.at("id").get<std::string>();
     CHECK(m.find("../trials/" + id + "/trace.jsonl") != std::string::npos);
     CHECK(h.find("href=\"../trials/" + id + "/trace.jsonl\"") != std::string::npos);
@@ -223,8 +224,31 @@ TEST_CASE("the report covers every trial, with plots, the lottery and the compar
     CHECK(svg.rfind("<svg", 0) == 0);
     CHECK(svg.find("</svg>") != std::string::npos);
   }
-  CHECK(m.find("vs random") != std::string::npos);
+  CHECK(m.find("vs random search") != std::string::npos);
   CHECK(m.find("| ga | ga-") != std::string::npos);
+  // The random-design baseline is the mean reward over every evaluation of
+  // the random trials, computed here from their traces.
+  double sum = 0;
+  int n = 0;
+  for (const auto& t : sweep.at("trials")) {
+    if (t.at("agent") != "random") continue;
+    std::ifstream in(out / "trials" / t.at("id").get<std::string>() / "trace.jsonl");
+    std::string line;
+    while (std::getline(in, line)) {
+      const json row = json::parse(line);
+      if (row.at("status") == "ok" && row.at("reward").is_number()) {
+        sum += row.at("reward").get<double>();
+        ++n;
+      }
+    }
+  }
+  REQUIRE(n > 0);
+  std::ostringstream expect;
+  expect << "over the mean reward of a randomly sampled design (";
+  const auto at = m.find(expect.str());
+  REQUIRE(at != std::string::npos);
+  const double shown = std::stod(m.substr(at + expect.str().size()));
+  CHECK(shown == doctest::Approx(sum / n).epsilon(1e-3));
   CHECK(fs::exists(out / "summary.csv"));
 }
 
