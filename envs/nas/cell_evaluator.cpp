@@ -54,6 +54,18 @@ CellEvaluator::CellEvaluator(CellEvalOptions o) : opt_(std::move(o)), path_(opt_
 json CellEvaluator::evaluate(const Cell& cell) {
   json req = request_;
   req["cell"] = representative(cell).str();
+  return evaluate_request(std::move(req));
+}
+
+json CellEvaluator::evaluate(const MacroArch& arch) {
+  json req = request_;
+  req["macro"] = arch.str();
+  req["net"].erase("channels");  // the macro space sets its own widths
+  req["net"].erase("cells_per_stage");
+  return evaluate_request(std::move(req));
+}
+
+json CellEvaluator::evaluate_request(json req) {
   json settings = req;
   settings.erase("threads");
   const std::string key = settings.dump();

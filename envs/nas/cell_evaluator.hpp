@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "simulators/nn/cell_space.hpp"
+#include "simulators/nn/macro_space.hpp"
 
 namespace dsegym::nn {
 
@@ -30,9 +31,13 @@ public:
   // {"accuracy_pct"} (train) or {"naswot", "synflow", "grad_norm"} (zero_cost),
   // of the cell's isomorphism class representative.
   nlohmann::json evaluate(const Cell& cell);
+  // The same for a network of the MobileNet-style macro space.
+  nlohmann::json evaluate(const MacroArch& arch);
   const CellEvalOptions& options() const { return opt_; }
 
 private:
+  nlohmann::json evaluate_request(nlohmann::json req);
+
   CellEvalOptions opt_;
   nlohmann::json request_;
   std::string path_;

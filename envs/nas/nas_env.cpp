@@ -1,12 +1,14 @@
 #include "envs/nas/nas_env.hpp"
 
 #include <limits>
+#include <sstream>
 
 #include "envs/core/error.hpp"
 #include "envs/core/params.hpp"
 #include "envs/nas/cell_evaluator.hpp"
 #include "simulators/accel/mapper.hpp"
 #include "simulators/nn/cell_space.hpp"
+#include "simulators/nn/macro_space.hpp"
 
 namespace dsegym {
 
@@ -17,8 +19,24 @@ using nn::Cell;
 // Action keys, one per edge: "e<from>_<to>".
 std::string edge_key(int e) { return "e" + std::to_string(nn::edge_from(e)) + "_" + std::to_string(nn::edge_to(e)); }
 
+// Macro-space knob keys of stage s.
+std::string stage_key(char what, int s) { return std::string(1, what) + std::to_string(s); }
+
+template <class T, std::size_t N>
+std::vector<std::string> labels(const std::array<T, N>& values) {
+  std::vector<std::string> out;
+  for (const T v : values) {
+    std::ostringstream o;
+    o << v;
+    out.push_back(o.str());
+  }
+  return out;
+}
+
 std::vector<ParamSpec> nas_options() {
   return {
+      {"space", "search space: cell (NAS-Bench-201) or mobilenet (Once-for-All-style stages)", "cell",
+       std::make_shared<Categorical>(std::vector<std::string>{"cell", "mobilenet"})},
       {"evaluator", "zero_cost (scores at initialisation, ~0.1 s) or train (SGD on Fashion-MNIST, seconds to minutes)", "zero_cost",
        std::make_shared<Categorical>(std::vector<std::string>{"zero_cost", "train"})},
       {"score", "zero_cost: the score the default reward maximises: naswot, synflow or grad_norm", "naswot",
@@ -60,6 +78,7 @@ class NasEnv final : public Env {
 public:
   NasEnv(std::shared_ptr<const EnvSpec> spec, const Params& p)
       : Env(std::move(spec)),
+        macro_(p.get_string("space") == "mobilenet"),
         cells_(eval_options(p)),
         arch_(accel::parse_arch(p.get("arch"), "env 'nas-v0' option 'arch'")),
         dataflow_(accel::dataflow_from_name(p.get_string("dataflow"))) {}
@@ -70,18 +89,40 @@ protected:
   }
 
   StepResult do_step(const Value& act) override {
-    Cell cell;
-    for (int e = 0; e < nn::kEdges; ++e) cell.ops[static_cast<std::size_t>(e)] = nn::op_from_name(act.at(edge_key(e)).as_string());
-    const json result = cells_.evaluate(cell);
-    const nn::NetConfig& net = cells_.options().net;
     StepResult r;
     r.terminated = true;
-    for (const auto& [k, v] : result.items()) r.metrics.set(k, v.get<double>());
-    r.metrics.set("params", static_cast<double>(nn::parameter_count(cell, net)));
-    r.metrics.set("macs", static_cast<double>(nn::mac_count(cell, net)));
     accel::Workload w;
-    w.name = "nas-bench-201 network";
-    w.layers = nn::accel_layers(cell, net);
+    Value::Dict info;
+    const nn::NetConfig& net = cells_.options().net;
+    if (macro_) {
+      nn::MacroArch a;
+      for (int s = 0; s < nn::kStages; ++s) {
+        auto& st = a.stages[static_cast<std::size_t>(s)];
+        st.depth = static_cast<int>(act.at(stage_key('d', s)).as_int());
+        st.width = std::stod(act.at(stage_key('w', s)).as_string());
+        st.kernel = std::stoi(act.at(stage_key('k', s)).as_string());
+        st.expand = std::stoi(act.at(stage_key('e', s)).as_string());
+      }
+      const json scores = cells_.evaluate(a);
+      for (const auto& [k, v] : scores.items()) r.metrics.set(k, v.get<double>());
+      nn::MacroNetConfig mnet;
+      mnet.classes = net.classes;
+      r.metrics.set("params", static_cast<double>(nn::parameter_count(a, mnet)));
+      r.metrics.set("macs", static_cast<double>(nn::mac_count(a, mnet)));
+      w.name = "mobilenet-style network";
+      w.layers = nn::accel_layers(a, mnet);
+      info = {{"network", a.str()}};
+    } else {
+      Cell cell;
+      for (int e = 0; e < nn::kEdges; ++e) cell.ops[static_cast<std::size_t>(e)] = nn::op_from_name(act.at(edge_key(e)).as_string());
+      const json scores = cells_.evaluate(cell);
+      for (const auto& [k, v] : scores.items()) r.metrics.set(k, v.get<double>());
+      r.metrics.set("params", static_cast<double>(nn::parameter_count(cell, net)));
+      r.metrics.set("macs", static_cast<double>(nn::mac_count(cell, net)));
+      w.name = "nas-bench-201 network";
+      w.layers = nn::accel_layers(cell, net);
+      info = {{"cell", cell.str()}, {"evaluated_as", nn::representative(cell).str()}};
+    }
     const accel::WorkloadResult hw = accel::run_workload(w, arch_, dataflow_);
     if (hw.valid) {
       r.metrics.set("latency_us", hw.latency_ns / 1000);
@@ -93,12 +134,13 @@ protected:
       obs.push_back(v ? *v : 0.0);
     }
     r.obs = Value(std::move(obs));
-    r.info = Value(Value::Dict{{"cell", cell.str()}, {"evaluated_as", nn::representative(cell).str()}});
+    r.info = Value(std::move(info));
     if (!hw.valid) r.status = EvalStatus::infeasible("the accelerator cannot run the network: " + hw.reason);
     return r;
   }
 
 private:
+  bool macro_;
   nn::CellEvaluator cells_;
   accel::Arch arch_;
   accel::Dataflow dataflow_;
@@ -109,15 +151,24 @@ private:
 void register_nas_envs(EnvRegistry& reg) {
   reg.add(EnvEntry{
       "nas-v0",
-      "neural architecture search over NAS-Bench-201 cells on Fashion-MNIST; accuracy (trained) or zero-cost scores, params, MACs, accelerator latency and energy",
+      "neural architecture search (NAS-Bench-201 cells or MobileNet-style stages) on Fashion-MNIST; accuracy (trained) or zero-cost scores, params, MACs, accelerator latency and energy",
       nas_options(),
       [](const Params& p) -> EnvPtr {
         auto spec = std::make_shared<EnvSpec>();
         spec->id = "nas-v0";
-        spec->description = "NAS-Bench-201 cell for Fashion-MNIST";
+        spec->description = p.get_string("space") == "mobilenet" ? "MobileNet-style network for Fashion-MNIST" : "NAS-Bench-201 cell for Fashion-MNIST";
         DictSpace::Children knobs;
-        const std::vector<std::string> ops(nn::op_names().begin(), nn::op_names().end());
-        for (int e = 0; e < nn::kEdges; ++e) knobs.emplace_back(edge_key(e), std::make_shared<Categorical>(ops));
+        if (p.get_string("space") == "mobilenet") {
+          for (int s = 0; s < nn::kStages; ++s) {
+            knobs.emplace_back(stage_key('d', s), std::make_shared<Integer>(nn::depth_choices().front(), nn::depth_choices().back()));
+            knobs.emplace_back(stage_key('w', s), std::make_shared<Categorical>(labels(nn::width_choices())));
+            knobs.emplace_back(stage_key('k', s), std::make_shared<Categorical>(labels(nn::kernel_choices())));
+            knobs.emplace_back(stage_key('e', s), std::make_shared<Categorical>(labels(nn::expand_choices())));
+          }
+        } else {
+          const std::vector<std::string> ops(nn::op_names().begin(), nn::op_names().end());
+          for (int e = 0; e < nn::kEdges; ++e) knobs.emplace_back(edge_key(e), std::make_shared<Categorical>(ops));
+        }
         spec->action_space = std::make_shared<DictSpace>(std::move(knobs));
         const bool train = p.get_string("evaluator") == "train";
         if (train) {

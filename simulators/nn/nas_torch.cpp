@@ -14,6 +14,7 @@
 #include "envs/core/rng.hpp"
 #include "simulators/nn/cell_space.hpp"
 #include "simulators/nn/fashion_mnist.hpp"
+#include "simulators/nn/macro_space.hpp"
 
 namespace dsegym::nn {
 
@@ -86,7 +87,13 @@ struct ReduceImpl : torch::nn::Module {
 };
 TORCH_MODULE(Reduce);
 
-struct NetImpl : torch::nn::Module {
+// What training and the zero-cost scores need of a network.
+struct NasNet : torch::nn::Module {
+  virtual torch::Tensor forward(const torch::Tensor& x) = 0;
+};
+using NetFactory = std::function<std::shared_ptr<NasNet>()>;
+
+struct NetImpl : NasNet {
   NetImpl(const Cell& cell, const NetConfig& net) {
     std::int64_t c = net.channels;
     stem_conv = register_module("stem_conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(net.in_channels, c, 3).padding(1).bias(false)));
@@ -102,7 +109,7 @@ struct NetImpl : torch::nn::Module {
     head_bn = register_module("head_bn", torch::nn::BatchNorm2d(c));
     classifier = register_module("classifier", torch::nn::Linear(c, net.classes));
   }
-  torch::Tensor forward(const torch::Tensor& x) {
+  torch::Tensor forward(const torch::Tensor& x) override {
     torch::Tensor h = body->forward(stem_bn(stem_conv(x)));
     h = probed_relu(head_bn(h));
     return classifier(F::adaptive_avg_pool2d(h, F::AdaptiveAvgPool2dFuncOptions(1)).flatten(1));
@@ -113,6 +120,63 @@ struct NetImpl : torch::nn::Module {
   torch::nn::Linear classifier{nullptr};
 };
 TORCH_MODULE(Net);
+
+torch::Tensor probed_relu6(const torch::Tensor& x) {
+  if (relu_probe) (*relu_probe)(x);
+  return torch::clamp(x, 0, 6);
+}
+
+// MobileNetV2's inverted residual: 1x1 expansion, k x k depthwise (with the
+// stride), 1x1 projection; batch norm after each, ReLU6 after the first two;
+// a residual connection when the shape allows.
+struct MbConvImpl : torch::nn::Module {
+  MbConvImpl(std::int64_t cin, std::int64_t cout, std::int64_t k, std::int64_t stride, std::int64_t expand)
+      : residual(stride == 1 && cin == cout) {
+    const std::int64_t mid = cin * expand;
+    expand_conv = register_module("expand", torch::nn::Conv2d(torch::nn::Conv2dOptions(cin, mid, 1).bias(false)));
+    bn1 = register_module("bn1", torch::nn::BatchNorm2d(mid));
+    dw = register_module("dw", torch::nn::Conv2d(torch::nn::Conv2dOptions(mid, mid, k).stride(stride).padding(k / 2).groups(mid).bias(false)));
+    bn2 = register_module("bn2", torch::nn::BatchNorm2d(mid));
+    project = register_module("project", torch::nn::Conv2d(torch::nn::Conv2dOptions(mid, cout, 1).bias(false)));
+    bn3 = register_module("bn3", torch::nn::BatchNorm2d(cout));
+  }
+  torch::Tensor forward(const torch::Tensor& x) {
+    torch::Tensor h = probed_relu6(bn1(expand_conv(x)));
+    h = probed_relu6(bn2(dw(h)));
+    h = bn3(project(h));
+    return residual ? x + h : h;
+  }
+  bool residual;
+  torch::nn::Conv2d expand_conv{nullptr}, dw{nullptr}, project{nullptr};
+  torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
+};
+TORCH_MODULE(MbConv);
+
+struct MacroNetImpl : NasNet {
+  MacroNetImpl(const MacroArch& a, const MacroNetConfig& net) {
+    std::int64_t c = kStemChannels;
+    stem_conv = register_module("stem_conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(net.in_channels, c, 3).padding(1).bias(false)));
+    stem_bn = register_module("stem_bn", torch::nn::BatchNorm2d(c));
+    body = register_module("body", torch::nn::Sequential());
+    for (int s = 0; s < kStages; ++s) {
+      const Stage& st = a.stages[static_cast<std::size_t>(s)];
+      const std::int64_t cout = stage_channels(s, st.width);
+      for (int b = 0; b < st.depth; ++b) {
+        body->push_back(MbConv(c, cout, st.kernel, b == 0 ? kStrides[static_cast<std::size_t>(s)] : 1, st.expand));
+        c = cout;
+      }
+    }
+    classifier = register_module("classifier", torch::nn::Linear(c, net.classes));
+  }
+  torch::Tensor forward(const torch::Tensor& x) override {
+    const torch::Tensor h = body->forward(probed_relu6(stem_bn(stem_conv(x))));
+    return classifier(F::adaptive_avg_pool2d(h, F::AdaptiveAvgPool2dFuncOptions(1)).flatten(1));
+  }
+  torch::nn::Conv2d stem_conv{nullptr};
+  torch::nn::BatchNorm2d stem_bn{nullptr};
+  torch::nn::Sequential body{nullptr};
+  torch::nn::Linear classifier{nullptr};
+};
 
 // Fashion-MNIST as normalised float tensors, loaded once per process.
 struct Data {
@@ -164,9 +228,9 @@ NetConfig net_config(const json& j) {
   return n;
 }
 
-std::int64_t count_params(Net& net) {
+std::int64_t count_params(torch::nn::Module& net) {
   std::int64_t p = 0;
-  for (const auto& t : net->parameters()) p += t.numel();
+  for (const auto& t : net.parameters()) p += t.numel();
   return p;
 }
 
@@ -180,7 +244,7 @@ torch::Tensor permutation(std::int64_t n, Rng& rng) {
 
 // SGD with Nesterov momentum and a cosine learning rate, as NAS-Bench-201
 // trains (there: 200 epochs on CIFAR; here a small budget on Fashion-MNIST).
-json train(const Cell& cell, const NetConfig& cfg, const json& opt, std::uint64_t seed) {
+json train(const NetFactory& make, const json& opt, std::uint64_t seed) {
   const auto t0 = std::chrono::steady_clock::now();
   const Data& d = data();
   const auto classes = opt.value("classes", std::vector<std::int64_t>{});
@@ -191,7 +255,7 @@ json train(const Cell& cell, const NetConfig& cfg, const json& opt, std::uint64_
   const int epochs = opt.value("epochs", 2);
   const std::int64_t batch = opt.value("batch", 128);
   const double lr = opt.value("lr", 0.1);
-  Net net(cell, cfg);
+  const std::shared_ptr<NasNet> net = make();
   torch::optim::SGD sgd(net->parameters(), torch::optim::SGDOptions(lr).momentum(0.9).nesterov(true).weight_decay(5e-4));
   Rng rng(seed);
   // The training subset: the first `images` of a seeded shuffle (same subset for every cell with this seed).
@@ -226,7 +290,7 @@ json train(const Cell& cell, const NetConfig& cfg, const json& opt, std::uint64_
   }
   return {{"accuracy_pct", 100.0 * static_cast<double>(correct) / static_cast<double>(test_images)},
           {"train_loss", last_loss},
-          {"params", count_params(net)},
+          {"params", count_params(*net)},
           {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()}};
 }
 
@@ -240,7 +304,7 @@ json train(const Cell& cell, const NetConfig& cfg, const json& opt, std::uint64_
 //    inactive), over every ReLU of the network.
 //  grad_norm (Abdelfattah et al., ICLR 2021): sum over parameters of the L2
 //    norm of the cross-entropy gradient.
-json zero_cost(const Cell& cell, const NetConfig& cfg, const json& opt, std::uint64_t seed) {
+json zero_cost(const NetFactory& make, const json& opt, std::uint64_t seed) {
   const auto t0 = std::chrono::steady_clock::now();
   const Data& d = data();
   const std::int64_t batch = opt.value("batch", 64);
@@ -252,18 +316,18 @@ json zero_cost(const Cell& cell, const NetConfig& cfg, const json& opt, std::uin
 
   {  // grad_norm
     torch::manual_seed(seed);
-    Net net(cell, cfg);
+    const std::shared_ptr<NasNet> net = make();
     net->train();
     F::cross_entropy(net->forward(x), y).backward();
     double g = 0;
     for (const auto& p : net->parameters())
       if (p.grad().defined()) g += p.grad().norm().item<double>();
     out["grad_norm"] = g;
-    out["params"] = count_params(net);
+    out["params"] = count_params(*net);
   }
   {  // naswot: ReLU codes from every ReLUConvBN input and the head's ReLU
     torch::manual_seed(seed);
-    Net net(cell, cfg);
+    const std::shared_ptr<NasNet> net = make();
     net->train();
     torch::NoGradGuard no_grad;
     torch::Tensor k = torch::zeros({batch, batch}, torch::kFloat64);
@@ -289,7 +353,7 @@ json zero_cost(const Cell& cell, const NetConfig& cfg, const json& opt, std::uin
   }
   {  // synflow
     torch::manual_seed(seed);
-    Net net(cell, cfg);
+    const std::shared_ptr<NasNet> net = make();
     net->to(torch::kFloat64);
     net->eval();
     {
@@ -318,7 +382,6 @@ extern "C" __attribute__((visibility("default"))) int dsegym_nas_evaluate(const 
   using namespace dsegym;
   try {
     const auto& r = *request;
-    const nn::Cell cell = nn::Cell::parse(r.at("cell").get<std::string>());
     nn::NetConfig cfg = nn::net_config(r.value("net", nlohmann::json::object()));
     const std::uint64_t seed = r.value("seed", std::uint64_t{0});
     torch::set_num_threads(r.value("threads", 1));
@@ -326,8 +389,18 @@ extern "C" __attribute__((visibility("default"))) int dsegym_nas_evaluate(const 
     const std::string task = r.at("task").get<std::string>();
     const nlohmann::json opt = r.value("options", nlohmann::json::object());
     if (opt.contains("classes")) cfg.classes = static_cast<int>(opt.at("classes").size());
-    if (task == "train") *result = nn::train(cell, cfg, opt, seed);
-    else if (task == "zero_cost") *result = nn::zero_cost(cell, cfg, opt, seed);
+    nn::NetFactory make;
+    if (r.contains("macro")) {
+      const nn::MacroArch arch = nn::MacroArch::parse(r.at("macro").get<std::string>());
+      nn::MacroNetConfig mcfg;
+      mcfg.classes = cfg.classes;
+      make = [arch, mcfg] { return std::static_pointer_cast<nn::NasNet>(std::make_shared<nn::MacroNetImpl>(arch, mcfg)); };
+    } else {
+      const nn::Cell cell = nn::Cell::parse(r.at("cell").get<std::string>());
+      make = [cell, cfg] { return std::static_pointer_cast<nn::NasNet>(std::make_shared<nn::NetImpl>(cell, cfg)); };
+    }
+    if (task == "train") *result = nn::train(make, opt, seed);
+    else if (task == "zero_cost") *result = nn::zero_cost(make, opt, seed);
     else throw InvalidArgument("NAS task '" + task + "' is not valid; choices: train, zero_cost");
     return 0;
   } catch (const InvalidArgument& e) {
