@@ -11,7 +11,7 @@ using namespace dsegym;
 // The full list of built-in envs and agents. A family whose registration is
 // lost (a file left out of the build, a call removed) fails here.
 TEST_CASE("the registries list every built-in env and agent") {
-  CHECK(env_registry().ids() == std::vector<std::string>{"accel-mapping-v0", "accel-v0", "dram-v0", "soc-design-v0", "soc-sched-v0", "toy-v0"});
+  CHECK(env_registry().ids() == std::vector<std::string>{"accel-mapping-v0", "accel-v0", "asic-v0", "dram-v0", "nas-v0", "nasaic-v0", "soc-design-v0", "soc-sched-v0", "toy-v0"});
   CHECK(agent_registry().ids() == std::vector<std::string>{"aco", "bo", "dqn", "ga", "grid", "ippo", "mappo", "nsga2", "ppo", "quasirandom", "random", "sa"});
   for (const auto& id : env_registry().ids()) CHECK(!env_registry().get(id).description.empty());
   for (const auto& id : agent_registry().ids()) CHECK(!agent_registry().get(id).description.empty());
@@ -19,8 +19,8 @@ TEST_CASE("the registries list every built-in env and agent") {
 
 TEST_CASE("an unknown env id names it, suggests the closest and lists the valid ones") {
   CHECK_THROWS_WITH_AS(make_env(env_registry(), "toy-v1"),
-                       doctest::Contains("unknown env 'toy-v1' (did you mean 'toy-v0'?); valid: accel-mapping-v0, accel-v0, dram-v0, soc-design-v0, soc-sched-v0, toy-v0"), InvalidArgument);
-  CHECK_THROWS_WITH_AS(make_env(env_registry(), "zzzzzzzz"), doctest::Contains("valid: accel-mapping-v0, accel-v0, dram-v0, soc-design-v0, soc-sched-v0, toy-v0"), InvalidArgument);
+                       doctest::Contains("unknown env 'toy-v1' (did you mean 'toy-v0'?); valid: accel-mapping-v0, accel-v0, asic-v0, dram-v0, nas-v0, nasaic-v0, soc-design-v0, soc-sched-v0, toy-v0"), InvalidArgument);
+  CHECK_THROWS_WITH_AS(make_env(env_registry(), "zzzzzzzz"), doctest::Contains("valid: accel-mapping-v0, accel-v0, asic-v0, dram-v0, nas-v0, nasaic-v0, soc-design-v0, soc-sched-v0, toy-v0"), InvalidArgument);
 }
 
 TEST_CASE("env options are checked by name, type and range") {

@@ -49,7 +49,7 @@ TEST_CASE("a misspelt env id is one error line naming it and the valid ids") {
   CHECK(o.code != 0);
   CHECK(lines(o.err) == 1);
   CHECK(o.err.find("unknown env 'toy-v9'") != std::string::npos);
-  CHECK(o.err.find("valid: accel-mapping-v0, accel-v0, dram-v0, soc-design-v0, soc-sched-v0, toy-v0") != std::string::npos);
+  CHECK(o.err.find("valid: accel-mapping-v0, accel-v0, asic-v0, dram-v0, nas-v0, nasaic-v0, soc-design-v0, soc-sched-v0, toy-v0") != std::string::npos);
 }
 
 TEST_CASE("a misspelt option key is one error line naming it and the valid keys") {
