@@ -13,6 +13,7 @@
 #include "envs/core/error.hpp"
 #include "envs/core/wrappers.hpp"
 #include "experiments/dataset.hpp"
+#include "envs/external/external_env.hpp"
 #include "experiments/plugin.hpp"
 #include "experiments/report.hpp"
 #include "experiments/server.hpp"
@@ -122,6 +123,10 @@ int main(int argc, char** argv) {
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
   std::vector<std::string> plugins;
   app.add_option("--plugin", plugins, "shared library with agents or envs to load first (repeatable), e.g. --plugin libmy_agent.so");
+  std::vector<std::string> env_specs;
+  app.add_option("--env-spec", env_specs,
+                 "JSON spec of an external simulator to register as an env (repeatable), e.g.\n"
+                 "  dsegym --env-spec examples/external/dram_sim.json run --env dram-ext-v0 --agent random --budget 50");
 
   std::string list_what = "all";
   auto* list = app.add_subcommand("list", "List the registered envs and agents.\n\nExample:\n  dsegym list envs");
@@ -312,6 +317,7 @@ int main(int argc, char** argv) {
 
   try {
     for (const auto& p : plugins) load_plugin(p);
+    for (const auto& e : env_specs) register_external_env(env_registry(), e);
     if (*list) {
       cmd_list(list_what);
     } else if (*describe) {
@@ -420,9 +426,12 @@ int main(int argc, char** argv) {
         const json raw = json::parse(f, nullptr, false);
         if (!raw.is_discarded() && raw.is_object() && raw.contains("plugins") && raw.at("plugins").is_array())
           for (const auto& p : raw.at("plugins")) load_plugin(p.get<std::string>());
+        if (!raw.is_discarded() && raw.is_object() && raw.contains("env_specs") && raw.at("env_specs").is_array())
+          for (const auto& e : raw.at("env_specs")) register_external_env(env_registry(), e.get<std::string>());
       }
       SweepConfig cfg = load_sweep(sweep_config);
       cfg.plugins.insert(cfg.plugins.begin(), plugins.begin(), plugins.end());
+      cfg.env_specs.insert(cfg.env_specs.begin(), env_specs.begin(), env_specs.end());
       const SweepSummary sm = run_sweep(cfg, sweep_out, opt);
       std::cout << json{{"trials", sm.trials}, {"done", sm.done}, {"failed", sm.failed}, {"timeout", sm.timeout},
                         {"skipped_already_finished", sm.skipped}, {"wall_time_s", sm.wall_time_s}, {"summary", sm.summary_csv}}

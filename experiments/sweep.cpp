@@ -174,12 +174,14 @@ SweepConfig load_sweep(const std::string& path) {
 }
 
 SweepConfig parse_sweep(const json& j, const std::string& where) {
-  check_keys(j, {"name", "envs", "agents", "seeds", "budget", "batch", "reward", "target", "objectives", "hv_reference", "parallel", "plugins"},
+  check_keys(j, {"name", "envs", "agents", "seeds", "budget", "batch", "reward", "target", "objectives", "hv_reference", "parallel", "plugins",
+                 "env_specs"},
             where);
   SweepConfig cfg;
   cfg.source = j;
   cfg.name = j.value("name", fs::path(where).stem().string());
   if (j.contains("plugins")) cfg.plugins = j.at("plugins").get<std::vector<std::string>>();
+  if (j.contains("env_specs")) cfg.env_specs = j.at("env_specs").get<std::vector<std::string>>();
   if (!j.contains("envs") || !j.at("envs").is_array() || j.at("envs").empty())
     throw InvalidArgument(where + ".envs: required non-empty list of {\"id\": ..., \"options\": {...}}");
   if (!j.contains("agents") || !j.at("agents").is_array() || j.at("agents").empty())
@@ -294,6 +296,10 @@ json run_trial_process(const TrialSpec& t, const fs::path& dir, const SweepConfi
   for (const auto& p : cfg.plugins) {
     args.push_back("--plugin");
     args.push_back(p);
+  }
+  for (const auto& e : cfg.env_specs) {
+    args.push_back("--env-spec");
+    args.push_back(fs::absolute(e).string());
   }
   args.push_back("trial");
   args.push_back(dir.string());

@@ -35,6 +35,7 @@ struct SweepConfig {
   bool isolate = false;     // worker processes instead of threads
   double timeout_s = 0;     // per trial; 0: none
   std::vector<std::string> plugins;
+  std::vector<std::string> env_specs;  // external simulator specs, registered in workers too
   json source;              // the config as written
 };
 

@@ -1,0 +1,187 @@
+// external-v0: simulators run as programs from a JSON spec, tested with a
+// fake simulator script (tests/external/fake_sim.sh).
+#include <doctest/doctest.h>
+
+#include <signal.h>
+
+#include <fstream>
+#include <thread>
+
+#include "envs/builtin.hpp"
+#include "envs/core/error.hpp"
+#include "envs/external/external_env.hpp"
+#include "envs/external/units.hpp"
+#include "experiments/runner.hpp"
+#include "temp_dir.hpp"
+
+using namespace dsegym;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kFake = std::string(TESTS_SOURCE_DIR) + "/external/fake_sim.sh";
+
+// A spec for the fake simulator; `values` are the labels of knob v.
+json fake_spec(const std::string& id, const std::vector<std::string>& modes, const std::vector<std::string>& values, double timeout_s = 5) {
+  return {{"id", id},
+          {"knobs",
+           {{{"name", "mode"}, {"space", {{"type", "categorical"}, {"labels", modes}}}},
+            {{"name", "v"}, {"space", {{"type", "categorical"}, {"labels", values}}}},
+            {{"name", "u"}, {"space", {{"type", "categorical"}, {"labels", {"ps", "ns", "us"}}}}}}},
+          {"command", {kFake, "{{mode}}", "{{v}}", "{{u}}"}},
+          {"metrics",
+           {{{"name", "latency_ns"}, {"unit", "ns"}, {"goal", "min"}, {"regex", "latency: ([-0-9.eE+]+) (ps|ns|us)"}, {"group", 1}, {"unit_group", 2}},
+            {{"name", "energy_pj"}, {"unit", "pJ"}, {"goal", "min"}, {"regex", "energy=([0-9.]+) nJ"}, {"from_unit", "nJ"}}}},
+          {"infeasible", {{"exit_codes", {3}}}},
+          {"timeout_s", timeout_s}};
+}
+
+std::string write_spec(const fs::path& dir, const json& spec) {
+  const fs::path p = dir / (spec.at("id").get<std::string>() + ".json");
+  std::ofstream(p) << spec.dump(2);
+  return p.string();
+}
+
+StepResult step(Env& env, const std::string& mode, const std::string& v, const std::string& u = "ns") {
+  env.reset(0);
+  return env.step(Value(Value::Dict{{"mode", mode}, {"v", v}, {"u", u}}));
+}
+
+bool process_gone(int pid) {
+  if (::kill(pid, 0) != 0) return true;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string pid_s, comm, state;
+  stat >> pid_s >> comm >> state;
+  return state == "Z";  // a zombie waiting for its reaper is gone as far as work goes
+}
+
+}  // namespace
+
+TEST_CASE("metrics with units are parsed and converted") {
+  CHECK(units::convert(1500, "ps", "ns") == doctest::Approx(1.5));
+  CHECK(units::convert(2, "GB/s", "MB/s") == doctest::Approx(2000));
+  CHECK_THROWS_WITH_AS(units::convert(1, "ns", "nJ"), doctest::Contains("cannot convert ns (time) to nJ (energy)"), InvalidArgument);
+
+  const auto dir = testing::temp_dir("ext_units");
+  const std::string id = register_external_env(env_registry(), write_spec(dir, fake_spec("fake-units-v0", {"ok", "json"}, {"1500", "2"})));
+  auto env = make_env(env_registry(), id);
+  StepResult r = step(*env, "ok", "1500", "ps");
+  REQUIRE(r.status.ok());
+  CHECK(r.metrics.at("latency_ns") == doctest::Approx(1.5));
+  CHECK(r.metrics.at("energy_pj") == doctest::Approx(2500));
+  r = step(*env, "ok", "2", "us");
+  CHECK(r.metrics.at("latency_ns") == doctest::Approx(2000));
+
+  // A JSON pointer into a file the simulator writes.
+  json js = fake_spec("fake-json-v0", {"json"}, {"1"});
+  js["metrics"][0] = {{"name", "latency_ns"}, {"unit", "ns"}, {"goal", "min"}, {"source", "file:out.json"}, {"json", "/stats/latency_ps"}, {"from_unit", "ps"}};
+  auto jenv = make_env(env_registry(), register_external_env(env_registry(), write_spec(dir, js)));
+  CHECK(step(*jenv, "json", "1").metrics.at("latency_ns") == doctest::Approx(1234));
+}
+
+TEST_CASE("crashes and garbage and missing metrics and infeasible designs and hangs each get a clear status while the run goes on") {
+  const auto dir = testing::temp_dir("ext_fail");
+  const fs::path pidfile = dir / "pids.txt";
+  const std::string id = register_external_env(
+      env_registry(), write_spec(dir, fake_spec("fake-fail-v0", {"ok", "crash", "garbage", "missing", "infeasible", "hang"}, {"5", pidfile.string()}, 1.0)));
+  auto env = make_env(env_registry(), id);
+
+  StepResult r = step(*env, "crash", "5");
+  CHECK(r.status.code == Status::SimError);
+  CHECK(r.status.reason.find("killed by signal 11") != std::string::npos);
+  r = step(*env, "garbage", "5");
+  CHECK(r.status.code == Status::SimError);
+  CHECK(r.status.reason.find("metric 'latency_ns': regex") != std::string::npos);
+  CHECK(r.status.reason.find("Segmentation of the results failed") != std::string::npos);  // what it printed instead
+  r = step(*env, "missing", "5");
+  CHECK(r.status.code == Status::SimError);
+  CHECK(r.status.reason.find("metric 'energy_pj'") != std::string::npos);
+  CHECK(r.metrics.items().empty());  // no half-filled metrics
+  r = step(*env, "infeasible", "5");
+  CHECK(r.status.code == Status::Infeasible);
+  CHECK(r.status.reason == "exit code 3: design needs 5000 PEs, max 4096\n");
+
+  // A hang: killed at the timeout with everything it started.
+  r = step(*env, "hang", pidfile.string());
+  CHECK(r.status.code == Status::Timeout);
+  std::ifstream pids(pidfile);
+  int child = 0, sim = 0;
+  pids >> child >> sim;
+  REQUIRE(child > 0);
+  REQUIRE(sim > 0);
+  CHECK(process_gone(sim));
+  CHECK(process_gone(child));
+
+  // A run over all of these (but the hang) completes and records each one.
+  json opts = fake_spec("fake-run-v0", {"ok", "crash", "garbage", "missing", "infeasible"}, {"5"});
+  register_external_env(env_registry(), write_spec(dir, opts));
+  RunConfig c;
+  c.env_id = "fake-run-v0";
+  c.agent_id = "random";
+  c.budget = 25;
+  c.seed = 2;
+  c.out_dir = (dir / "run").string();
+  const RunResult res = run_experiment(c);
+  CHECK(res.evaluations == 25);
+  CHECK(res.status_counts.count("ok"));
+  CHECK(res.status_counts.count("sim_error"));
+  CHECK(res.status_counts.count("infeasible"));
+  CHECK(res.has_best);
+}
+
+TEST_CASE("two evaluations at once never see each other's files, and template values cannot inject arguments") {
+  const auto dir = testing::temp_dir("ext_iso");
+  const std::string id = register_external_env(env_registry(), write_spec(dir, fake_spec("fake-iso-v0", {"files", "argv"}, {"1500", "7", "a b --evil"})));
+  auto a = make_env(env_registry(), id), b = make_env(env_registry(), id);
+  StepResult ra, rb;
+  std::thread ta([&] { ra = step(*a, "files", "1500"); });
+  std::thread tb([&] { rb = step(*b, "files", "7"); });
+  ta.join();
+  tb.join();
+  REQUIRE(ra.status.ok());
+  REQUIRE(rb.status.ok());
+  CHECK(ra.metrics.at("latency_ns") == 1500);  // each read back what it wrote
+  CHECK(rb.metrics.at("latency_ns") == 7);
+
+  // "a b --evil" reaches the program as one argument: two after the mode, not four.
+  const StepResult r = step(*a, "argv", "a b --evil");
+  REQUIRE(r.status.ok());
+  CHECK(r.metrics.at("latency_ns") == 2);
+}
+
+TEST_CASE("spec errors name the file and the field") {
+  const auto dir = testing::temp_dir("ext_spec");
+  json bad = fake_spec("fake-bad-v0", {"ok"}, {"1"});
+  bad["command"][1] = "{{moed}}";
+  CHECK_THROWS_WITH_AS(register_external_env(env_registry(), write_spec(dir, bad)), doctest::Contains("unknown placeholder {{moed}}; valid:"),
+                       InvalidArgument);
+  bad = fake_spec("fake-bad2-v0", {"ok"}, {"1"});
+  bad["metrics"][0].erase("unit");
+  CHECK_THROWS_WITH_AS(register_external_env(env_registry(), write_spec(dir, bad)), doctest::Contains("metric 'latency_ns': 'unit' is required"),
+                       InvalidArgument);
+  bad = fake_spec("fake-bad3-v0", {"ok"}, {"1"});
+  bad["metrics"][1]["from_unit"] = "ms";
+  CHECK_THROWS_WITH_AS(register_external_env(env_registry(), write_spec(dir, bad)), doctest::Contains("cannot convert ms (time) to pJ (energy)"),
+                       InvalidArgument);
+  bad = fake_spec("dram-v0", {"ok"}, {"1"});
+  CHECK_THROWS_WITH_AS(register_external_env(env_registry(), write_spec(dir, bad)), doctest::Contains("already a registered env"), InvalidArgument);
+}
+
+// The shipped example wraps `dsegym sim dram`: for the same designs it must
+// give dram-v0's metrics exactly.
+TEST_CASE("the external dsegym sim dram gives the built-in dram-v0's metrics") {
+  const std::string id = register_external_env(env_registry(), std::string(TESTS_SOURCE_DIR) + "/../examples/external/dram_sim.json");
+  auto ext = make_env(env_registry(), id);
+  auto builtin = make_env(env_registry(), "dram-v0");
+  Rng rng(4);
+  for (int i = 0; i < 5; ++i) {
+    const Value a = builtin->action_space().sample(rng);
+    builtin->reset(0);
+    ext->reset(0);
+    const StepResult x = ext->step(a), y = builtin->step(a);
+    REQUIRE(x.status.ok());
+    REQUIRE(y.status.ok());
+    for (const auto& [k, v] : y.metrics.items()) CHECK(x.metrics.at(k) == doctest::Approx(v).epsilon(1e-12));
+    CHECK(x.metrics.at("latency_us") == doctest::Approx(y.metrics.at("latency_ns") / 1000));
+  }
+}
