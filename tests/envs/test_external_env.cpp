@@ -185,3 +185,29 @@ TEST_CASE("the external dsegym sim dram gives the built-in dram-v0's metrics") {
     CHECK(x.metrics.at("latency_us") == doctest::Approx(y.metrics.at("latency_ns") / 1000));
   }
 }
+
+// A sweep config names its env specs; worker processes register them too.
+TEST_CASE("a sweep runs an external env in worker processes") {
+  const auto dir = testing::temp_dir("ext_sweep");
+  const std::string spec = write_spec(dir, fake_spec("fake-sweep-v0", {"ok", "crash"}, {"5", "9"}));
+  const json cfg = {{"envs", {{{"id", "fake-sweep-v0"}}}},
+                    {"agents", {{{"id", "random"}}}},
+                    {"seeds", {1, 2}},
+                    {"budget", 12},
+                    {"env_specs", {spec}},
+                    {"parallel", {{"workers", 2}, {"isolation", "process"}}}};
+  std::ofstream(dir / "sweep.json") << cfg.dump();
+  const std::string cmd = std::string(DSEGYM_BIN) + " sweep " + (dir / "sweep.json").string() + " --out " + (dir / "out").string() + " >/dev/null 2>&1";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  int rows = 0, crashed = 0;
+  for (const auto& t : fs::directory_iterator(dir / "out" / "trials")) {
+    std::ifstream in(t.path() / "trace.jsonl");
+    std::string line;
+    while (std::getline(in, line)) {
+      ++rows;
+      crashed += json::parse(line).at("status") == "sim_error";
+    }
+  }
+  CHECK(rows == 24);
+  CHECK(crashed > 0);
+}
