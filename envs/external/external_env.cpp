@@ -294,6 +294,7 @@ RunOutcome run_program(const std::string& program, const std::vector<std::string
   if (launch) throw InvalidArgument("cannot start '" + exe + "': " + launch.message());
   const pid_t pid = c.id();
   int status = 0;
+  auto nap = std::chrono::microseconds(20);  // short first: most runs of a fast simulator end within a millisecond
   for (;;) {
     const pid_t r = ::waitpid(pid, &status, WNOHANG);
     if (r == pid) break;
@@ -304,7 +305,8 @@ RunOutcome run_program(const std::string& program, const std::vector<std::string
       o.timed_out = true;
       break;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    std::this_thread::sleep_for(nap);
+    nap = std::min(nap * 2, std::chrono::microseconds(2000));
   }
   c.detach();  // reaped above
   ::kill(-pid, SIGKILL);  // anything it left running in its group
