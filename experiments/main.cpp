@@ -15,6 +15,7 @@
 #include "experiments/dataset.hpp"
 #include "envs/external/external_env.hpp"
 #include "experiments/plugin.hpp"
+#include "experiments/slurm.hpp"
 #include "experiments/report.hpp"
 #include "experiments/server.hpp"
 #include "experiments/runner.hpp"
@@ -204,10 +205,21 @@ int main(int argc, char** argv) {
   auto* sweep = app.add_subcommand(
       "sweep", "Run a study described by a sweep config (envs x agent configurations x seeds) in parallel; rerunning the\n"
                "same command resumes it. Writes trials/, summary.csv and summary.json under --out.\n\n"
-               "Example:\n  dsegym sweep experiments/configs/default.json --out results/default");
+               "Example:\n  dsegym sweep experiments/configs/default.json --out results/default\n"
+               "  dsegym sweep experiments/configs/default.json --out /shared/results --backend slurm --partition cpu --time 01:00:00 --wait");
   sweep->add_option("config", sweep_config, "sweep config JSON (schema in the README)")->required();
   sweep->add_option("--out", sweep_out, "results folder")->required();
   sweep->add_flag("--retry-failed", sweep_retry, "run failed and timed-out trials again");
+  std::string sweep_backend = "local";
+  SlurmOptions slurm_opt;
+  sweep->add_option("--backend", sweep_backend, "local (this machine) or slurm (a job array; --out must be on storage the nodes share)")
+      ->check(CLI::IsMember({"local", "slurm"}));
+  sweep->add_option("--partition", slurm_opt.partition, "slurm: partition");
+  sweep->add_option("--time", slurm_opt.time, "slurm: time limit per array task, e.g. 02:00:00");
+  sweep->add_option("--array-max", slurm_opt.array_max, "slurm: at most this many array tasks at once")->check(CLI::NonNegativeNumber);
+  sweep->add_option("--chunk", slurm_opt.chunk, "slurm: trials per array task (default 1)")->check(CLI::PositiveNumber);
+  sweep->add_flag("--wait", slurm_opt.wait, "slurm: wait for the job and show progress (default: return after submitting)");
+  sweep->add_option("--sbatch-arg", slurm_opt.sbatch_args, "slurm: extra sbatch argument (repeatable), e.g. --sbatch-arg=--mem=4G");
   ServeOptions serve_opt;
   auto* serve_cmd = app.add_subcommand(
       "serve", "Serve envs over gRPC (EnvService in proto/dsegym.proto) until SIGTERM/SIGINT.\n\n"
@@ -432,6 +444,20 @@ int main(int argc, char** argv) {
       SweepConfig cfg = load_sweep(sweep_config);
       cfg.plugins.insert(cfg.plugins.begin(), plugins.begin(), plugins.end());
       cfg.env_specs.insert(cfg.env_specs.begin(), env_specs.begin(), env_specs.end());
+      if (sweep_backend == "slurm") {
+        slurm_opt.self_exe = opt.self_exe;
+        slurm_opt.retry_failed = sweep_retry;
+        const SlurmSubmission sb = run_sweep_slurm(cfg, sweep_out, slurm_opt);
+        for (const auto& e : sb.events) std::cerr << e << "\n";
+        std::cout << json{{"job", sb.job_id},     {"submitted", sb.submitted},     {"queued_earlier", sb.queued},
+                          {"trials", sb.summary.trials}, {"done", sb.summary.done}, {"failed", sb.summary.failed},
+                          {"timeout", sb.summary.timeout}, {"summary", sb.summary.summary_csv}}
+                         .dump(2)
+                  << "\n";
+        if (!sb.job_id.empty() && !slurm_opt.wait)
+          std::cerr << "submitted Slurm job " << sb.job_id << "; run the same command again to see what ended and resubmit what did not\n";
+        return 0;
+      }
       const SweepSummary sm = run_sweep(cfg, sweep_out, opt);
       std::cout << json{{"trials", sm.trials}, {"done", sm.done}, {"failed", sm.failed}, {"timeout", sm.timeout},
                         {"skipped_already_finished", sm.skipped}, {"wall_time_s", sm.wall_time_s}, {"summary", sm.summary_csv}}

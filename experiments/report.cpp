@@ -25,13 +25,6 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-json read_json(const fs::path& p) {
-  std::ifstream f(p);
-  if (!f) return nullptr;
-  json j = json::parse(f, nullptr, false);
-  return j.is_discarded() ? json() : j;
-}
-
 std::string fmt(double v) {
   if (!std::isfinite(v)) return "-";
   char b[32];

@@ -30,6 +30,22 @@ namespace dsegym {
 
 namespace fs = std::filesystem;
 
+json read_json(const fs::path& p) {
+  std::ifstream f(p);
+  if (!f) return nullptr;
+  json j = json::parse(f, nullptr, false);
+  return j.is_discarded() ? json() : j;
+}
+
+void write_json_atomically(const fs::path& p, const json& j) {
+  const fs::path tmp = p.string() + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::trunc);
+    f << j.dump(2) << "\n";
+  }
+  fs::rename(tmp, p);
+}
+
 namespace {
 
 std::string hex8(const std::string& s) {
@@ -105,22 +121,6 @@ std::vector<json> agent_configs(const json& a, const std::string& where) {
     throw InvalidArgument(where + ": " + e.what());
   }
   return configs;
-}
-
-json read_json(const fs::path& p) {
-  std::ifstream f(p);
-  if (!f) return nullptr;
-  json j = json::parse(f, nullptr, false);
-  return j.is_discarded() ? json() : j;
-}
-
-void write_json_atomically(const fs::path& p, const json& j) {
-  const fs::path tmp = p.string() + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::trunc);
-    f << j.dump(2) << "\n";
-  }
-  fs::rename(tmp, p);
 }
 
 std::string csv(const json& v) {
@@ -351,7 +351,7 @@ json run_trial_process(const TrialSpec& t, const fs::path& dir, const SweepConfi
 
 }  // namespace
 
-SweepSummary run_sweep(const SweepConfig& cfg, const std::string& out_dir, const SweepOptions& opt) {
+void prepare_sweep_dir(const SweepConfig& cfg, const std::string& out_dir) {
   const fs::path root(out_dir);
   fs::create_directories(root / "trials");
   json trials = json::array();
@@ -361,6 +361,11 @@ SweepSummary run_sweep(const SweepConfig& cfg, const std::string& out_dir, const
   if (!old.is_null() && old.value("trials", json()) != trials)
     throw InvalidArgument(out_dir + " holds a different sweep (sweep.json differs); use another --out folder");
   write_json_atomically(root / "sweep.json", sweep);
+}
+
+SweepSummary run_sweep(const SweepConfig& cfg, const std::string& out_dir, const SweepOptions& opt) {
+  const fs::path root(out_dir);
+  prepare_sweep_dir(cfg, out_dir);
 
   SweepSummary summary;
   summary.trials = cfg.trials.size();
@@ -368,7 +373,7 @@ SweepSummary run_sweep(const SweepConfig& cfg, const std::string& out_dir, const
   for (std::size_t i = 0; i < cfg.trials.size(); ++i) {
     const json r = read_json(root / "trials" / cfg.trials[i].id / "result.json");
     const std::string status = r.is_null() ? "" : r.value("status", "");
-    if (status == "done" || (!opt.retry_failed && (status == "failed" || status == "timeout")))
+    if (!needs_run(status, opt.retry_failed))
       ++summary.skipped;
     else
       todo.push_back(i);
@@ -422,6 +427,11 @@ SweepSummary run_sweep(const SweepConfig& cfg, const std::string& out_dir, const
   summary.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   summary.summary_csv = (root / "summary.csv").string();
   return summary;
+}
+
+bool needs_run(const std::string& status, bool retry_failed) {
+  // A trial cancelled by a cluster was not at fault: it always runs again.
+  return !(status == "done" || (!retry_failed && (status == "failed" || status == "timeout")));
 }
 
 void write_summary(const std::string& out_dir) {

@@ -6,9 +6,11 @@
 //   sweep.json                      the config and its expanded trials
 //   trials/<trial id>/trial.json    what the trial runs
 //   trials/<trial id>/run.json, trace.jsonl   as for `dsegym run`
-//   trials/<trial id>/result.json   written when the trial ended (done, failed, timeout)
+//   trials/<trial id>/result.json   written when the trial ended (done, failed, timeout; cancelled by Slurm)
+//   slurm/                          with --backend slurm: batch scripts, job records, task logs
 //   summary.csv, summary.json       one row per trial
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -60,6 +62,17 @@ SweepSummary run_sweep(const SweepConfig& cfg, const std::string& out_dir, const
 // Runs one trial in this process and writes its result.json; used by worker
 // processes (`dsegym trial DIR/trials/ID`). Returns false when it failed.
 bool run_trial(const TrialSpec& trial, const std::string& trial_dir);
+
+// A JSON file's content; null when missing or not JSON.
+json read_json(const std::filesystem::path& p);
+// Writes through a temporary file and a rename, so readers never see half a file.
+void write_json_atomically(const std::filesystem::path& p, const json& j);
+
+// Writes sweep.json (refusing a folder that holds another sweep).
+void prepare_sweep_dir(const SweepConfig& cfg, const std::string& out_dir);
+// Whether a trial whose result.json says `status` ("" when none) runs again:
+// unless done, or failed/timed out without retry_failed.
+bool needs_run(const std::string& status, bool retry_failed);
 
 // Reads every trial's result.json and writes summary.csv and summary.json.
 void write_summary(const std::string& out_dir);
