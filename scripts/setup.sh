@@ -16,6 +16,8 @@ PACKAGES=(
   doctest-dev nlohmann-json3-dev libcli11-dev
   # the NAS envs: Fashion-MNIST's IDX files (gzipped, read with zlib)
   zlib1g-dev dataset-fashion-mnist
+  # the Slurm backend's test starts a single-node Slurm on loopback
+  slurm-wlm munge
 )
 
 missing=()
