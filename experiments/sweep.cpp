@@ -175,7 +175,7 @@ SweepConfig load_sweep(const std::string& path) {
 
 SweepConfig parse_sweep(const json& j, const std::string& where) {
   check_keys(j, {"name", "envs", "agents", "seeds", "budget", "batch", "reward", "target", "objectives", "hv_reference", "parallel", "plugins",
-                 "env_specs"},
+                 "env_specs", "endpoints"},
             where);
   SweepConfig cfg;
   cfg.source = j;
@@ -223,17 +223,41 @@ SweepConfig parse_sweep(const json& j, const std::string& where) {
     cfg.isolate = iso == "process";
     cfg.timeout_s = p.value("timeout_s", 0.0);
   }
+  // A pool of `dsegym serve` endpoints for the envs marked "remote": a list
+  // of "host:port", or "@FILE" with one per line (what the serve-pool
+  // recipe writes). Sessions spread over the pool; a dead endpoint is skipped.
+  std::string pool;
+  if (j.contains("endpoints")) {
+    std::vector<std::string> eps;
+    const json& ep = j.at("endpoints");
+    if (ep.is_string() && ep.get<std::string>().rfind("@", 0) == 0) {
+      const std::string file = ep.get<std::string>().substr(1);
+      std::ifstream f(file);
+      if (!f) throw InvalidArgument(where + ".endpoints: cannot read " + file);
+      for (std::string line; std::getline(f, line);)
+        if (!line.empty() && line[0] != '#') eps.push_back(line);
+    } else if (ep.is_array()) {
+      eps = ep.get<std::vector<std::string>>();
+    } else {
+      throw InvalidArgument(where + ".endpoints: expected a list of \"host:port\" or \"@FILE\", got " + ep.dump());
+    }
+    if (eps.empty()) throw InvalidArgument(where + ".endpoints: no endpoints");
+    for (const auto& e : eps) pool += (pool.empty() ? "" : ",") + e;
+  }
   std::set<std::string> ids;
   for (std::size_t ei = 0; ei < j.at("envs").size(); ++ei) {
     const json& e = j.at("envs")[ei];
     const std::string ew = where + ".envs[" + std::to_string(ei) + "]";
-    check_keys(e, {"id", "options", "reward"}, ew);
+    check_keys(e, {"id", "options", "reward", "remote"}, ew);
     if (!e.contains("id") || !e.at("id").is_string()) throw InvalidArgument(ew + ".id: required env id");
-    const std::string env_id = e.at("id").get<std::string>();
+    const bool remote = e.value("remote", false);
+    if (remote && pool.empty()) throw InvalidArgument(ew + ".remote: the sweep config has no \"endpoints\"");
+    const std::string env_id = remote ? "remote://" + pool + "/" + e.at("id").get<std::string>() : e.at("id").get<std::string>();
     const json options = e.value("options", json::object());
     const json reward = e.contains("reward") ? e.at("reward") : j.value("reward", json());
-    make_env(env_registry(), env_id, options);  // checks the id and options now
-    const std::string env_key = env_id + (options.empty() && reward.is_null() ? "" : "-" + hex8(options.dump() + reward.dump()));
+    make_env(env_registry(), env_id, options);  // checks the id and options now (for a pool: that one endpoint answers)
+    const std::string env_key = e.at("id").get<std::string>() + (remote ? "-remote" : "") +
+                                (options.empty() && reward.is_null() ? "" : "-" + hex8(options.dump() + reward.dump()));
     for (std::size_t ai = 0; ai < j.at("agents").size(); ++ai) {
       const json& a = j.at("agents")[ai];
       for (const json& hp : agent_configs(a, where + ".agents[" + std::to_string(ai) + "]")) {

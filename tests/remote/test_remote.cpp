@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
@@ -11,6 +13,7 @@
 #include "envs/core/error.hpp"
 #include "envs/remote/convert.hpp"
 #include "envs/remote/remote_env.hpp"
+#include "experiments/sweep.hpp"
 #include "server_process.hpp"
 
 using namespace dsegym;
@@ -171,4 +174,43 @@ TEST_CASE("a shared secret is enforced, and idle sessions are reclaimed") {
 TEST_CASE("serving a non-loopback address needs a token") {
   const int code = std::system((std::string(DSEGYM_BIN) + " serve --bind 0.0.0.0 --port 0 2>/dev/null").c_str());
   CHECK(WEXITSTATUS(code) == 2);
+}
+
+// Issue: sweeps over a pool of servers. Trials spread over the endpoints,
+// the dead one is skipped, and the results equal a local sweep's.
+TEST_CASE("a sweep runs its remote envs on a pool of endpoints and gets the local results") {
+  ::setenv("DSEGYM_RPC_RETRY_S", "0.2", 1);
+  ServerProcess a, b;
+  const auto dir = std::filesystem::temp_directory_path() / ("dsegym_test_sweep_pool_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream f(dir / "endpoints.txt");
+    f << "127.0.0.1:1\n" << a.address() << "\n" << b.address() << "\n";
+  }
+  auto config = [&](bool remote) {
+    json env = {{"id", "toy-v0"}};
+    if (remote) env["remote"] = true;
+    json c = {{"name", "pool"}, {"envs", {env}}, {"agents", {{{"id", "random"}}}}, {"seeds", {1, 2, 3, 4}}, {"budget", 20},
+              {"parallel", {{"workers", 2}}}};
+    if (remote) c["endpoints"] = "@" + (dir / "endpoints.txt").string();
+    return parse_sweep(c, "pool.json");
+  };
+  SweepOptions opt;
+  opt.progress = false;
+  const SweepSummary remote = run_sweep(config(true), (dir / "remote").string(), opt);
+  const SweepSummary local = run_sweep(config(false), (dir / "local").string(), opt);
+  CHECK(remote.done == 4);
+  CHECK(local.done == 4);
+  for (int seed = 1; seed <= 4; ++seed) {
+    const json rr = read_json(dir / "remote" / "trials" / ("toy-v0-remote__random-" + std::string("478219ec") + "__s" + std::to_string(seed)) / "result.json");
+    const json lr = read_json(dir / "local" / "trials" / ("toy-v0__random-478219ec__s" + std::to_string(seed)) / "result.json");
+    REQUIRE(!rr.is_null());
+    REQUIRE(!lr.is_null());
+    CHECK(rr.at("result").at("best").at("reward") == lr.at("result").at("best").at("reward"));
+  }
+  CHECK_THROWS_WITH_AS(parse_sweep({{"envs", {{{"id", "toy-v0"}, {"remote", true}}}}, {"agents", {{{"id", "random"}}}}}, "x.json"),
+                       doctest::Contains("has no \"endpoints\""), InvalidArgument);
+  std::filesystem::remove_all(dir);
+  ::unsetenv("DSEGYM_RPC_RETRY_S");
 }
