@@ -29,7 +29,7 @@ void check_train_options(const json& t, const std::string& what) {
 }
 
 CellEvaluator::CellEvaluator(CellEvalOptions o) : opt_(std::move(o)), path_(opt_.cache) {
-  json options = opt_.evaluator == "train" ? opt_.train : json::object();
+  json options = opt_.evaluator == "train" ? opt_.train : json{{"batch", opt_.zero_cost_batch}};
   if (!opt_.classes.empty()) options["classes"] = opt_.classes;
   request_ = {{"task", opt_.evaluator},
               {"net", {{"channels", opt_.net.channels}, {"cells_per_stage", opt_.net.cells_per_stage}}},

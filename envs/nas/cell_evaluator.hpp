@@ -22,6 +22,7 @@ struct CellEvalOptions {
   nlohmann::json train = nlohmann::json::object();  // images, epochs, batch, lr, test_images
   std::vector<std::int64_t> classes;               // empty: all ten
   std::int64_t seed = 0, threads = 1;
+  std::int64_t zero_cost_batch = 64;                // images for naswot and grad_norm
   std::string cache;                                // JSONL file; empty: memory only
 };
 

@@ -45,6 +45,7 @@ std::vector<ParamSpec> nas_options() {
       {"cells_per_stage", "cells per stage (NAS-Bench-201: 5)", 1, std::make_shared<Integer>(1, 10)},
       {"classes", "the task: Fashion-MNIST classes to tell apart, e.g. [0, 2, 3, 4, 6] (empty: all ten)", json::array(), nullptr},
       {"train", "train: {images (10000), epochs (2), batch (128), lr (0.1), test_images (10000)}", json::object(), nullptr},
+      {"zero_cost_batch", "zero_cost: training images for naswot and grad_norm", 64, std::make_shared<Integer>(2, 1024)},
       {"seed", "initialisation and data-order seed (fixed, so a cell always gets the same result)", 0, std::make_shared<Integer>(0, 1 << 30)},
       {"threads", "torch threads per evaluation", 1, std::make_shared<Integer>(1, 64)},
       {"arch", "accelerator for latency and energy, as JSON (see `dsegym sim accel --arch`); default Eyeriss-like", json::object(), nullptr},
@@ -70,6 +71,7 @@ nn::CellEvalOptions eval_options(const Params& p) {
   nn::check_train_options(o.train, "env 'nas-v0' option 'train'");
   o.seed = p.get_int("seed");
   o.threads = p.get_int("threads");
+  o.zero_cost_batch = p.get_int("zero_cost_batch");
   o.cache = p.get_string("cache");
   return o;
 }

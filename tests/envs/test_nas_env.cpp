@@ -52,8 +52,8 @@ TEST_CASE("a small trained network reaches 75% on Fashion-MNIST within its budge
 
 // Zero-cost scores against trained accuracy over 50 seeded random cells
 // (5,000 images x 1 epoch each, ~4 s per cell on one thread). Measured
-// Kendall's tau: grad_norm 0.380, synflow 0.315, naswot 0.189 (on another
-// sample of 50: 0.38, 0.38, 0.17, with params 0.34 and MACs 0.42). Abdelfattah et al. (ICLR 2021) report synflow as the best
+// Kendall's tau (one thread): grad_norm 0.467, synflow 0.327, naswot 0.193
+// (on another sample of 50: 0.38, 0.38, 0.17, with params 0.34 and MACs 0.42). Abdelfattah et al. (ICLR 2021) report synflow as the best
 // single proxy on NAS-Bench-201; the short training budget here makes
 // accuracy a noisy target, so the floors are modest: every score ranks
 // better than chance, synflow and grad_norm clearly so.
