@@ -433,7 +433,13 @@ private:
     }
     std::vector<std::string> args;
     for (std::size_t i = 1; i < ext_->command.size(); ++i) args.push_back(ext_->command[i].render(values));
-    const RunOutcome run = run_program(ext_->command[0].render(values), args, dir, ext_->env, ext_->inherit_env, ext_->timeout_s);
+    RunOutcome run;
+    try {
+      run = run_program(ext_->command[0].render(values), args, dir, ext_->env, ext_->inherit_env, ext_->timeout_s);
+    } catch (const InvalidArgument& e) {  // the program is missing or cannot start: a failed evaluation, named
+      r.status = EvalStatus::sim_error(std::string(e.what()) + " (spec " + ext_->path + ")");
+      return true;  // retrying would not help
+    }
     r.info = Value(Value::Dict{{"seconds", run.seconds}});
     if (run.timed_out) {
       r.status = {Status::Timeout, "killed with its process group after the spec's timeout of " + std::to_string(ext_->timeout_s) + " s"};

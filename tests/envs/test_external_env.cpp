@@ -211,3 +211,13 @@ TEST_CASE("a sweep runs an external env in worker processes") {
   CHECK(rows == 24);
   CHECK(crashed > 0);
 }
+
+TEST_CASE("a missing simulator program is a failed evaluation that names it") {
+  const auto dir = testing::temp_dir("ext_missing");
+  json spec = fake_spec("fake-missing-v0", {"ok"}, {"1"});
+  spec["command"][0] = "/nonexistent/simulator";
+  auto env = make_env(env_registry(), register_external_env(env_registry(), write_spec(dir, spec)));
+  const StepResult r = step(*env, "ok", "1");
+  CHECK(r.status.code == Status::SimError);
+  CHECK(r.status.reason.find("'/nonexistent/simulator' does not exist") != std::string::npos);
+}
