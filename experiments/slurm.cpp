@@ -1,6 +1,5 @@
 #include "experiments/slurm.hpp"
 
-#include <boost/process.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -11,12 +10,12 @@
 #include <thread>
 
 #include "envs/core/error.hpp"
+#include "envs/core/subprocess.hpp"
 #include "experiments/progress.hpp"
 
 namespace dsegym {
 
 namespace fs = std::filesystem;
-namespace bp = boost::process;
 
 namespace {
 
@@ -25,22 +24,23 @@ struct CmdResult {
   std::string out, err;
 };
 
-// Runs a Slurm client command; output captured through files (no pipes to deadlock on).
+// Runs a Slurm client command and captures what it prints.
 CmdResult run_cmd(const std::vector<std::string>& argv, const fs::path& tmp_dir) {
-  CmdResult r;
-  const auto exe = bp::search_path(argv[0]);
-  if (exe.empty()) throw InvalidArgument("Slurm backend: '" + argv[0] + "' is not on the PATH (is this a Slurm submit host?)");
   fs::create_directories(tmp_dir);
-  const fs::path out = tmp_dir / ".cmd.out", err = tmp_dir / ".cmd.err";
-  std::error_code ec;
-  fs::remove(out, ec);  // Boost.Process opens redirection files without truncating them
-  fs::remove(err, ec);
-  bp::child c(exe, bp::args = std::vector<std::string>(argv.begin() + 1, argv.end()), bp::std_out > out.string(), bp::std_err > err.string(),
-              bp::std_in < bp::null, ec);
-  if (ec) throw InvalidArgument("Slurm backend: cannot run " + argv[0] + ": " + ec.message());
-  c.wait();
-  r.code = c.exit_code();
-  std::ifstream o(out), e(err);
+  ProcessSpec ps;
+  ps.program = argv[0];
+  ps.args.assign(argv.begin() + 1, argv.end());
+  ps.stdout_path = (tmp_dir / ".cmd.out").string();
+  ps.stderr_path = (tmp_dir / ".cmd.err").string();
+  ProcessResult pr;
+  try {
+    pr = run_process(ps);
+  } catch (const InvalidArgument& e) {
+    throw InvalidArgument(std::string("Slurm backend: ") + e.what() + " (is this a Slurm submit host?)");
+  }
+  CmdResult r;
+  r.code = pr.signalled ? 128 + pr.code : pr.code;
+  std::ifstream o(ps.stdout_path), e(ps.stderr_path);
   r.out.assign(std::istreambuf_iterator<char>(o), std::istreambuf_iterator<char>());
   r.err.assign(std::istreambuf_iterator<char>(e), std::istreambuf_iterator<char>());
   return r;

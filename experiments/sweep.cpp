@@ -1,15 +1,9 @@
 #include "experiments/sweep.hpp"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -23,6 +17,7 @@
 #include "agents/pareto.hpp"
 #include "envs/builtin.hpp"
 #include "envs/core/error.hpp"
+#include "envs/core/subprocess.hpp"
 #include "envs/core/thread_pool.hpp"
 #include "experiments/progress.hpp"
 
@@ -316,53 +311,19 @@ namespace {
 // child, or here when it crashed or timed out).
 json run_trial_process(const TrialSpec& t, const fs::path& dir, const SweepConfig& cfg, const SweepOptions& opt) {
   const fs::path log = dir / "worker.log";
-  std::vector<std::string> args = {opt.self_exe};
-  for (const auto& p : cfg.plugins) {
-    args.push_back("--plugin");
-    args.push_back(p);
-  }
-  for (const auto& e : cfg.env_specs) {
-    args.push_back("--env-spec");
-    args.push_back(fs::absolute(e).string());
-  }
-  args.push_back("trial");
-  args.push_back(dir.string());
-  const pid_t pid = ::fork();
-  if (pid < 0) throw Error(std::string("cannot start a worker process: ") + std::strerror(errno));
-  if (pid == 0) {
-    ::setpgid(0, 0);  // its own process group, so a timeout kills everything it started
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd >= 0) {
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-    }
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(opt.self_exe.c_str(), argv.data());
-    _exit(127);
-  }
-  ::setpgid(pid, pid);
-  const auto start = std::chrono::steady_clock::now();
-  int status = 0;
-  bool timed_out = false;
-  for (;;) {
-    const pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) break;
-    if (cfg.timeout_s > 0 && std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() > cfg.timeout_s) {
-      ::kill(-pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      timed_out = true;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  ProcessSpec ps;
+  ps.program = opt.self_exe;
+  for (const auto& p : cfg.plugins) ps.args.insert(ps.args.end(), {"--plugin", p});
+  for (const auto& e : cfg.env_specs) ps.args.insert(ps.args.end(), {"--env-spec", fs::absolute(e).string()});
+  ps.args.insert(ps.args.end(), {"trial", dir.string()});
+  ps.stdout_path = ps.stderr_path = log.string();
+  ps.timeout_s = cfg.timeout_s;
+  const ProcessResult pr = run_process(ps);  // its own process group, so a timeout kills everything it started
   json result = read_json(dir / "result.json");
-  if (timed_out) {
+  if (pr.timed_out) {
     result = {{"trial", t.id}, {"status", "timeout"}, {"reason", "killed after the trial timeout of " + std::to_string(cfg.timeout_s) + " s"}};
-  } else if (result.is_null() || !WIFEXITED(status)) {
-    std::string why = WIFSIGNALED(status) ? "worker killed by signal " + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")"
-                                          : "worker exited with code " + std::to_string(WEXITSTATUS(status)) + " without a result";
+  } else if (result.is_null() || pr.signalled) {
+    std::string why = pr.signalled ? "worker " + pr.describe() : "worker exited with code " + std::to_string(pr.code) + " without a result";
     std::ifstream lf(log);
     std::string tail((std::istreambuf_iterator<char>(lf)), std::istreambuf_iterator<char>());
     if (tail.size() > 400) tail = tail.substr(tail.size() - 400);

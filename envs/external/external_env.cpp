@@ -1,16 +1,9 @@
 #include "envs/external/external_env.hpp"
 
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <boost/process.hpp>
-#include <boost/process/extend.hpp>
-#include <cerrno>
-#include <chrono>
 #include <cmath>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -19,16 +12,15 @@
 #include <regex>
 #include <set>
 #include <sstream>
-#include <thread>
 
 #include "envs/core/error.hpp"
 #include "envs/core/params.hpp"
+#include "envs/core/subprocess.hpp"
 #include "envs/external/units.hpp"
 
 namespace dsegym {
 
 namespace fs = std::filesystem;
-namespace bp = boost::process;
 
 namespace {
 
@@ -265,60 +257,11 @@ ExternalSpec load_spec(const std::string& path) {
 
 // ------------------------------------------------------------------ running
 
+// What one run of the simulator gave.
 struct RunOutcome {
-  bool timed_out = false, signalled = false;
-  int code = 0;  // exit code, or the signal
+  ProcessResult process;
   std::string out, err;
-  double seconds = 0;
 };
-
-RunOutcome run_program(const std::string& program, const std::vector<std::string>& args, const fs::path& dir,
-                       const std::map<std::string, std::string>& env, bool inherit, double timeout_s) {
-  RunOutcome o;
-  const fs::path out = dir / ".stdout", err = dir / ".stderr";
-  bp::environment e = inherit ? bp::environment(boost::this_process::environment()) : bp::environment();
-  for (const auto& [k, v] : env) e[k] = v;
-  e["DSEGYM_WORKDIR"] = dir.string();
-  std::string exe = program;
-  if (exe.find('/') == std::string::npos) {
-    const auto found = bp::search_path(exe);
-    if (found.empty()) throw InvalidArgument("program '" + exe + "' is not on the PATH");
-    exe = found.string();
-  }
-  if (!fs::exists(exe)) throw InvalidArgument("program '" + exe + "' does not exist");
-  const auto start = std::chrono::steady_clock::now();
-  std::error_code launch;
-  bp::child c(bp::exe = exe, bp::args = args, bp::start_dir = dir.string(), bp::std_out > out.string(), bp::std_err > err.string(),
-              bp::std_in < bp::null, e, launch,
-              bp::extend::on_exec_setup = [](auto&) { ::setpgid(0, 0); });  // its own group: a timeout kills all it started
-  if (launch) throw InvalidArgument("cannot start '" + exe + "': " + launch.message());
-  const pid_t pid = c.id();
-  int status = 0;
-  auto nap = std::chrono::microseconds(20);  // short first: most runs of a fast simulator end within a millisecond
-  for (;;) {
-    const pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) break;
-    if (r < 0 && errno != EINTR) break;
-    if (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() > timeout_s) {
-      ::kill(-pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      o.timed_out = true;
-      break;
-    }
-    std::this_thread::sleep_for(nap);
-    nap = std::min(nap * 2, std::chrono::microseconds(2000));
-  }
-  c.detach();  // reaped above
-  ::kill(-pid, SIGKILL);  // anything it left running in its group
-  o.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (!o.timed_out) {
-    o.signalled = WIFSIGNALED(status);
-    o.code = o.signalled ? WTERMSIG(status) : WEXITSTATUS(status);
-  }
-  o.out = read_file(out);
-  o.err = read_file(err);
-  return o;
-}
 
 // The number `rule` extracts, in the metric's unit; a reason in *why when it cannot.
 bool extract(const MetricRule& rule, const RunOutcome& run, const fs::path& dir, double& value, std::string& why) {
@@ -433,21 +376,34 @@ private:
     }
     std::vector<std::string> args;
     for (std::size_t i = 1; i < ext_->command.size(); ++i) args.push_back(ext_->command[i].render(values));
+    ProcessSpec ps;
+    ps.program = ext_->command[0].render(values);
+    ps.args = std::move(args);
+    ps.dir = dir.string();
+    ps.env = ext_->env;
+    ps.env["DSEGYM_WORKDIR"] = dir.string();
+    ps.inherit_env = ext_->inherit_env;
+    ps.stdout_path = (dir / ".stdout").string();
+    ps.stderr_path = (dir / ".stderr").string();
+    ps.timeout_s = ext_->timeout_s;
     RunOutcome run;
     try {
-      run = run_program(ext_->command[0].render(values), args, dir, ext_->env, ext_->inherit_env, ext_->timeout_s);
+      run.process = run_process(ps);
     } catch (const InvalidArgument& e) {  // the program is missing or cannot start: a failed evaluation, named
       r.status = EvalStatus::sim_error(std::string(e.what()) + " (spec " + ext_->path + ")");
       return true;  // retrying would not help
     }
-    r.info = Value(Value::Dict{{"seconds", run.seconds}});
-    if (run.timed_out) {
+    run.out = read_file(ps.stdout_path);
+    run.err = read_file(ps.stderr_path);
+    const ProcessResult& pr = run.process;
+    r.info = Value(Value::Dict{{"seconds", pr.seconds}});
+    if (pr.timed_out) {
       r.status = {Status::Timeout, "killed with its process group after the spec's timeout of " + std::to_string(ext_->timeout_s) + " s"};
       return false;
     }
     std::smatch m;
-    if (!run.signalled && ext_->infeasible_codes.count(run.code)) {
-      r.status = EvalStatus::infeasible("exit code " + std::to_string(run.code) + (run.err.empty() ? "" : ": " + tail(run.err, 300)));
+    if (!pr.signalled && ext_->infeasible_codes.count(pr.code)) {
+      r.status = EvalStatus::infeasible(pr.describe() + (run.err.empty() ? "" : ": " + tail(run.err, 300)));
       return true;
     }
     for (const auto& [rx, text, what] : {std::tuple{ext_->infeasible_stdout, &run.out, "stdout"}, std::tuple{ext_->infeasible_stderr, &run.err, "stderr"}})
@@ -455,10 +411,8 @@ private:
         r.status = EvalStatus::infeasible(std::string(what) + ": " + m.str(m.size() > 1 ? 1 : 0));
         return true;
       }
-    if (run.signalled || run.code != 0) {
-      r.status = EvalStatus::sim_error((run.signalled ? "killed by signal " + std::to_string(run.code) + " (" + strsignal(run.code) + ")"
-                                                      : "exit code " + std::to_string(run.code)) +
-                                       "; stderr: " + (run.err.empty() ? "(empty)" : tail(run.err)));
+    if (pr.signalled || pr.code != 0) {
+      r.status = EvalStatus::sim_error(pr.describe() + "; stderr: " + (run.err.empty() ? "(empty)" : tail(run.err)));
       return false;
     }
     for (const auto& rule : ext_->metrics) {
