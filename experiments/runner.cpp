@@ -203,6 +203,14 @@ RunResult run_experiment(const RunConfig& cfg) {
 
   Progress progress(cfg.budget, result.run_id, cfg.progress);
   const auto start = std::chrono::steady_clock::now();
+  // The end of either loop: the agent's checkpoint, the Pareto summary, the time.
+  auto finish = [&]() {
+    progress.finish();
+    save_agent();
+    result.pareto = pareto_summary(objectives, cfg.hv_reference, ok_metrics);
+    result.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return result;
+  };
   std::vector<Value> actions;
   std::vector<std::uint64_t> seeds;
   std::vector<double> times;
@@ -295,11 +303,7 @@ RunResult run_experiment(const RunConfig& cfg) {
       }
       show();
     }
-    progress.finish();
-    save_agent();
-    result.pareto = pareto_summary(objectives, cfg.hv_reference, ok_metrics);
-    result.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    return result;
+    return finish();
   }
 
   std::vector<char> replayed;
@@ -355,11 +359,7 @@ RunResult run_experiment(const RunConfig& cfg) {
     agent->tell(trials);
     show();
   }
-  progress.finish();
-  save_agent();
-  result.pareto = pareto_summary(objectives, cfg.hv_reference, ok_metrics);
-  result.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return result;
+  return finish();
 }
 
 }  // namespace dsegym
