@@ -55,13 +55,11 @@ std::vector<json> param_schemas(const Space& s) {
 StepResult proxy_step(const EnvSpec& spec, const proxy::Prediction& p, const std::vector<std::string>& names) {
   StepResult r;
   r.terminated = true;
-  std::vector<double> obs;
   for (const auto& m : spec.metrics) {
     const auto k = static_cast<std::size_t>(std::find(names.begin(), names.end(), m.name) - names.begin());
     r.metrics.set(m.name, p.mean[k]);
-    obs.push_back(p.mean[k]);
   }
-  r.obs = Value(std::move(obs));
+  r.obs = spec.metric_observation(r.metrics);
   r.info = Value(Value::Dict{{"cost_model", "proxy"}});
   return r;
 }

@@ -129,12 +129,7 @@ void step_asic(const Value& act, const AsicSetup& a, const std::vector<asic::Net
 
 void finish(const EnvSpec& spec, StepResult& r) {
   r.terminated = true;
-  std::vector<double> obs;
-  for (const auto& m : spec.metrics) {
-    const double* v = r.metrics.find(m.name);
-    obs.push_back(v && std::isfinite(*v) ? *v : 0.0);
-  }
-  r.obs = Value(std::move(obs));
+  r.obs = spec.metric_observation(r.metrics);
 }
 
 std::shared_ptr<Box> unbounded(std::size_t n) {

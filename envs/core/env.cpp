@@ -1,5 +1,7 @@
 #include "envs/core/env.hpp"
 
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 
 #include "envs/core/error.hpp"
@@ -51,6 +53,16 @@ double Metrics::at(const std::string& name) const {
   std::string present;
   for (const auto& kv : items_) present += (present.empty() ? "" : ", ") + kv.first;
   throw InvalidArgument("no metric '" + name + "'; present: " + (present.empty() ? "none" : present));
+}
+
+Value EnvSpec::metric_observation(const Metrics& m) const {
+  std::vector<double> obs;
+  obs.reserve(metrics.size());
+  for (const auto& spec : metrics) {
+    const double* v = m.find(spec.name);
+    obs.push_back(v && std::isfinite(*v) ? *v : 0.0);
+  }
+  return Value(std::move(obs));
 }
 
 const MetricSpec* EnvSpec::find_metric(const std::string& name) const {

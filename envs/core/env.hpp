@@ -80,6 +80,9 @@ struct EnvSpec {
 
   const MetricSpec* find_metric(const std::string& name) const;
   json to_json() const;
+  // An observation of one-shot envs: the metrics in this spec's order, 0
+  // for a metric that is missing or not finite (a failed evaluation).
+  Value metric_observation(const Metrics& m) const;
 };
 
 class Env {

@@ -357,12 +357,7 @@ protected:
     }
     if (ext_->retries > 0 && !r.status.ok() && r.status.code != Status::Infeasible)
       r.status.reason = "after " + std::to_string(ext_->retries + 1) + " attempts: " + r.status.reason;
-    std::vector<double> obs;
-    for (const auto& m : spec().metrics) {
-      const double* v = r.metrics.find(m.name);
-      obs.push_back(v ? *v : 0.0);
-    }
-    r.obs = Value(std::move(obs));
+    r.obs = spec().metric_observation(r.metrics);
     return r;
   }
 

@@ -130,12 +130,7 @@ protected:
       r.metrics.set("latency_us", hw.latency_ns / 1000);
       r.metrics.set("energy_uj", hw.energy_pj / 1e6);
     }
-    std::vector<double> obs;
-    for (const auto& m : spec().metrics) {
-      const double* v = r.metrics.find(m.name);
-      obs.push_back(v ? *v : 0.0);
-    }
-    r.obs = Value(std::move(obs));
+    r.obs = spec().metric_observation(r.metrics);
     r.info = Value(std::move(info));
     if (!hw.valid) r.status = EvalStatus::infeasible("the accelerator cannot run the network: " + hw.reason);
     return r;
