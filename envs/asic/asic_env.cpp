@@ -305,20 +305,9 @@ void register_asic_envs(EnvRegistry& reg) {
                    }});
 
   std::vector<ParamSpec> nopts = asic_common_options();
-  nopts.insert(nopts.begin(), {
-                                  {"tasks", "tasks as Fashion-MNIST class subsets: [{\"name\", \"classes\"}]; default tops (0,2,3,4,6) and others",
-                                   default_tasks(), nullptr},
-                                  {"evaluator", "zero_cost (scores at initialisation) or train (SGD on each task)", "zero_cost",
-                                   std::make_shared<Categorical>(std::vector<std::string>{"zero_cost", "train"})},
-                                  {"score", "zero_cost: which score stands for accuracy: naswot, synflow or grad_norm", "naswot",
-                                   std::make_shared<Categorical>(std::vector<std::string>{"naswot", "synflow", "grad_norm"})},
-                                  {"channels", "channels of each network's first stage", 8, std::make_shared<Integer>(1, 256)},
-                                  {"cells_per_stage", "cells per stage", 1, std::make_shared<Integer>(1, 10)},
-                                  {"train", "train: {images, epochs, batch, lr, test_images} as for nas-v0", json::object(), nullptr},
-                                  {"seed", "initialisation and data-order seed of the evaluations", 0, std::make_shared<Integer>(0, 1 << 30)},
-                                  {"threads", "torch threads per evaluation", 1, std::make_shared<Integer>(1, 64)},
-                                  {"cache", "JSONL file of cell results shared by runs (empty: memory only)", "", nullptr},
-                              });
+  nopts.insert(nopts.begin(), {"tasks", "tasks as Fashion-MNIST class subsets: [{\"name\", \"classes\"}]; default tops (0,2,3,4,6) and others",
+                               default_tasks(), nullptr});
+  for (auto& spec : nn::cell_eval_param_specs()) nopts.push_back(std::move(spec));
   nopts.push_back({"specs", "limits: {latency_us, energy_uj, area_mm2} (missing: none); a design missing one is infeasible",
                    json{{"latency_us", 400}, {"energy_uj", 100}, {"area_mm2", 12}}, nullptr});
   reg.add(EnvEntry{"nasaic-v0",
@@ -327,15 +316,7 @@ void register_asic_envs(EnvRegistry& reg) {
                    nopts, [nopts](const Params& p) -> EnvPtr {
                      AsicSetup a = asic_setup(p, "nasaic-v0");
                      std::vector<Task> tasks = parse_tasks(p.get("tasks"));
-                     nn::CellEvalOptions base;
-                     base.evaluator = p.get_string("evaluator");
-                     base.net.channels = static_cast<int>(p.get_int("channels"));
-                     base.net.cells_per_stage = static_cast<int>(p.get_int("cells_per_stage"));
-                     base.train = p.get("train");
-                     nn::check_train_options(base.train, "env 'nasaic-v0' option 'train'");
-                     base.seed = p.get_int("seed");
-                     base.threads = p.get_int("threads");
-                     base.cache = p.get_string("cache");
+                     const nn::CellEvalOptions base = nn::cell_eval_options(p, "nasaic-v0");
                      const bool train = base.evaluator == "train";
                      auto spec = std::make_shared<EnvSpec>();
                      spec->id = "nasaic-v0";

@@ -22,10 +22,37 @@ Cell representative(const Cell& c) {
   return Cell::from_index(first.at(c.canonical()));
 }
 
-void check_train_options(const json& t, const std::string& what) {
-  check_keys(t, {"images", "epochs", "batch", "lr", "test_images"}, what);
-  for (const auto& [k, v] : t.items())
+std::vector<ParamSpec> cell_eval_param_specs() {
+  return {
+      {"evaluator", "zero_cost (scores at initialisation, ~0.1 s per cell) or train (SGD on Fashion-MNIST, seconds to minutes)", "zero_cost",
+       std::make_shared<Categorical>(std::vector<std::string>{"zero_cost", "train"})},
+      {"score", "zero_cost: the score the default reward maximises: naswot, synflow or grad_norm", "naswot",
+       std::make_shared<Categorical>(std::vector<std::string>{"naswot", "synflow", "grad_norm"})},
+      {"channels", "channels of a cell network's first stage (doubled per stage; NAS-Bench-201: 16)", 8, std::make_shared<Integer>(1, 256)},
+      {"cells_per_stage", "cells per stage (NAS-Bench-201: 5)", 1, std::make_shared<Integer>(1, 10)},
+      {"train", "train: {images (10000), epochs (2), batch (128), lr (0.1), test_images (10000)}", json::object(), nullptr},
+      {"zero_cost_batch", "zero_cost: training images for naswot and grad_norm", 64, std::make_shared<Integer>(2, 1024)},
+      {"seed", "initialisation and data-order seed (fixed, so a network always gets the same result)", 0, std::make_shared<Integer>(0, 1 << 30)},
+      {"threads", "torch threads per evaluation", 1, std::make_shared<Integer>(1, 64)},
+      {"cache", "JSONL file of results shared by runs (empty: in memory only)", "", nullptr},
+  };
+}
+
+CellEvalOptions cell_eval_options(const Params& p, const std::string& env_id) {
+  CellEvalOptions o;
+  o.evaluator = p.get_string("evaluator");
+  o.net.channels = static_cast<int>(p.get_int("channels"));
+  o.net.cells_per_stage = static_cast<int>(p.get_int("cells_per_stage"));
+  o.train = p.get("train");
+  const std::string what = "env '" + env_id + "' option 'train'";
+  check_keys(o.train, {"images", "epochs", "batch", "lr", "test_images"}, what);
+  for (const auto& [k, v] : o.train.items())
     if (!v.is_number() || v.get<double>() <= 0) throw InvalidArgument(what + "." + k + ": expected a positive number, got " + v.dump());
+  o.zero_cost_batch = p.get_int("zero_cost_batch");
+  o.seed = p.get_int("seed");
+  o.threads = p.get_int("threads");
+  o.cache = p.get_string("cache");
+  return o;
 }
 
 CellEvaluator::CellEvaluator(CellEvalOptions o) : opt_(std::move(o)), path_(opt_.cache) {

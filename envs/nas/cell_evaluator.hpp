@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "envs/core/params.hpp"
 #include "simulators/nn/cell_space.hpp"
 #include "simulators/nn/macro_space.hpp"
 
@@ -49,8 +50,10 @@ private:
 // The lowest-index cell isomorphic to c.
 Cell representative(const Cell& c);
 
-// Checks a `train` option object (keys images, epochs, batch, lr,
-// test_images; positive numbers); `what` names it in errors.
-void check_train_options(const nlohmann::json& t, const std::string& what);
+// The env options that configure the evaluation (evaluator, score, channels,
+// cells_per_stage, train, zero_cost_batch, seed, threads, cache), shared by
+// the NAS envs, and the settings they give; `env_id` names the env in errors.
+std::vector<ParamSpec> cell_eval_param_specs();
+CellEvalOptions cell_eval_options(const Params& p, const std::string& env_id);
 
 }  // namespace dsegym::nn

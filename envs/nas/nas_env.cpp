@@ -34,32 +34,19 @@ std::vector<std::string> labels(const std::array<T, N>& values) {
 }
 
 std::vector<ParamSpec> nas_options() {
-  return {
+  std::vector<ParamSpec> o = {
       {"space", "search space: cell (NAS-Bench-201) or mobilenet (Once-for-All-style stages)", "cell",
        std::make_shared<Categorical>(std::vector<std::string>{"cell", "mobilenet"})},
-      {"evaluator", "zero_cost (scores at initialisation, ~0.1 s) or train (SGD on Fashion-MNIST, seconds to minutes)", "zero_cost",
-       std::make_shared<Categorical>(std::vector<std::string>{"zero_cost", "train"})},
-      {"score", "zero_cost: the score the default reward maximises: naswot, synflow or grad_norm", "naswot",
-       std::make_shared<Categorical>(std::vector<std::string>{"naswot", "synflow", "grad_norm"})},
-      {"channels", "channels of the first stage (doubled per stage; NAS-Bench-201: 16)", 8, std::make_shared<Integer>(1, 256)},
-      {"cells_per_stage", "cells per stage (NAS-Bench-201: 5)", 1, std::make_shared<Integer>(1, 10)},
       {"classes", "the task: Fashion-MNIST classes to tell apart, e.g. [0, 2, 3, 4, 6] (empty: all ten)", json::array(), nullptr},
-      {"train", "train: {images (10000), epochs (2), batch (128), lr (0.1), test_images (10000)}", json::object(), nullptr},
-      {"zero_cost_batch", "zero_cost: training images for naswot and grad_norm", 64, std::make_shared<Integer>(2, 1024)},
-      {"seed", "initialisation and data-order seed (fixed, so a cell always gets the same result)", 0, std::make_shared<Integer>(0, 1 << 30)},
-      {"threads", "torch threads per evaluation", 1, std::make_shared<Integer>(1, 64)},
       {"arch", "accelerator for latency and energy, as JSON (see `dsegym sim accel --arch`); default Eyeriss-like", json::object(), nullptr},
       {"dataflow", "accelerator dataflow: ws, os, rs or is", "rs", std::make_shared<Categorical>(accel::dataflow_names())},
-      {"cache", "JSONL file of results shared by runs (empty: in memory only)", "", nullptr},
   };
+  for (auto& spec : nn::cell_eval_param_specs()) o.push_back(std::move(spec));
+  return o;
 }
 
 nn::CellEvalOptions eval_options(const Params& p) {
-  nn::CellEvalOptions o;
-  o.evaluator = p.get_string("evaluator");
-  o.net.channels = static_cast<int>(p.get_int("channels"));
-  o.net.cells_per_stage = static_cast<int>(p.get_int("cells_per_stage"));
-  o.train = p.get("train");
+  nn::CellEvalOptions o = nn::cell_eval_options(p, "nas-v0");
   const json& classes = p.get("classes");
   if (!classes.is_array() || classes.size() == 1)
     throw InvalidArgument("env 'nas-v0' option 'classes': expected a list of at least two class ids 0-9 (or []), got " + classes.dump());
@@ -68,11 +55,6 @@ nn::CellEvalOptions eval_options(const Params& p) {
       throw InvalidArgument("env 'nas-v0' option 'classes': " + c.dump() + " is not a class id 0-9");
   o.classes = classes.get<std::vector<std::int64_t>>();
   if (!o.classes.empty()) o.net.classes = static_cast<int>(o.classes.size());
-  nn::check_train_options(o.train, "env 'nas-v0' option 'train'");
-  o.seed = p.get_int("seed");
-  o.threads = p.get_int("threads");
-  o.zero_cost_batch = p.get_int("zero_cost_batch");
-  o.cache = p.get_string("cache");
   return o;
 }
 
