@@ -241,14 +241,21 @@ int main(int argc, char** argv) {
   trial->group("");  // internal: not listed in --help
   trial->add_option("dir", trial_dir, "trial folder holding trial.json")->required();
 
-  std::string accel_arch, accel_workload = "alexnet", accel_dataflow = "rs", accel_mapping;
+  std::string accel_arch, accel_workload = "alexnet", accel_dataflow = "rs", accel_mapping, accel_objective = "latency";
   auto* sim_accel = sim->add_subcommand(
-      "accel", "Map a DNN workload onto a spatial accelerator with the built-in mapper; prints per-layer and total results.\n\n"
-               "Example:\n  dsegym sim accel --workload resnet50 --dataflow ws --arch '{\"rows\": 16, \"cols\": 16}'");
-  sim_accel->add_option("--arch", accel_arch, "architecture JSON (or @file.json); default: Eyeriss-like 12x14 PEs");
+      "accel", "Map a DNN workload onto a spatial or systolic accelerator with the built-in mapper; prints per-layer and total\n"
+               "cycles, latency, energy and utilisation.\n\n"
+               "Examples:\n  dsegym sim accel --workload resnet50 --dataflow ws --arch '{\"rows\": 16, \"cols\": 16}'\n"
+               "  dsegym sim accel --workload alexnet --dataflow os --arch '{\"array\": \"systolic\", \"rows\": 32, \"cols\": 32}'");
+  sim_accel->add_option("--arch", accel_arch,
+                        "architecture JSON (or @file.json): array (spatial or systolic), rows, cols, rf_words, glb_words,\n"
+                        "glb_words_per_cycle, noc_words_per_cycle, dram_words_per_cycle, clock_mhz, node;\n"
+                        "default: Eyeriss-like spatial 12x14 PEs");
+  sim_accel->add_option("--objective", accel_objective, "what the mapper minimises: latency (ties by energy), energy or edp")
+      ->capture_default_str();
   sim_accel->add_option("--workload", accel_workload, "alexnet, vgg16, resnet18, resnet50, mobilenetv2, bert_base_encoder or a JSON file")
       ->capture_default_str();
-  sim_accel->add_option("--dataflow", accel_dataflow, "ws, os, rs or is")->capture_default_str();
+  sim_accel->add_option("--dataflow", accel_dataflow, "ws, os, rs or is (systolic arrays: ws, os, is)")->capture_default_str();
   sim_accel->add_option("--mapping", accel_mapping,
                         "JSON file {\"layers\": {NAME: mapping}} fixing the mapping of the layers it names (the format of the\n"
                         "\"mapping\" this command prints per layer); other layers are mapped by the mapper");
@@ -354,27 +361,35 @@ int main(int argc, char** argv) {
           throw InvalidArgument(accel_mapping + ".layers: expected {layer name: mapping}");
         for (const auto& [name, m] : mj.at("layers").items()) fixed[name] = a::parse_mapping(m, accel_mapping + ".layers." + name);
       }
-      const a::WorkloadResult r = a::run_workload(w, arch, a::dataflow_from_name(accel_dataflow), fixed);
+      const a::WorkloadResult r =
+          a::run_workload(w, arch, a::dataflow_from_name(accel_dataflow), fixed, a::objective_from_name(accel_objective));
       json layers = json::array();
       for (std::size_t i = 0; i < r.layers.size(); ++i) {
         const auto& e = r.layers[i].eval;
         json l = {{"name", w.layers[i].name}, {"macs", w.layers[i].macs()}, {"valid", e.valid},
-                  {"mapped_by", fixed.count(w.layers[i].name) ? "file" : "mapper"}, {"mapping", a::mapping_to_json(r.layers[i].mapping)}};
+                  {"mapped_by", fixed.count(w.layers[i].name) ? "file" : "mapper"},
+                  {"mapping", a::mapping_to_json(r.layers[i].mapping, arch.array)}};
         if (e.valid) {
+          l["cycles"] = e.cycles;
           l["latency_ns"] = e.latency_ns;
           l["energy_nj"] = e.energy_pj / 1000;
           l["utilization"] = e.utilization;
-          l["bound"] = e.cycles == e.compute_cycles ? "compute" : e.cycles == e.dram_cycles ? "dram" : e.cycles == e.glb_cycles ? "glb" : "noc";
+          l["pes_used"] = e.pes_used;
+          l["bound"] = e.bound();
+          l["cycles_by"] = {{"compute", e.compute_cycles}, {"glb", e.glb_cycles}, {"noc", e.noc_cycles}, {"dram", e.dram_cycles},
+                            {"first_load_last_writeback", e.exposed_cycles}};
           l["dram_words"] = e.access[0][0].reads + e.access[0][1].reads + e.access[0][2].reads + e.access[0][2].writes;
+          l["energy_nj_by"] = {{"mac", e.energy_breakdown[0] / 1000}, {"rf", e.energy_breakdown[1] / 1000}, {"wires", e.energy_breakdown[2] / 1000},
+                               {"glb", e.energy_breakdown[3] / 1000}, {"dram", e.energy_breakdown[4] / 1000}};
         } else {
           l["reason"] = e.reason;
         }
         layers.push_back(l);
       }
       const a::Area ar = a::area(arch);
-      std::cout << json{{"workload", w.name}, {"dataflow", accel_dataflow}, {"arch", a::arch_to_json(arch)}, {"valid", r.valid},
-                        {"reason", r.reason}, {"macs", r.macs}, {"latency_ns", r.latency_ns}, {"energy_nj", r.energy_pj / 1000},
-                        {"utilization", r.utilization},
+      std::cout << json{{"workload", w.name}, {"dataflow", accel_dataflow}, {"objective", accel_objective}, {"arch", a::arch_to_json(arch)},
+                        {"valid", r.valid}, {"reason", r.reason}, {"macs", r.macs}, {"cycles", r.cycles}, {"latency_ns", r.latency_ns},
+                        {"energy_nj", r.energy_pj / 1000}, {"utilization", r.utilization},
                         {"area_mm2", {{"mac", ar.mac_mm2}, {"rf", ar.rf_mm2}, {"glb", ar.glb_mm2}, {"total", ar.total_mm2}}},
                         {"layers", layers}}
                        .dump(2)

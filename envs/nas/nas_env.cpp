@@ -65,7 +65,10 @@ public:
         macro_(p.get_string("space") == "mobilenet"),
         cells_(eval_options(p)),
         arch_(accel::parse_arch(p.get("arch"), "env 'nas-v0' option 'arch'")),
-        dataflow_(accel::dataflow_from_name(p.get_string("dataflow"))) {}
+        dataflow_(accel::dataflow_from_name(p.get_string("dataflow"))) {
+    if (arch_.array == accel::ArrayKind::Systolic && dataflow_ == accel::Dataflow::RowStationary)
+      throw InvalidArgument("env 'nas-v0' option 'dataflow': rs needs a spatial array; a systolic 'arch' runs ws, os or is");
+  }
 
 protected:
   std::pair<Value, Value> do_reset(std::optional<std::uint64_t>, const Value&) override {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "envs/core/error.hpp"
 
@@ -10,6 +11,19 @@ namespace dsegym::accel {
 const char* dim_name(int d) {
   static const char* names[] = {"N", "K", "C", "P", "Q", "R", "S"};
   return names[d];
+}
+
+void Layer::check(const std::string& where) const {
+  std::int64_t m = 1;
+  for (int d = 0; d < kDims; ++d) {
+    if (size[d] < 1 || size[d] > kMaxDimSize)
+      throw InvalidArgument(where + "." + dim_name(d) + ": " + std::to_string(size[d]) + " is outside 1.." + std::to_string(kMaxDimSize));
+    if (__builtin_mul_overflow(m, size[d], &m) || m > kMaxMacs)
+      throw InvalidArgument(where + ": the layer has more than 2^62 MACs (N K C P Q R S overflows); split it");
+  }
+  if (stride < 1 || stride > (1 << 20)) throw InvalidArgument(where + ".stride: " + std::to_string(stride) + " is outside 1..1048576");
+  if (depthwise && size[C] != 1)
+    throw InvalidArgument(where + ".C: a depthwise layer has C = 1 (one input channel per output channel), got " + std::to_string(size[C]));
 }
 
 std::int64_t Layer::macs() const {
@@ -24,12 +38,41 @@ std::int64_t Layer::input_words() const {
 }
 std::int64_t Layer::output_words() const { return size[N] * size[K] * size[P] * size[Q]; }
 
+const std::vector<std::string>& array_kind_names() {
+  static const std::vector<std::string> v = {"spatial", "systolic"};
+  return v;
+}
+ArrayKind array_kind_from_name(const std::string& name) {
+  if (name == "spatial") return ArrayKind::Spatial;
+  if (name == "systolic") return ArrayKind::Systolic;
+  throw InvalidArgument("array '" + name + "' is not valid; choices: spatial, systolic");
+}
+const char* array_kind_name(ArrayKind k) { return k == ArrayKind::Spatial ? "spatial" : "systolic"; }
+
+const std::vector<std::string>& dataflow_names() {
+  static const std::vector<std::string> v = {"ws", "os", "rs", "is"};
+  return v;
+}
+Dataflow dataflow_from_name(const std::string& name) {
+  const auto& v = dataflow_names();
+  for (std::size_t i = 0; i < v.size(); ++i)
+    if (v[i] == name) return static_cast<Dataflow>(i);
+  throw InvalidArgument("dataflow '" + name + "' is not valid; choices: ws, os, rs, is");
+}
+const char* dataflow_name(Dataflow df) { return dataflow_names()[static_cast<std::size_t>(df)].c_str(); }
+
 const std::vector<EnergyTable>& energy_tables() {
-  // 45 nm, 16-bit words: the normalised access costs of Chen, Emer and Sze
-  // (Eyeriss, ISCA 2016, Fig. 3; Sze et al., Proc. IEEE 2017, Fig. 9): MAC 1x,
-  // RF (0.5 kB) 1x, NoC 2x, global buffer (100-500 kB) 6x, DRAM 200x,
-  // anchored at ~1 pJ for a 16-bit MAC (Horowitz, "Computing's energy
-  // problem", ISSCC 2014: 8-bit multiply 0.2 pJ, 16-bit FP multiply 1.1 pJ).
+  // 45 nm, 16-bit words:
+  //  - MAC ~1 pJ (Horowitz, "Computing's energy problem", ISSCC 2014:
+  //    16-bit FP multiply 1.1 pJ, 8-bit integer multiply 0.2 pJ);
+  //  - a 32-bit integer add 0.1 pJ (same table), for spatial reductions;
+  //  - wire: Eyeriss' NoC costs 2x a MAC per word delivered across its
+  //    12 x 14 array (Chen et al., ISCA 2016, Table IV), a Y-bus plus an
+  //    X-bus spanning 12 + 14 = 26 PE pitches: 2 / 26 pJ per word and pitch,
+  //    also the cost of one PE-to-PE forward in a systolic array;
+  //  - SRAM: 10 pJ per 64-bit access of an 8 KiB array (Horowitz ISSCC 2014;
+  //    32 KiB 20 pJ, 1 MiB 100 pJ: ~sqrt(capacity)); see sram_energy;
+  //  - DRAM 200x a MAC (Chen et al., ISCA 2016, Table IV).
   //
   // 16 nm: the on-chip entries scaled by Stillmaker and Baas, "Scaling
   // equations for the accurate prediction of CMOS device performance from
@@ -40,22 +83,43 @@ const std::vector<EnergyTable>& energy_tables() {
   // 0.120272 / 1.0177 = 0.11818. DRAM energy is set by the DRAM, not by the
   // accelerator's node, and stays.
   constexpr double k16 = (0.2958 * 0.64 - 0.1241 * 0.8 + 0.03024) / (1.103 - 0.362 + 0.2767);
+  constexpr double hop = 2.0 / 26;
   static const std::vector<EnergyTable> t = {
-      {"45nm", 45, 1.0, 1.0, 2.0, 6.0, 200.0, "Chen et al. ISCA 2016 normalised costs; Horowitz ISSCC 2014 45 nm MAC energy"},
-      {"16nm", 16, k16, k16, 2.0 * k16, 6.0 * k16, 200.0, "the 45 nm table scaled by Stillmaker and Baas, Integration 2017 (1.0 V -> 0.8 V); DRAM unchanged"},
+      {"45nm", 45, 1.0, 0.1, hop, 10.0, 200.0, "Horowitz ISSCC 2014 (MAC, add, SRAM); Chen et al. ISCA 2016 (NoC, DRAM)"},
+      {"16nm", 16, k16, 0.1 * k16, hop * k16, 10.0 * k16, 200.0,
+       "the 45 nm table scaled by Stillmaker and Baas, Integration 2017 (1.0 V -> 0.8 V); DRAM unchanged"},
   };
   return t;
+}
+
+double sram_energy(const EnergyTable& t, double bytes, int word_bits) {
+  return t.sram_8kib * std::sqrt(std::max(bytes, 1.0) / 8192.0) * word_bits / 64.0;
+}
+
+double Arch::e_rf() const { return sram_energy(energy, static_cast<double>(rf_words) * word_bits / 8, word_bits); }
+double Arch::e_glb() const { return sram_energy(energy, static_cast<double>(glb_words) * word_bits / 8, word_bits); }
+
+void Arch::check(const std::string& where) const {
+  auto range = [&](const char* key, double v, double lo, double hi) {
+    if (!(v >= lo && v <= hi))
+      throw InvalidArgument(where + "." + key + ": " + std::to_string(v) + " is outside " + std::to_string(lo) + ".." + std::to_string(hi));
+  };
+  range("rows", rows, 1, 65536);
+  range("cols", cols, 1, 65536);
+  if (pes() > (std::int64_t{1} << 26))
+    throw InvalidArgument(where + ": " + std::to_string(rows) + " x " + std::to_string(cols) + " PEs is more than the 2^26 the model takes");
+  range("rf_words", static_cast<double>(rf_words), 1, 1ULL << 40);
+  range("glb_words", static_cast<double>(glb_words), 1, 1ULL << 40);
+  range("glb_words_per_cycle", glb_words_per_cycle, 1e-6, 1e12);
+  range("noc_words_per_cycle", noc_words_per_cycle, 1e-6, 1e12);
+  range("dram_words_per_cycle", dram_words_per_cycle, 1e-6, 1e12);
+  range("clock_mhz", clock_mhz, 1e-6, 1e6);
 }
 
 void apply_energy_table(Arch& a, const std::string& node) {
   for (const auto& t : energy_tables())
     if (t.node == node) {
-      a.e_mac = t.mac;
-      a.e_rf = t.rf;
-      a.e_noc = t.noc;
-      a.e_glb = t.glb;
-      a.e_dram = t.dram;
-      a.node_nm = t.nm;
+      a.energy = t;
       return;
     }
   std::string valid;
@@ -66,11 +130,11 @@ void apply_energy_table(Arch& a, const std::string& node) {
 Area area(const Arch& a) {
   constexpr double kMacUm2 = 4470.9;                                   // 16-bit MAC, 28 nm (MAESTRO)
   constexpr double kSramUm2PerByte = 0.29 * 331e6 / (24.0 * 1048576);  // TPU v1 unified buffer, 28 nm
-  const double scale = (a.node_nm / 28.0) * (a.node_nm / 28.0);
-  const double pes = static_cast<double>(a.rows) * a.cols, bytes_per_word = a.word_bits / 8.0;
+  const double scale = (a.energy.nm / 28.0) * (a.energy.nm / 28.0);
+  const double pes = static_cast<double>(a.pes()), bytes_per_word = a.word_bits / 8.0;
   Area r;
   r.mac_mm2 = pes * kMacUm2 * std::pow(a.word_bits / 16.0, 1.8) * scale / 1e6;
-  r.rf_mm2 = pes * static_cast<double>(a.rf_words) * bytes_per_word * kSramUm2PerByte * scale / 1e6;
+  if (a.array == ArrayKind::Spatial) r.rf_mm2 = pes * static_cast<double>(a.rf_words) * bytes_per_word * kSramUm2PerByte * scale / 1e6;
   r.glb_mm2 = static_cast<double>(a.glb_words) * bytes_per_word * kSramUm2PerByte * scale / 1e6;
   r.total_mm2 = r.mac_mm2 + r.rf_mm2 + r.glb_mm2;
   return r;
@@ -81,9 +145,15 @@ Mapping::Mapping() {
   spatial_axis.fill(0);
 }
 
+const char* Evaluation::bound() const {
+  const double m = std::max({compute_cycles, glb_cycles, noc_cycles, dram_cycles});
+  return m == compute_cycles ? "compute" : m == dram_cycles ? "dram" : m == glb_cycles ? "glb" : "noc";
+}
+
 namespace {
 
 enum Tensor { W = 0, I = 1, O = 2 };
+using Ext = std::array<double, kDims>;
 
 bool relevant(int t, int d, bool depthwise) {
   switch (t) {
@@ -94,32 +164,117 @@ bool relevant(int t, int d, bool depthwise) {
   return false;
 }
 
-// Words of tensor t in a tile with extents e.
-double footprint(int t, const std::array<std::int64_t, kDims>& e, const Layer& l) {
+// Words of tensor t in a tile with extents e (averages may be fractional).
+double footprint(int t, const Ext& e, const Layer& l) {
   switch (t) {
-    case W: return static_cast<double>(e[K] * (l.depthwise ? 1 : e[C]) * e[R] * e[S]);
+    case W: return e[K] * (l.depthwise ? 1 : e[C]) * e[R] * e[S];
     case I: {
-      const double h = static_cast<double>((e[P] - 1) * l.stride + e[R]), w = static_cast<double>((e[Q] - 1) * l.stride + e[S]);
-      return static_cast<double>(e[N] * (l.depthwise ? e[K] : e[C])) * h * w;
+      const double h = (e[P] - 1) * l.stride + e[R], w = (e[Q] - 1) * l.stride + e[S];
+      return e[N] * (l.depthwise ? e[K] : e[C]) * std::max(h, 1.0) * std::max(w, 1.0);
     }
-    case O: return static_cast<double>(e[N] * e[K] * e[P] * e[Q]);
+    case O: return e[N] * e[K] * e[P] * e[Q];
   }
   return 0;
 }
 
 // How often a tile of tensor t below the given temporal loops (outermost
-// first) is filled: scanning from the innermost loop outward, loops that do
-// not index t reuse the tile (stationarity) until the first loop that does;
-// from there on every iteration refills it.
-double refills(int t, const std::vector<std::pair<int, std::int64_t>>& loops_outer_first, bool depthwise) {
+// first, with their trip counts) is filled: scanning from the innermost loop
+// outward, loops that do not index t reuse the tile (stationarity) until the
+// first loop that does; from there on every iteration refills it.
+using Loops = std::vector<std::pair<int, double>>;
+double refills(int t, const Loops& loops_outer_first, bool depthwise) {
   double n = 1;
   bool moving = false;
   for (auto it = loops_outer_first.rbegin(); it != loops_outer_first.rend(); ++it) {
     if (it->second <= 1) continue;
     if (!moving && relevant(t, it->first, depthwise)) moving = true;
-    if (moving) n *= static_cast<double>(it->second);
+    if (moving) n *= it->second;
   }
   return n;
+}
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+
+// SCALE-Sim's GEMM view of a tile with extents e (integers): per group
+// (depthwise: one per channel) M output pixels, Kw window elements, F filters.
+struct Gemm {
+  double groups, m, kw, f;
+};
+Gemm gemm_of(const Layer& l, const std::array<std::int64_t, kDims>& e) {
+  const double pix = static_cast<double>(e[N] * e[P] * e[Q]);
+  if (l.depthwise) return {static_cast<double>(e[K]), pix, static_cast<double>(e[R] * e[S]), 1};
+  return {1, pix, static_cast<double>(e[C] * e[R] * e[S]), static_cast<double>(e[K])};
+}
+
+// One GLB tile on a systolic array: cycles and GLB accesses.
+struct Folds {
+  double cycles = 0, ifmap_reads = 0, filter_reads = 0, ofmap_writes = 0, stationary_words = 0;
+};
+Folds systolic_tile(const Layer& l, const Arch& a, Dataflow df, const std::array<std::int64_t, kDims>& e) {
+  const Gemm g = gemm_of(l, e);
+  // SCALE-Sim's operand roles: Sr over the rows, Sc over the columns, T streamed.
+  double sr = 0, sc = 0, t = 0;
+  switch (df) {
+    case Dataflow::OutputStationary: sr = g.m, sc = g.f, t = g.kw; break;
+    case Dataflow::InputStationary: sr = g.kw, sc = g.m, t = g.f; break;
+    default: sr = g.kw, sc = g.f, t = g.m; break;  // weight stationary
+  }
+  const double rows = a.rows, cols = a.cols;
+  const double fr = std::ceil(sr / rows), fc = std::ceil(sc / cols);
+  const double per_fold = df == Dataflow::OutputStationary ? rows + cols + t - 2 : 2 * rows + cols + t - 2;
+  Folds f;
+  f.cycles = g.groups * fr * fc * per_fold;
+  const double ifmap = g.m * g.kw, filter = g.kw * g.f, ofmap = g.m * g.f;
+  switch (df) {
+    case Dataflow::OutputStationary:  // both operands stream: inputs once per column fold, weights once per row fold
+      f.ifmap_reads = ifmap * fc, f.filter_reads = filter * fr, f.ofmap_writes = ofmap;
+      break;
+    case Dataflow::InputStationary:  // inputs held; weights stream once per column fold; sums once per row fold
+      f.ifmap_reads = ifmap, f.filter_reads = filter * fc, f.ofmap_writes = ofmap * fr, f.stationary_words = ifmap;
+      break;
+    default:  // weights held; inputs stream once per column fold; sums once per row fold
+      f.ifmap_reads = ifmap * fc, f.filter_reads = filter, f.ofmap_writes = ofmap * fr, f.stationary_words = filter;
+      break;
+  }
+  f.ifmap_reads *= g.groups, f.filter_reads *= g.groups, f.ofmap_writes *= g.groups, f.stationary_words *= g.groups;
+  return f;
+}
+
+// Sums systolic_tile over the GLB tiles of a layer: per dimension the tiles
+// are full (extent tile) or the one remainder, so at most 2^7 shapes.
+Folds systolic_layer(const Layer& l, const Arch& a, Dataflow df, const std::array<std::int64_t, kDims>& tile) {
+  std::array<std::array<std::int64_t, 2>, kDims> ext{};
+  std::array<std::array<double, 2>, kDims> count{};
+  for (int d = 0; d < kDims; ++d) {
+    const std::int64_t n = ceil_div(l.size[d], tile[d]), rem = l.size[d] - (n - 1) * tile[d];
+    ext[d] = {tile[d], rem};
+    count[d] = {static_cast<double>(rem == tile[d] ? n : n - 1), rem == tile[d] ? 0.0 : 1.0};
+  }
+  Folds total;
+  for (int mask = 0; mask < (1 << kDims); ++mask) {
+    double c = 1;
+    std::array<std::int64_t, kDims> e{};
+    for (int d = 0; d < kDims && c > 0; ++d) {
+      const int k = (mask >> d) & 1;
+      c *= count[d][k];
+      e[d] = ext[d][k];
+    }
+    if (c == 0) continue;
+    const Folds f = systolic_tile(l, a, df, e);
+    total.cycles += c * f.cycles;
+    total.ifmap_reads += c * f.ifmap_reads;
+    total.filter_reads += c * f.filter_reads;
+    total.ofmap_writes += c * f.ofmap_writes;
+    total.stationary_words += c * f.stationary_words;
+  }
+  return total;
+}
+
+std::string str(std::int64_t v) { return std::to_string(v); }
+
+std::int64_t sat_mul(std::int64_t a, std::int64_t b) {
+  std::int64_t r = 0;
+  return __builtin_mul_overflow(a, b, &r) ? std::numeric_limits<std::int64_t>::max() : r;
 }
 
 }  // namespace
@@ -127,99 +282,205 @@ double refills(int t, const std::vector<std::pair<int, std::int64_t>>& loops_out
 Evaluation evaluate(const Layer& l, const Arch& a, const Mapping& m) {
   Evaluation ev;
   ev.macs = l.macs();
-  if (l.depthwise && l.size[C] != 1) {
-    ev.reason = "a depthwise layer has C = 1 (one input channel per output channel)";
+  const bool systolic = a.array == ArrayKind::Systolic;
+  const auto& f = m.factors;
+  for (int d = 0; d < kDims; ++d)
+    for (int lvl = 0; lvl < 4; ++lvl)
+      if (f[lvl][d] < 1 || f[lvl][d] > kMaxDimSize) {
+        ev.reason = std::string("factor of ") + dim_name(d) + " outside 1.." + str(kMaxDimSize);
+        return ev;
+      }
+  if (systolic && m.dataflow == Dataflow::RowStationary) {
+    ev.reason = "row stationary needs a spatial array; a systolic array runs ws, os or is";
     return ev;
   }
-  // Factors must cover each dimension (padding allowed).
+
+  // Tile extents: padded (for capacities) and the number of tiles per
+  // dimension at each level (for traffic, with the average tile).
   std::array<std::int64_t, kDims> glb_ext{}, sp_ext{}, rf_ext{};
   std::int64_t rows_used = 1, cols_used = 1;
   for (int d = 0; d < kDims; ++d) {
-    const auto& f = m.factors;
-    if (f[0][d] < 1 || f[1][d] < 1 || f[2][d] < 1 || f[3][d] < 1) {
-      ev.reason = std::string("factor of ") + dim_name(d) + " below 1";
+    if (systolic) {
+      if (f[1][d] != 1 || f[2][d] != 1 || f[3][d] != 1) {
+        ev.reason = std::string("a systolic array's mapping has DRAM factors only; ") + dim_name(d) + " has factors below the DRAM level";
+        return ev;
+      }
+      glb_ext[d] = ceil_div(l.size[d], f[0][d]);
+      sp_ext[d] = rf_ext[d] = 1;
+      continue;
+    }
+    const std::int64_t inner = sat_mul(f[3][d], f[2][d]), reach = sat_mul(inner, f[1][d]);
+    if (sat_mul(reach, f[0][d]) < l.size[d]) {
+      ev.reason = std::string("the factors of ") + dim_name(d) + " cover " + str(sat_mul(reach, f[0][d])) + " of its " + str(l.size[d]);
       return ev;
     }
-    if (f[0][d] * f[1][d] * f[2][d] * f[3][d] < l.size[d]) {
-      ev.reason = std::string("the factors of ") + dim_name(d) + " cover " + std::to_string(f[0][d] * f[1][d] * f[2][d] * f[3][d]) +
-                  " of its " + std::to_string(l.size[d]);
-      return ev;
+    rf_ext[d] = std::min(f[3][d], l.size[d]);
+    sp_ext[d] = std::min(inner, l.size[d]);
+    glb_ext[d] = std::min(reach, l.size[d]);
+    if (f[2][d] > 1) {
+      std::int64_t& used = m.spatial_axis[d] == 0 ? rows_used : cols_used;
+      used = sat_mul(used, f[2][d]);
     }
-    rf_ext[d] = f[3][d];
-    sp_ext[d] = f[2][d] * f[3][d];
-    glb_ext[d] = f[1][d] * sp_ext[d];
-    (m.spatial_axis[d] == 0 ? rows_used : cols_used) *= f[2][d];
   }
-  if (rows_used > a.rows || cols_used > a.cols) {
-    ev.reason = "the spatial factors need a " + std::to_string(rows_used) + " x " + std::to_string(cols_used) + " array, the array is " +
-                std::to_string(a.rows) + " x " + std::to_string(a.cols);
+  if (!systolic && (rows_used > a.rows || cols_used > a.cols)) {
+    ev.reason = "the spatial factors need a " + str(rows_used) + " x " + str(cols_used) + " array, the array is " + str(a.rows) + " x " + str(a.cols);
     return ev;
   }
-  double rf_need = 0, glb_need = 0;
+
+  // Trip counts of the DRAM-level and GLB-level loops (GLB: per GLB tile, on average).
+  std::array<double, kDims> n_glb{}, n_sp{};
+  Ext glb_avg{}, sp_avg{}, pe_avg{};
+  double active = 1;  // PEs busy on average (spatial)
+  for (int d = 0; d < kDims; ++d) {
+    const double size = static_cast<double>(l.size[d]);
+    n_glb[d] = static_cast<double>(ceil_div(l.size[d], glb_ext[d]));
+    n_sp[d] = static_cast<double>(ceil_div(l.size[d], sp_ext[d]));
+    glb_avg[d] = size / n_glb[d];
+    sp_avg[d] = size / n_sp[d];
+    const double busy = std::min(static_cast<double>(f[2][d]), sp_avg[d]);
+    pe_avg[d] = systolic ? 1.0 : sp_avg[d] / busy;
+    active *= busy;
+  }
+  Loops dram_loops, all_loops;
+  for (int d : m.dram_order) dram_loops.emplace_back(d, n_glb[d]);
+  all_loops = dram_loops;
+  if (!systolic)
+    for (int d : m.glb_order) all_loops.emplace_back(d, n_sp[d] / n_glb[d]);
+
+  // Capacities: the GLB holds a tile of each tensor, two where the tile is
+  // refilled (double buffering); an RF holds one tile of each.
+  std::array<double, 3> glb_fills{}, glb_tile{};
+  Ext glb_full{};
+  for (int d = 0; d < kDims; ++d) glb_full[d] = static_cast<double>(glb_ext[d]);
+  double glb_need = 0;
   for (int t = 0; t < 3; ++t) {
-    rf_need += footprint(t, rf_ext, l);
-    glb_need += footprint(t, glb_ext, l);
+    glb_fills[t] = refills(t, dram_loops, l.depthwise);
+    glb_tile[t] = footprint(t, glb_avg, l);
+    glb_need += footprint(t, glb_full, l) * (glb_fills[t] > 1 ? 2 : 1);
   }
-  if (rf_need > static_cast<double>(a.rf_words)) {
-    ev.reason = "the RF tile needs " + std::to_string(static_cast<std::int64_t>(rf_need)) + " words, a PE has " + std::to_string(a.rf_words);
-    return ev;
+  if (!systolic) {
+    Ext rf_full{};
+    for (int d = 0; d < kDims; ++d) rf_full[d] = static_cast<double>(rf_ext[d]);
+    double rf_need = 0;
+    for (int t = 0; t < 3; ++t) rf_need += footprint(t, rf_full, l);
+    if (rf_need > static_cast<double>(a.rf_words)) {
+      ev.reason = "the RF tile needs " + str(static_cast<std::int64_t>(rf_need)) + " words, a PE has " + str(a.rf_words);
+      return ev;
+    }
   }
   if (glb_need > static_cast<double>(a.glb_words)) {
-    ev.reason = "the global buffer tile needs " + std::to_string(static_cast<std::int64_t>(glb_need)) + " words, the buffer has " +
-                std::to_string(a.glb_words);
+    ev.reason = "the global buffer tiles need " + str(static_cast<std::int64_t>(glb_need)) + " words (double-buffered where refilled), the buffer has " +
+                str(a.glb_words);
     return ev;
   }
 
-  std::vector<std::pair<int, std::int64_t>> dram_loops, all_loops;
-  for (int d : m.dram_order) dram_loops.emplace_back(d, m.factors[0][d]);
-  all_loops = dram_loops;
-  for (int d : m.glb_order) all_loops.emplace_back(d, m.factors[1][d]);
-  const double pes = static_cast<double>(rows_used * cols_used);
-
-  double dram_total = 0, glb_total = 0;
-  for (int t = 0; t < 3; ++t) {
-    const double glb_fills = refills(t, dram_loops, l.depthwise);
-    const double rf_fills = refills(t, all_loops, l.depthwise);
-    const double glb_tile = footprint(t, glb_ext, l), sp_tile = footprint(t, sp_ext, l), rf_tile = footprint(t, rf_ext, l);
-    if (t != O) {
-      ev.access[0][t].reads = glb_fills * glb_tile;    // DRAM -> GLB
-      ev.access[1][t].writes = glb_fills * glb_tile;   // GLB fills
-      ev.access[1][t].reads = rf_fills * sp_tile;      // GLB -> array, multicast once per distinct word
-      ev.noc_deliveries += rf_fills * rf_tile * pes;   // words arriving at PEs
-      ev.access[2][t].writes = rf_fills * rf_tile * pes;
-    } else {
-      // Partial sums leave the RF (reduced across PEs on the way) and the GLB
-      // once per refill; the first visit of each output word needs no read.
-      const double glb_writes = rf_fills * sp_tile;
-      const double distinct_in_glb = glb_fills * glb_tile;
-      ev.access[1][O].writes = glb_writes;
-      ev.access[1][O].reads = std::max(0.0, glb_writes - distinct_in_glb);
-      ev.noc_deliveries += std::max(0.0, glb_writes - distinct_in_glb) / sp_tile * rf_tile * pes;
-      ev.access[0][O].writes = glb_fills * glb_tile;
-      ev.access[0][O].reads = std::max(0.0, glb_fills * glb_tile - static_cast<double>(l.output_words()));
-    }
-    dram_total += ev.access[0][t].reads + ev.access[0][t].writes;
-    glb_total += ev.access[1][t].reads + ev.access[1][t].writes;
+  // DRAM <-> GLB.
+  const double macs = static_cast<double>(ev.macs), outputs = static_cast<double>(l.output_words());
+  for (int t : {W, I}) {
+    ev.access[0][t].reads = glb_fills[t] * glb_tile[t];
+    ev.access[1][t].writes = glb_fills[t] * glb_tile[t];
   }
-  // Each MAC reads a weight, an input and a partial sum from the RF and writes the sum back.
-  const double macs = static_cast<double>(ev.macs);
-  ev.access[2][W].reads = macs;
-  ev.access[2][I].reads = macs;
-  ev.access[2][O].reads = macs;
-  ev.access[2][O].writes = macs;
-  double rf_total = 0;
-  for (int t = 0; t < 3; ++t) rf_total += ev.access[2][t].reads + ev.access[2][t].writes;
+  ev.access[0][O].writes = glb_fills[O] * glb_tile[O];
+  ev.access[0][O].reads = std::max(0.0, ev.access[0][O].writes - outputs);  // partial sums brought back
 
-  double temporal = 1;
-  for (int d = 0; d < kDims; ++d) temporal *= static_cast<double>(m.factors[0][d] * m.factors[1][d] * m.factors[3][d]);
-  ev.compute_cycles = temporal;
+  // GLB <-> array.
+  double out_words = 0;  // output words the array writes into the GLB (after any spatial reduction)
+  // Partial sums the GLB must hand back for accumulation: array output
+  // words beyond the distinct outputs the GLB tiles hold.
+  auto returned_of = [&](double out) { return std::max(0.0, out - glb_fills[O] * glb_tile[O]); };
+  double noc_busiest = 0, exposed_array = 0;
+  const double hop = a.energy.hop;
+  double rf_total = 0, adds = 0;
+  if (systolic) {
+    const Folds fo = systolic_layer(l, a, m.dataflow, glb_ext);
+    ev.compute_cycles = fo.cycles;
+    ev.access[1][I].reads = fo.ifmap_reads;
+    ev.access[1][W].reads = fo.filter_reads;
+    out_words = fo.ofmap_writes;
+    // Each MAC forwards its two moving operands one PE on; held operands are
+    // shifted in from the edge (rows / 2 hops on average), outputs of an
+    // output-stationary array drained out the same way.
+    ev.hops = 2 * macs + (m.dataflow == Dataflow::OutputStationary ? outputs : fo.stationary_words) * a.rows / 2.0;
+    const Gemm g = gemm_of(l, l.size);
+    double sr = g.kw, sc = g.f;
+    if (m.dataflow == Dataflow::OutputStationary) sr = g.m;
+    if (m.dataflow == Dataflow::InputStationary) sc = g.m;
+    ev.pes_used = static_cast<std::int64_t>(std::min<double>(sr, a.rows) * std::min<double>(sc, a.cols));
+  } else {
+    // Spatial: compute steps per dimension, the last block spread evenly over the PEs.
+    double compute = 1;
+    for (int d = 0; d < kDims; ++d) {
+      const std::int64_t block = sp_ext[d], nb = ceil_div(l.size[d], block), rem = l.size[d] - (nb - 1) * block;
+      compute *= static_cast<double>((nb - 1) * rf_ext[d] + ceil_div(rem, f[2][d]));
+    }
+    ev.compute_cycles = compute;
+    ev.pes_used = rows_used * cols_used;
+    const double pes = active;
+    // Multicast fan-out along the rows of each tensor: rows whose PEs differ
+    // only in dimensions the tensor does not depend on get the same words.
+    std::array<double, 3> fan_rows{1, 1, 1};
+    double share_out = 1;  // PEs holding partial sums of one output
+    for (int d = 0; d < kDims; ++d) {
+      if (f[2][d] <= 1) continue;
+      for (int t = 0; t < 3; ++t)
+        if (!relevant(t, d, l.depthwise) && m.spatial_axis[d] == 0) fan_rows[t] *= static_cast<double>(f[2][d]);
+      if (!relevant(O, d, l.depthwise)) share_out *= static_cast<double>(f[2][d]);
+    }
+    const double bus = static_cast<double>(rows_used), xbus = static_cast<double>(cols_used);
+    std::array<double, 3> noc{};
+    for (int t : {W, I}) {
+      const double rf_fills = refills(t, all_loops, l.depthwise);
+      ev.access[1][t].reads = rf_fills * footprint(t, sp_avg, l);  // distinct words, multicast
+      ev.access[2][t].writes = rf_fills * footprint(t, pe_avg, l) * pes;
+      noc[t] = ev.access[1][t].reads;
+      ev.hops += noc[t] * (bus + fan_rows[t] * xbus);
+      exposed_array += footprint(t, sp_avg, l) / a.noc_words_per_cycle;  // the first delivery
+    }
+    const double o_fills = refills(O, all_loops, l.depthwise);
+    const double from_pes = o_fills * footprint(O, pe_avg, l) * pes;
+    out_words = o_fills * footprint(O, sp_avg, l);
+    adds = std::max(0.0, from_pes - out_words);
+    const double back = returned_of(out_words);
+    ev.access[2][O].writes = back / std::max(out_words, 1.0) * from_pes;
+    noc[O] = out_words + back;
+    ev.hops += adds + noc[O] * (bus + xbus);
+    noc_busiest = std::max({noc[W], noc[I], noc[O]});
+    ev.noc_words = noc[W] + noc[I] + noc[O];
+    ev.reduction_adds = adds;
+    // A reduction tree over share_out PEs adds its depth once (then pipelined).
+    exposed_array += share_out > 1 ? std::ceil(std::log2(share_out)) : 0;
+    // Each MAC reads a weight, an input and a partial sum from the RF and
+    // writes the sum back; fills are written, outputs leaving are read.
+    ev.access[2][W].reads = macs;
+    ev.access[2][I].reads = macs;
+    ev.access[2][O].reads = macs + from_pes;
+    ev.access[2][O].writes += macs;
+    for (int t = 0; t < 3; ++t) rf_total += ev.access[2][t].reads + ev.access[2][t].writes;
+  }
+  // Outputs: the array's writes, read-modify-write where a partial sum
+  // comes back, and the traffic to and from DRAM.
+  const double returned = returned_of(out_words);
+  ev.access[1][O].writes = out_words + ev.access[0][O].reads;
+  ev.access[1][O].reads = returned + ev.access[0][O].writes;
+
+  double glb_total = 0, dram_total = 0;
+  for (int t = 0; t < 3; ++t) {
+    glb_total += ev.access[1][t].reads + ev.access[1][t].writes;
+    dram_total += ev.access[0][t].reads + ev.access[0][t].writes;
+  }
+  // Time: the first tiles must arrive and the last outputs leave before and
+  // after everything else; in between, compute, GLB port, NoC and DRAM overlap.
+  const double first = (footprint(W, glb_full, l) + footprint(I, glb_full, l)) / a.dram_words_per_cycle;
+  const double last = footprint(O, glb_full, l) / a.dram_words_per_cycle;
   ev.glb_cycles = glb_total / a.glb_words_per_cycle;
-  ev.noc_cycles = ev.noc_deliveries / a.noc_words_per_cycle;
-  ev.dram_cycles = dram_total / a.dram_words_per_cycle;
-  ev.cycles = std::max({ev.compute_cycles, ev.glb_cycles, ev.noc_cycles, ev.dram_cycles});
+  ev.noc_cycles = noc_busiest / a.noc_words_per_cycle;
+  ev.dram_cycles = std::max(0.0, dram_total / a.dram_words_per_cycle - first - last);
+  ev.exposed_cycles = first + last + exposed_array;
+  ev.cycles = ev.exposed_cycles + std::max({ev.compute_cycles, ev.glb_cycles, ev.noc_cycles, ev.dram_cycles});
   ev.latency_ns = ev.cycles * 1000.0 / a.clock_mhz;
-  ev.utilization = macs / (ev.cycles * static_cast<double>(a.rows) * static_cast<double>(a.cols));
-  ev.energy_breakdown = {macs * a.e_mac, rf_total * a.e_rf, ev.noc_deliveries * a.e_noc, glb_total * a.e_glb, dram_total * a.e_dram};
+  ev.utilization = macs / (ev.cycles * static_cast<double>(a.pes()));
+  ev.energy_breakdown = {macs * a.energy.mac + adds * a.energy.add, rf_total * a.e_rf(), ev.hops * hop, glb_total * a.e_glb(),
+                         dram_total * a.energy.dram};
   ev.energy_pj = 0;
   for (double e : ev.energy_breakdown) ev.energy_pj += e;
   ev.valid = true;

@@ -1,19 +1,36 @@
 #pragma once
-// Analytical model of a spatial DNN accelerator (Timeloop-style reuse
-// analysis on a three-level hierarchy: DRAM -> global buffer (GLB) -> per-PE
-// register file (RF), with a PE array between GLB and RF).
+// Analytical model of a DNN accelerator: DRAM -> global buffer (GLB) -> PE
+// array, in two array families.
 //
-// A layer is a 7-D loop nest over N (batch), K (output channels), C (input
-// channels), P, Q (output rows, columns), R, S (filter rows, columns);
-// depthwise layers have one input channel per output channel. A mapping
-// splits each dimension into four factors: DRAM-level temporal, GLB-level
-// temporal, spatial (over the PE array) and RF-level temporal, with a loop
-// order at the DRAM and GLB levels. From it the model counts, per tensor and
-// level, how often tiles are (re)filled, hence accesses per level, energy
-// from per-access energies, latency as the slowest of compute, GLB, NoC and
-// DRAM time (double-buffered, so they overlap), and utilisation. Mappings
-// whose tiles overflow a buffer or whose spatial factors exceed the array
-// are rejected with a reason.
+//  - "spatial" (Eyeriss, MAESTRO, Timeloop-style): every PE has a register
+//    file (RF); per operand a NoC of a Y-bus along the rows and one X-bus per
+//    row carries words from the GLB to the PEs, multicast by tag so that one
+//    delivery feeds every PE that needs the word (Chen et al., JSSC 2017,
+//    Sec. IV); partial sums of an output held by several PEs are reduced
+//    spatially on the way out. A mapping splits each of the 7 loop
+//    dimensions into DRAM, GLB, spatial (rows or columns) and RF factors.
+//  - "systolic" (TPU, SCALE-Sim): operands move PE to PE. The layer is the
+//    GEMM of its im2col form, (N P Q) x (C R S) times (C R S) x K, and a
+//    dataflow decides which two of the three GEMM dimensions are unrolled
+//    over the array (SCALE-Sim's Sr over rows, Sc over columns) and which is
+//    streamed (T): ws (Sr = C R S, Sc = K, T = N P Q), os (Sr = N P Q,
+//    Sc = K, T = C R S), is (Sr = C R S, Sc = N P Q, T = K). Each GLB tile
+//    runs in ceil(Sr/rows) x ceil(Sc/cols) folds of
+//    2 rows + cols + T - 2 cycles (ws, is: the stationary operand is shifted
+//    in, then the stream is skewed in and drained) or rows + cols + T - 2
+//    (os: both operands stream in, skewed) — SCALE-Sim v2's timing
+//    (Samajdar et al., arXiv 1811.02883 and ISPASS 2020). A mapping gives the
+//    DRAM factors (hence the GLB tile) and the DRAM loop order.
+//
+// For both, per tensor (weights W, inputs I, outputs O) and level the model
+// counts how often tiles are (re)filled (a loop that does not index a tensor
+// reuses its tile when it is innermost: stationarity), hence accesses per
+// level; energy from per-access energies (SRAM energy grows with the square
+// root of the capacity); latency from the slowest of compute, GLB, NoC and
+// DRAM time, which overlap (the GLB is double-buffered), plus the first load
+// and the last write-back, which do not. Mappings whose tiles overflow a
+// buffer or whose spatial factors exceed the array are rejected with a
+// reason.
 #include <array>
 #include <cstdint>
 #include <string>
@@ -24,43 +41,80 @@ namespace dsegym::accel {
 enum Dim { N = 0, K, C, P, Q, R, S, kDims };
 const char* dim_name(int d);
 
+// Limits that keep every count exact in 64-bit arithmetic: a loop bound up to
+// 2^31, a layer up to 2^62 MACs. Beyond them inputs are rejected.
+inline constexpr std::int64_t kMaxDimSize = std::int64_t{1} << 31;
+inline constexpr std::int64_t kMaxMacs = std::int64_t{1} << 62;
+
 struct Layer {
   std::string name;
   std::array<std::int64_t, kDims> size{1, 1, 1, 1, 1, 1, 1};
   int stride = 1;
   bool depthwise = false;  // input channel = output channel; C must be 1
 
+  // Throws InvalidArgument (naming `where`, the field and the valid range)
+  // for sizes below 1 or above kMaxDimSize, a stride outside 1..2^20, a
+  // depthwise layer with C != 1, or more than kMaxMacs MACs.
+  void check(const std::string& where) const;
   std::int64_t macs() const;
   std::int64_t weight_words() const;
-  std::int64_t input_words() const;   // including the halo the filter needs
+  std::int64_t input_words() const;  // including the halo the filter needs
   std::int64_t output_words() const;
 };
 
-// Defaults: Eyeriss-like (Chen et al., JSSC 2017): 12 x 14 PEs, ~0.5 kB of
-// 16-bit RF per PE, a 108 kB global buffer, 200 MHz.
-struct Arch {
-  int rows = 12, cols = 14;          // PE array
-  std::int64_t rf_words = 256;       // per PE
-  std::int64_t glb_words = 55296;    // shared global buffer (108 kB of 16-bit words)
-  double glb_words_per_cycle = 64;   // GLB bandwidth
-  double noc_words_per_cycle = 64;   // GLB -> PE deliveries per cycle (multicast counts once per PE)
-  double dram_words_per_cycle = 4;   // DRAM bandwidth (a 64-bit interface)
-  double clock_mhz = 200;
-  int word_bits = 16;
-  // Energy per MAC and per word accessed at each level (pJ); the default is
-  // the 45 nm table below.
-  double e_mac = 1.0, e_rf = 1.0, e_noc = 2.0, e_glb = 6.0, e_dram = 200.0;
-  double node_nm = 45;  // technology node of the energy table, and of the area
-};
+enum class ArrayKind { Spatial, Systolic };
+const std::vector<std::string>& array_kind_names();  // "spatial", "systolic"
+ArrayKind array_kind_from_name(const std::string& name);
+const char* array_kind_name(ArrayKind k);
 
-// Per-access energies of a technology node, in pJ per 16-bit word.
+enum class Dataflow { WeightStationary, OutputStationary, RowStationary, InputStationary };
+const std::vector<std::string>& dataflow_names();  // "ws", "os", "rs", "is"
+Dataflow dataflow_from_name(const std::string& name);
+const char* dataflow_name(Dataflow df);
+
+// Per-access energies of a technology node (pJ; 16-bit words unless said).
 struct EnergyTable {
   std::string node;
   double nm;
-  double mac, rf, noc, glb, dram;
+  double mac;        // one 16-bit multiply-accumulate
+  double add;        // one 32-bit add of a spatial reduction
+  double hop;        // one word over one PE pitch of wire (bus segment or PE-to-PE register)
+  double sram_8kib;  // one 64-bit access of an 8 KiB SRAM; others scale with sqrt(capacity) and linearly with width
+  double dram;       // one word from or to DRAM
   std::string source;
 };
 const std::vector<EnergyTable>& energy_tables();
+
+// Energy of one word_bits access of an SRAM of `bytes` (the RFs and the
+// GLB), from an 8 KiB, 64-bit reference: sqrt(bytes / 8 KiB) x
+// (word_bits / 64) x sram_8kib (Horowitz, ISSCC 2014: 8 KB 10 pJ, 32 KB
+// 20 pJ, 1 MB 100 pJ per 64-bit access at 45 nm).
+double sram_energy(const EnergyTable& t, double bytes, int word_bits);
+
+// Defaults: Eyeriss (Chen et al., JSSC 2017): 12 x 14 PEs with 0.5 kB RFs
+// (256 16-bit words), a 108 kB global buffer, 200 MHz, a 64-bit DRAM
+// interface (4 words per cycle).
+struct Arch {
+  ArrayKind array = ArrayKind::Spatial;
+  int rows = 12, cols = 14;          // PE array
+  std::int64_t rf_words = 256;       // per PE (spatial arrays; systolic PEs hold one operand)
+  std::int64_t glb_words = 55296;    // shared global buffer (108 kB of 16-bit words)
+  double glb_words_per_cycle = 64;   // GLB read + write bandwidth
+  double noc_words_per_cycle = 64;   // per operand network, distinct words per cycle (spatial arrays)
+  double dram_words_per_cycle = 4;   // DRAM bandwidth
+  double clock_mhz = 200;
+  int word_bits = 16;
+  EnergyTable energy = energy_tables().front();  // 45 nm
+
+  std::int64_t pes() const { return std::int64_t{rows} * cols; }
+  double e_rf() const;   // per RF word access
+  double e_glb() const;  // per GLB word access
+  // Throws InvalidArgument naming `where` and the field for values outside
+  // their ranges (rows, cols 1..65536 and at most 2^26 PEs; buffers up to
+  // 2^40 words; bandwidths and clock positive and finite).
+  void check(const std::string& where) const;
+};
+
 void apply_energy_table(Arch& a, const std::string& node);
 
 // Silicon area of the PE array and the buffers, in mm^2 (no NoC, control or
@@ -71,7 +125,7 @@ void apply_energy_table(Arch& a, const std::string& node);
 //    3,495 um^2 at 32 bits;
 //  - SRAM (the RFs and the global buffer): 3.814 um^2 per byte, TPU v1's
 //    24 MiB unified buffer taking 29 % of its < 331 mm^2 28 nm die
-//    (Jouppi et al., ISCA 2017, floorplan).
+//    (Jouppi et al., ISCA 2017, floorplan). Systolic PEs have no RF.
 struct Area {
   double mac_mm2 = 0, rf_mm2 = 0, glb_mm2 = 0, total_mm2 = 0;
 };
@@ -80,12 +134,16 @@ Area area(const Arch& a);
 enum class Level { DRAM = 0, GLB = 1, Spatial = 2, RF = 3 };
 
 struct Mapping {
-  // factors[level][dim]; the product over levels must cover the dim's size.
+  // factors[level][dim]; spatial arrays: the product over levels must cover
+  // the dim's size. Systolic arrays: only the DRAM factors (the GLB tile is
+  // ceil(size / DRAM factor)); the other levels stay 1.
   std::array<std::array<std::int64_t, kDims>, 4> factors{};
   std::array<int, kDims> dram_order{N, K, C, P, Q, R, S};  // outermost first
   std::array<int, kDims> glb_order{N, K, C, P, Q, R, S};
-  // Which array dimension each spatial dim uses: 0 rows, 1 cols.
+  // Spatial arrays: which array dimension each spatial dim uses: 0 rows, 1 cols.
   std::array<int, kDims> spatial_axis{};
+  // Systolic arrays: which operand the array holds (ws, os or is).
+  Dataflow dataflow = Dataflow::WeightStationary;
   Mapping();
 };
 
@@ -97,17 +155,25 @@ struct Evaluation {
   bool valid = false;
   std::string reason;  // why a mapping is rejected
   std::int64_t macs = 0;
-  double compute_cycles = 0, glb_cycles = 0, noc_cycles = 0, dram_cycles = 0, cycles = 0;
+  // Cycles: compute (systolic: the folds' fill, stream and drain), GLB port,
+  // NoC (the busiest operand network), DRAM in the steady state; the first
+  // load and last write-back that nothing hides; the total.
+  double compute_cycles = 0, glb_cycles = 0, noc_cycles = 0, dram_cycles = 0, exposed_cycles = 0, cycles = 0;
   double latency_ns = 0;
   double energy_pj = 0;
-  double utilization = 0;  // MACs / (cycles x PEs)
+  double utilization = 0;  // MACs / (cycles x PEs of the array)
+  std::int64_t pes_used = 0;
   // Per tensor (W, I, O) and level (DRAM, GLB, RF): accesses in words.
   std::array<std::array<Accesses, 3>, 3> access{};
-  double noc_deliveries = 0;
-  std::array<double, 5> energy_breakdown{};  // mac, rf, noc, glb, dram
+  double noc_words = 0;       // distinct words the operand networks carried (spatial)
+  double reduction_adds = 0;  // adds of the spatial reduction (spatial)
+  double hops = 0;            // word-hops of wire: buses (spatial) or PE-to-PE forwarding (systolic)
+  std::array<double, 5> energy_breakdown{};  // mac (and adds), rf, noc (wires), glb, dram
+  const char* bound() const;  // "compute", "glb", "noc" or "dram": the slowest overlapped term
 };
 
-// Evaluates one mapping of a layer on an architecture.
+// Evaluates one mapping of a layer on an architecture. The layer and the
+// architecture are assumed checked (Layer::check, Arch::check).
 Evaluation evaluate(const Layer& layer, const Arch& arch, const Mapping& m);
 
 }  // namespace dsegym::accel

@@ -1,7 +1,10 @@
 #include "simulators/accel/workload.hpp"
 
 #include <filesystem>
+#include <cmath>
 #include <fstream>
+#include <optional>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -73,13 +76,16 @@ Workload load_workload(const std::string& path) {
       layer.size[Q] = positive(l, "Q", where, 0);
       layer.size[R] = positive(l, "R", where, 0);
       layer.size[S] = positive(l, "S", where, 0);
-      layer.stride = static_cast<int>(positive(l, "stride", where, 1));
+      const std::int64_t stride = positive(l, "stride", where, 1);
+      if (stride > (1 << 20)) throw InvalidArgument(where + ".stride: " + std::to_string(stride) + " is outside 1..1048576");
+      layer.stride = static_cast<int>(stride);
       layer.depthwise = type == "depthwise";
       if (layer.depthwise && layer.size[C] != 1)
         throw InvalidArgument(where + ".C: a depthwise layer has C = 1 (one input channel per output channel), got " + std::to_string(layer.size[C]));
     } else {
       throw InvalidArgument(where + ".type: '" + type + "' is not valid; choices: conv, depthwise, gemm");
     }
+    layer.check(where);
     w.layers.push_back(layer);
   }
   return w;
@@ -99,35 +105,45 @@ Workload resolve_workload(const std::string& name) {
 namespace dsegym::accel {
 
 Arch parse_arch(const nlohmann::json& j, const std::string& where) {
-  check_keys(j, {"rows", "cols", "rf_words", "glb_words", "glb_words_per_cycle", "noc_words_per_cycle", "dram_words_per_cycle",
+  if (!j.is_object()) throw InvalidArgument(where + ": expected an architecture object, got " + j.dump().substr(0, 80));
+  check_keys(j, {"array", "rows", "cols", "rf_words", "glb_words", "glb_words_per_cycle", "noc_words_per_cycle", "dram_words_per_cycle",
                  "clock_mhz", "node"},
              where);
   Arch a;
-  auto num = [&](const char* key, double& out, double lo) {
-    if (!j.contains(key)) return;
-    if (!j.at(key).is_number() || j.at(key).get<double>() < lo)
-      throw InvalidArgument(where + "." + key + ": expected a number >= " + std::to_string(lo) + ", got " + j.at(key).dump());
-    out = j.at(key).get<double>();
+  // Numbers are range-checked as doubles before any conversion, so 1e10 rows
+  // is an error, never a wrapped integer.
+  auto num = [&](const char* key, double lo, double hi, bool integer) -> std::optional<double> {
+    if (!j.contains(key)) return std::nullopt;
+    const json& v = j.at(key);
+    const double x = v.is_number() ? v.get<double>() : std::nan("");
+    if (!(x >= lo && x <= hi) || (integer && x != std::floor(x))) {
+      std::ostringstream range;
+      range << (integer ? "an integer " : "a number ") << "in " << lo << ".." << hi;
+      throw InvalidArgument(where + "." + key + ": expected " + range.str() + ", got " + v.dump().substr(0, 80));
+    }
+    return x;
   };
-  double rows = a.rows, cols = a.cols, rf = static_cast<double>(a.rf_words), glb = static_cast<double>(a.glb_words);
-  num("rows", rows, 1);
-  num("cols", cols, 1);
-  num("rf_words", rf, 1);
-  num("glb_words", glb, 1);
-  num("glb_words_per_cycle", a.glb_words_per_cycle, 1e-6);
-  num("noc_words_per_cycle", a.noc_words_per_cycle, 1e-6);
-  num("dram_words_per_cycle", a.dram_words_per_cycle, 1e-6);
-  num("clock_mhz", a.clock_mhz, 1e-6);
-  a.rows = static_cast<int>(rows);
-  a.cols = static_cast<int>(cols);
-  a.rf_words = static_cast<std::int64_t>(rf);
-  a.glb_words = static_cast<std::int64_t>(glb);
+  if (j.contains("array")) {
+    if (!j.at("array").is_string()) throw InvalidArgument(where + ".array: expected \"spatial\" or \"systolic\", got " + j.at("array").dump().substr(0, 80));
+    a.array = array_kind_from_name(j.at("array").get<std::string>());
+  }
+  if (auto v = num("rows", 1, 65536, true)) a.rows = static_cast<int>(*v);
+  if (auto v = num("cols", 1, 65536, true)) a.cols = static_cast<int>(*v);
+  if (auto v = num("rf_words", 1, 1099511627776.0, true)) a.rf_words = static_cast<std::int64_t>(*v);
+  if (auto v = num("glb_words", 1, 1099511627776.0, true)) a.glb_words = static_cast<std::int64_t>(*v);
+  if (auto v = num("glb_words_per_cycle", 1e-6, 1e12, false)) a.glb_words_per_cycle = *v;
+  if (auto v = num("noc_words_per_cycle", 1e-6, 1e12, false)) a.noc_words_per_cycle = *v;
+  if (auto v = num("dram_words_per_cycle", 1e-6, 1e12, false)) a.dram_words_per_cycle = *v;
+  if (auto v = num("clock_mhz", 1e-6, 1e6, false)) a.clock_mhz = *v;
+  if (j.contains("node") && !j.at("node").is_string()) throw InvalidArgument(where + ".node: expected \"45nm\" or \"16nm\", got " + j.at("node").dump().substr(0, 80));
   apply_energy_table(a, j.value("node", "45nm"));
+  a.check(where);
   return a;
 }
 
 nlohmann::json arch_to_json(const Arch& a) {
-  return {{"rows", a.rows},
+  return {{"array", array_kind_name(a.array)},
+          {"rows", a.rows},
           {"cols", a.cols},
           {"rf_words", a.rf_words},
           {"glb_words", a.glb_words},
@@ -135,7 +151,9 @@ nlohmann::json arch_to_json(const Arch& a) {
           {"noc_words_per_cycle", a.noc_words_per_cycle},
           {"dram_words_per_cycle", a.dram_words_per_cycle},
           {"clock_mhz", a.clock_mhz},
-          {"energy_pj", {{"mac", a.e_mac}, {"rf", a.e_rf}, {"noc", a.e_noc}, {"glb", a.e_glb}, {"dram", a.e_dram}}}};
+          {"node", a.energy.node},
+          {"energy_pj", {{"mac", a.energy.mac}, {"add", a.energy.add}, {"hop", a.energy.hop}, {"rf", a.array == ArrayKind::Spatial ? a.e_rf() : 0.0},
+                         {"glb", a.e_glb()}, {"dram", a.energy.dram}}}};
 }
 
 namespace {
@@ -173,8 +191,12 @@ std::array<int, kDims> parse_order(const json& j, const std::string& where) {
 
 Mapping parse_mapping(const json& j, const std::string& where) {
   if (!j.is_object()) throw InvalidArgument(where + ": expected a mapping object, got " + j.dump());
-  check_keys(j, {"dram", "glb", "spatial", "rf", "rows", "cols", "dram_order", "glb_order"}, where);
+  check_keys(j, {"dataflow", "dram", "glb", "spatial", "rf", "rows", "cols", "dram_order", "glb_order"}, where);
   Mapping m;
+  if (j.contains("dataflow")) {
+    if (!j.at("dataflow").is_string()) throw InvalidArgument(where + ".dataflow: expected ws, os or is, got " + j.at("dataflow").dump().substr(0, 80));
+    m.dataflow = dataflow_from_name(j.at("dataflow").get<std::string>());
+  }
   for (int lvl = 0; lvl < 4; ++lvl) {
     if (!j.contains(kLevels[lvl])) continue;
     const json& f = j.at(kLevels[lvl]);
@@ -202,8 +224,14 @@ Mapping parse_mapping(const json& j, const std::string& where) {
   return m;
 }
 
-json mapping_to_json(const Mapping& m) {
+json mapping_to_json(const Mapping& m, ArrayKind kind) {
   json j = json::object();
+  if (kind == ArrayKind::Systolic) {
+    json f = json::object();
+    for (int d = 0; d < kDims; ++d)
+      if (m.factors[0][static_cast<std::size_t>(d)] > 1) f[dim_name(d)] = m.factors[0][static_cast<std::size_t>(d)];
+    return {{"dataflow", dataflow_name(m.dataflow)}, {"dram", f}, {"dram_order", order_string(m.dram_order)}};
+  }
   for (int lvl = 0; lvl < 4; ++lvl) {
     json f = json::object();
     for (int d = 0; d < kDims; ++d)

@@ -31,9 +31,10 @@ std::vector<std::string> builtin_workloads();
 namespace dsegym::accel {
 
 // An architecture as JSON; missing keys keep the Eyeriss-like defaults of
-// Arch (12 x 14 PEs, 256-word RFs, 54k-word global buffer, 200 MHz):
-//   {"rows": 16, "cols": 16, "rf_words": 256, "glb_words": 65536, "glb_words_per_cycle": 64,
+// Arch (spatial, 12 x 14 PEs, 256-word RFs, 54k-word global buffer, 200 MHz):
+//   {"array": "spatial", "rows": 16, "cols": 16, "rf_words": 256, "glb_words": 65536, "glb_words_per_cycle": 64,
 //    "noc_words_per_cycle": 64, "dram_words_per_cycle": 8, "clock_mhz": 200, "node": "45nm"}
+// Values out of range (Arch::check) are an InvalidArgument naming the key.
 Arch parse_arch(const nlohmann::json& j, const std::string& where);
 nlohmann::json arch_to_json(const Arch& a);
 
@@ -42,8 +43,10 @@ nlohmann::json arch_to_json(const Arch& a);
 //   {"dram": {"K": 4}, "glb": {"C": 2, "P": 7}, "spatial": {"C": 3, "K": 14}, "rf": {"R": 3, "S": 3},
 //    "rows": ["C"], "cols": ["K"], "dram_order": "NKCPQRS", "glb_order": "NPQRSCK"}
 // Orders list the loops outermost first; "rows"/"cols" say which array axis
-// each spatially unrolled dimension uses.
+// each spatially unrolled dimension uses. On a systolic array a mapping is
+// the dataflow, the DRAM factors and the DRAM order:
+//   {"dataflow": "ws", "dram": {"K": 2}, "dram_order": "NCRSKPQ"}
 Mapping parse_mapping(const nlohmann::json& j, const std::string& where);
-nlohmann::json mapping_to_json(const Mapping& m);
+nlohmann::json mapping_to_json(const Mapping& m, ArrayKind kind);
 
 }  // namespace dsegym::accel

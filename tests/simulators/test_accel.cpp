@@ -193,12 +193,12 @@ TEST_CASE("area: TPU v1's MAC array and Eyeriss' core from the model's 28 nm fig
   tpu.rows = tpu.cols = 256;
   tpu.word_bits = 8;
   tpu.rf_words = tpu.glb_words = 0;
-  tpu.node_nm = 28;
+  tpu.energy.nm = 28;
   const double published_mxu_mm2 = 0.24 * 331;
   CHECK(area(tpu).mac_mm2 == doctest::Approx(published_mxu_mm2).epsilon(0.10));
 
   Arch eyeriss;  // the defaults are Eyeriss': 12 x 14 PEs, 256-word RFs, 108 kB global buffer
-  eyeriss.node_nm = 65;
+  eyeriss.energy.nm = 65;
   const Area a = area(eyeriss);
   MESSAGE("Eyeriss-like area in 65 nm: " << a.total_mm2 << " mm^2 (MACs " << a.mac_mm2 << ", RFs " << a.rf_mm2 << ", GLB " << a.glb_mm2 << ")");
   CHECK(a.total_mm2 > 0.5 * 12.25);
