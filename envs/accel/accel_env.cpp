@@ -132,6 +132,7 @@ protected:
     const a::Evaluation e = a::evaluate(layer_, arch_, m);
     StepResult r;
     r.terminated = true;
+    r.info = Value(Value::Dict{{"mapping", value_from_json(a::mapping_to_json(m, arch_.array))}});
     if (!e.valid) {
       r.status = EvalStatus::infeasible(e.reason);
       r.obs = Value(std::vector<double>(spec().metrics.size(), 0.0));
@@ -171,31 +172,80 @@ DictSpace::Children accel_mapping_knobs(const a::Layer& l, const a::Arch& arch) 
   return knobs;
 }
 
+namespace {
+
+std::int64_t ceil_div(std::int64_t x, std::int64_t y) { return (x + y - 1) / y; }
+// Half of v, as the smallest factor giving as many parts of `size`.
+std::int64_t halve(std::int64_t v, std::int64_t size) { return ceil_div(size, ceil_div(size, std::max<std::int64_t>(1, v / 2))); }
+
+// Halves the largest factor above 1 at a level (spatial arrays: 1 GLB,
+// 2 spatial, 3 RF; systolic: the GLB tile), keeping the factors covering
+// each dimension. False when every factor there is 1.
+bool shrink(const a::Layer& l, a::ArrayKind kind, a::Mapping& m, int level) {
+  int best = -1;
+  std::int64_t largest = 1;
+  for (int d = 0; d < a::kDims; ++d) {
+    const std::int64_t v = kind == a::ArrayKind::Systolic ? ceil_div(l.size[d], m.factors[0][d]) : m.factors[level][d];
+    if (v > largest) largest = v, best = d;
+  }
+  if (best < 0) return false;
+  const int d = best;
+  if (kind == a::ArrayKind::Systolic) {
+    m.factors[0][d] = ceil_div(l.size[d], halve(largest, l.size[d]));
+    return true;
+  }
+  auto& f = m.factors;
+  const std::int64_t rest_before = ceil_div(l.size[d], f[2][d]);
+  if (level == 2) f[2][d] = halve(f[2][d], l.size[d]);
+  const std::int64_t rest = ceil_div(l.size[d], f[2][d]);
+  if (level == 3) f[3][d] = halve(f[3][d], rest_before);
+  f[3][d] = std::min(f[3][d], rest);
+  if (level == 1) f[1][d] = halve(f[1][d], ceil_div(rest, f[3][d]));
+  f[1][d] = std::min(f[1][d], ceil_div(rest, f[3][d]));
+  f[0][d] = ceil_div(rest, f[3][d] * f[1][d]);
+  return true;
+}
+
+}  // namespace
+
 a::Mapping accel_action_mapping(const a::Layer& l, const a::Arch& arch, const Value& act) {
   a::Mapping m;
-  auto ceil_div = [](std::int64_t x, std::int64_t y) { return (x + y - 1) / y; };
   auto order = [&](const char* key) { return a::loop_orders()[static_cast<std::size_t>(act.at(key).as_int())]; };
   m.dram_order = order("dram_order");
   if (arch.array == a::ArrayKind::Systolic) {
     m.dataflow = a::dataflow_from_name(act.at("dataflow").as_string());
     for (int d = 0; d < a::kDims; ++d)
       if (l.size[d] > 1) m.factors[0][d] = ceil_div(l.size[d], std::min(l.size[d], act.at(knob("tile_", d)).as_int()));
+  } else {
+    m.glb_order = order("glb_order");
+    std::int64_t used[2] = {1, 1};
+    for (int d = 0; d < a::kDims; ++d) {
+      if (l.size[d] <= 1) continue;
+      const int axis = act.at(knob("axis_", d)).as_string() == "cols" ? 1 : 0;
+      // The spatial factor, clamped to the PEs its axis has left.
+      const std::int64_t room = (axis == 0 ? arch.rows : arch.cols) / used[axis];
+      const std::int64_t sp = std::max<std::int64_t>(1, std::min({l.size[d], act.at(knob("sp_", d)).as_int(), room}));
+      used[axis] *= sp;
+      const std::int64_t rest = ceil_div(l.size[d], sp);
+      const std::int64_t rf = std::min(rest, act.at(knob("rf_", d)).as_int());
+      const std::int64_t g = std::min(ceil_div(rest, rf), act.at(knob("glb_", d)).as_int());
+      m.factors[2][d] = sp;
+      m.factors[3][d] = rf;
+      m.factors[1][d] = g;
+      m.factors[0][d] = ceil_div(rest, rf * g);
+      m.spatial_axis[d] = axis;
+    }
+  }
+  // Tiles that overflow a buffer are halved, largest first: RF tiles while
+  // the RF overflows; GLB tiles, then RF tiles, then spatial factors while
+  // the GLB does. Ends at the smallest mapping, which fits whenever any does.
+  using Reject = a::Evaluation::Reject;
+  for (;;) {
+    const Reject why = a::evaluate(l, arch, m).rejected;
+    if (why == Reject::Rf && shrink(l, arch.array, m, 3)) continue;
+    if (why == Reject::Glb && (shrink(l, arch.array, m, 1) || shrink(l, arch.array, m, 3) || shrink(l, arch.array, m, 2))) continue;
     return m;
   }
-  m.glb_order = order("glb_order");
-  for (int d = 0; d < a::kDims; ++d) {
-    if (l.size[d] <= 1) continue;
-    const std::int64_t sp = std::min(l.size[d], act.at(knob("sp_", d)).as_int());
-    const std::int64_t rest = ceil_div(l.size[d], sp);
-    const std::int64_t rf = std::min(rest, act.at(knob("rf_", d)).as_int());
-    const std::int64_t g = std::min(ceil_div(rest, rf), act.at(knob("glb_", d)).as_int());
-    m.factors[2][d] = sp;
-    m.factors[3][d] = rf;
-    m.factors[1][d] = g;
-    m.factors[0][d] = ceil_div(rest, rf * g);
-    m.spatial_axis[d] = act.at(knob("axis_", d)).as_string() == "cols" ? 1 : 0;
-  }
-  return m;
 }
 
 json accel_mapping_action(const a::Layer& l, const a::Arch& arch, const a::Mapping& m) {

@@ -64,6 +64,7 @@ std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; 
 // The smallest factor that splits `size` into as many parts as v does.
 std::int64_t balanced(std::int64_t v, std::int64_t size) { return ceil_div(size, ceil_div(size, v)); }
 std::int64_t next_up(std::int64_t v, std::int64_t size) { return balanced(std::min(size, 2 * v), size); }
+std::int64_t next_down(std::int64_t v, std::int64_t size) { return balanced(std::max<std::int64_t>(1, v / 2), size); }
 
 struct Best {
   Mapping mapping;
@@ -126,6 +127,11 @@ Best descend_spatial(const Layer& l, const Arch& a, const Mapping& spatial, Obje
         g2[d] = std::min(g[d], ceil_div(rest[d], rf2[d]));
         consider(rf2, g2, od, og);
       }
+      if (rf[d] > 1) {
+        auto rf2 = rf;
+        rf2[d] = next_down(rf[d], rest[d]);
+        consider(rf2, g, od, og);
+      }
       const std::int64_t gmax = ceil_div(rest[d], rf[d]);
       if (g[d] < gmax) {
         auto g2 = g;
@@ -135,6 +141,11 @@ Best descend_spatial(const Layer& l, const Arch& a, const Mapping& spatial, Obje
           g2[d] = gmax;
           consider(rf, g2, od, og);
         }
+      }
+      if (g[d] > 1) {
+        auto g2 = g;
+        g2[d] = next_down(g[d], gmax);
+        consider(rf, g2, od, og);
       }
     }
     for (int o = 0; o < 3; ++o) {
@@ -187,8 +198,12 @@ Best descend_systolic(const Layer& l, const Arch& a, Dataflow df, Objective obj,
       }
     };
     for (int d = 0; d < kDims; ++d) {
-      if (tile[d] >= l.size[d]) continue;
       auto t2 = tile;
+      if (tile[d] > 1) {
+        t2[d] = next_down(tile[d], l.size[d]);
+        consider(t2, od);
+      }
+      if (tile[d] >= l.size[d]) continue;
       t2[d] = next_up(tile[d], l.size[d]);
       consider(t2, od);
       if (t2[d] != l.size[d]) {
@@ -196,6 +211,16 @@ Best descend_systolic(const Layer& l, const Arch& a, Dataflow df, Objective obj,
         consider(t2, od);
       }
     }
+    // Trades: one dimension's tile doubles while another's halves (a
+    // buffer-bound tile moves along its capacity).
+    for (int up = 0; up < kDims; ++up)
+      for (int down = 0; down < kDims; ++down) {
+        if (up == down || tile[up] >= l.size[up] || tile[down] <= 1) continue;
+        auto t2 = tile;
+        t2[up] = next_up(tile[up], l.size[up]);
+        t2[down] = next_down(tile[down], l.size[down]);
+        consider(t2, od);
+      }
     for (int o = 0; o < 3; ++o)
       if (o != od) consider(tile, o);
     if (!better(step.score, cur.score)) break;
@@ -340,9 +365,12 @@ WorkloadResult run_workload(const Workload& w, const Arch& a, Dataflow df, const
       m.evaluated = 1;
     } else {
       const auto key = std::make_tuple(l.size, l.stride, l.depthwise);
-      auto it2 = by_shape.find(key);
-      if (it2 == by_shape.end()) it2 = by_shape.emplace(key, map_layer(l, a, df, obj)).first;
-      m = it2->second;
+      if (auto it2 = by_shape.find(key); it2 != by_shape.end()) {
+        m = it2->second;
+        m.evaluated = 0;  // mapped already
+      } else {
+        m = by_shape.emplace(key, map_layer(l, a, df, obj)).first->second;
+      }
     }
     if (!m.eval.valid) {
       if (r.valid) r.reason = "layer " + l.name + ": " + m.eval.reason;

@@ -21,9 +21,9 @@
 //
 // Temporal descent: from the smallest tiles (RF and GLB factors 1, always
 // valid when any mapping is), repeatedly take the move that improves the
-// objective most: double (balanced) or complete a dimension's RF or GLB
-// factor, or switch the DRAM or GLB loop order among three (weights,
-// inputs or outputs stay innermost).
+// objective most: double, halve (balanced) or complete a dimension's RF or
+// GLB factor, or switch the DRAM or GLB loop order among three (weights,
+// inputs or outputs stay innermost); stop when no move improves.
 //
 // Systolic arrays: the dataflow fixes the array's use (SCALE-Sim's); the
 // descent grows the GLB tile per dimension and picks the DRAM loop order.

@@ -288,10 +288,12 @@ Evaluation evaluate(const Layer& l, const Arch& a, const Mapping& m) {
     for (int lvl = 0; lvl < 4; ++lvl)
       if (f[lvl][d] < 1 || f[lvl][d] > kMaxDimSize) {
         ev.reason = std::string("factor of ") + dim_name(d) + " outside 1.." + str(kMaxDimSize);
+        ev.rejected = Evaluation::Reject::Factors;
         return ev;
       }
   if (systolic && m.dataflow == Dataflow::RowStationary) {
     ev.reason = "row stationary needs a spatial array; a systolic array runs ws, os or is";
+    ev.rejected = Evaluation::Reject::Dataflow;
     return ev;
   }
 
@@ -303,6 +305,7 @@ Evaluation evaluate(const Layer& l, const Arch& a, const Mapping& m) {
     if (systolic) {
       if (f[1][d] != 1 || f[2][d] != 1 || f[3][d] != 1) {
         ev.reason = std::string("a systolic array's mapping has DRAM factors only; ") + dim_name(d) + " has factors below the DRAM level";
+        ev.rejected = Evaluation::Reject::Factors;
         return ev;
       }
       glb_ext[d] = ceil_div(l.size[d], f[0][d]);
@@ -312,6 +315,7 @@ Evaluation evaluate(const Layer& l, const Arch& a, const Mapping& m) {
     const std::int64_t inner = sat_mul(f[3][d], f[2][d]), reach = sat_mul(inner, f[1][d]);
     if (sat_mul(reach, f[0][d]) < l.size[d]) {
       ev.reason = std::string("the factors of ") + dim_name(d) + " cover " + str(sat_mul(reach, f[0][d])) + " of its " + str(l.size[d]);
+      ev.rejected = Evaluation::Reject::Factors;
       return ev;
     }
     rf_ext[d] = std::min(f[3][d], l.size[d]);
@@ -324,6 +328,7 @@ Evaluation evaluate(const Layer& l, const Arch& a, const Mapping& m) {
   }
   if (!systolic && (rows_used > a.rows || cols_used > a.cols)) {
     ev.reason = "the spatial factors need a " + str(rows_used) + " x " + str(cols_used) + " array, the array is " + str(a.rows) + " x " + str(a.cols);
+    ev.rejected = Evaluation::Reject::Array;
     return ev;
   }
 
@@ -365,12 +370,14 @@ Evaluation evaluate(const Layer& l, const Arch& a, const Mapping& m) {
     for (int t = 0; t < 3; ++t) rf_need += footprint(t, rf_full, l);
     if (rf_need > static_cast<double>(a.rf_words)) {
       ev.reason = "the RF tile needs " + str(static_cast<std::int64_t>(rf_need)) + " words, a PE has " + str(a.rf_words);
+      ev.rejected = Evaluation::Reject::Rf;
       return ev;
     }
   }
   if (glb_need > static_cast<double>(a.glb_words)) {
     ev.reason = "the global buffer tiles need " + str(static_cast<std::int64_t>(glb_need)) + " words (double-buffered where refilled), the buffer has " +
                 str(a.glb_words);
+    ev.rejected = Evaluation::Reject::Glb;
     return ev;
   }
 

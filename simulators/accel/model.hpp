@@ -154,6 +154,11 @@ struct Accesses {
 struct Evaluation {
   bool valid = false;
   std::string reason;  // why a mapping is rejected
+  // What rejected it: the factors themselves (below 1, not covering a
+  // dimension, levels a systolic mapping does not have), the array (spatial
+  // factors beyond it), the RF or the GLB (a tile that does not fit), or the
+  // dataflow (row stationary on a systolic array).
+  enum class Reject { None, Factors, Array, Rf, Glb, Dataflow } rejected = Reject::None;
   std::int64_t macs = 0;
   // Cycles: compute (systolic: the folds' fill, stream and drain), GLB port,
   // NoC (the busiest operand network), DRAM in the steady state; the first

@@ -141,10 +141,20 @@ TEST_CASE("sim accel prints per-layer results and names a bad dataflow") {
   CHECK(o.code == 0);
   CHECK(o.out.find("\"conv1\"") != std::string::npos);
   CHECK(o.out.find("\"utilization\"") != std::string::npos);
+  const auto j = nlohmann::json::parse(o.out);
+  CHECK(j.at("cycles").get<double>() == doctest::Approx(j.at("latency_ns").get<double>() * 200 / 1000));  // 200 MHz
+  CHECK(j.at("layers")[0].at("cycles").get<double>() > 0);
   o = run("sim accel --workload alexnet --dataflow xs");
   CHECK(o.code != 0);
   CHECK(lines(o.err) == 1);
   CHECK(o.err.find("dataflow 'xs' is not valid; choices: ws, os, rs, is") != std::string::npos);
+  o = run("sim accel --arch '{\"rows\": 1e10}'");
+  CHECK(o.code != 0);
+  CHECK(lines(o.err) == 1);
+  CHECK(o.err.find("--arch.rows: expected an integer in 1..65536, got 10000000000.0") != std::string::npos);
+  o = run("sim accel --arch '{\"array\": \"systolic\"}' --dataflow rs");
+  CHECK(o.code == 0);
+  CHECK(nlohmann::json::parse(o.out).at("reason").get<std::string>().find("row stationary needs a spatial array") != std::string::npos);
 }
 
 TEST_CASE("sim soc prints the schedule's metrics and names bad input") {
@@ -178,12 +188,24 @@ TEST_CASE("sim accel --mapping evaluates the printed mappings, and a bad mapping
   CHECK(again.at("latency_ns").get<double>() == mapped.at("latency_ns").get<double>());
   CHECK(again.at("energy_nj").get<double>() == mapped.at("energy_nj").get<double>());
   CHECK(again.at("layers")[0].at("mapped_by") == "file");
-  // Dropping conv1's RF factors leaves dimensions uncovered: that layer becomes invalid.
-  file["layers"]["conv1"]["rf"] = nlohmann::json::object();
+  // Dropping conv1's temporal factors leaves dimensions uncovered: that layer becomes invalid.
+  for (const char* level : {"dram", "glb", "rf"}) file["layers"]["conv1"][level] = nlohmann::json::object();
   std::ofstream(path) << file.dump();
   o = run("sim accel --workload alexnet --dataflow ws --mapping " + path.string());
   CHECK(o.code == 0);
   CHECK(nlohmann::json::parse(o.out).at("layers")[0].at("valid") == false);
+  // A systolic array's mappings (dataflow, DRAM factors, order) round-trip the same way.
+  const std::string sys = " --arch '{\"array\": \"systolic\", \"rows\": 16, \"cols\": 16}'";
+  o = run("sim accel --workload alexnet --dataflow os" + sys);
+  REQUIRE(o.code == 0);
+  const auto smapped = nlohmann::json::parse(o.out);
+  file = {{"layers", nlohmann::json::object()}};
+  for (const auto& l : smapped.at("layers")) file["layers"][l.at("name").get<std::string>()] = l.at("mapping");
+  CHECK(file["layers"]["conv1"].at("dataflow") == "os");
+  std::ofstream(path) << file.dump();
+  o = run("sim accel --workload alexnet --dataflow os --mapping " + path.string() + sys);
+  REQUIRE(o.code == 0);
+  CHECK(nlohmann::json::parse(o.out).at("latency_ns").get<double>() == smapped.at("latency_ns").get<double>());
   std::ofstream(path) << R"({"layers": {"conv1": {"rf": {"X": 2}}}})";
   o = run("sim accel --mapping " + path.string());
   CHECK(o.code != 0);
