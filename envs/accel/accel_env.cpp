@@ -115,10 +115,11 @@ std::string knob(const char* prefix, int d) { return std::string(prefix) + a::di
 //  - spatial arrays, per loop dimension X of size > 1: the spatial factor
 //    sp_X and its axis axis_X (rows or cols), the RF factor rf_X and the GLB
 //    factor glb_X (the rest iterates at the DRAM level); the DRAM and GLB
-//    loop orders;
-//  - systolic arrays: the dataflow (ws, os, is), the GLB tile tile_X per
-//    dimension, the DRAM loop order.
-// Mappings that overflow a buffer or the array are infeasible, with the reason.
+//    loop orders. An action decodes to a valid mapping where one exists
+//    (accel_action_mapping); the step's info holds the mapping evaluated.
+//  - systolic arrays: the dataflow (ws, os, is), the fold order and the
+//    number of chunks the stream is cut into (powers of two, at most the
+//    dataflow's stream).
 class MappingEnv final : public Env {
 public:
   MappingEnv(std::shared_ptr<const EnvSpec> spec, a::Layer l, a::Arch arch) : Env(std::move(spec)), layer_(std::move(l)), arch_(arch) {}
@@ -154,9 +155,13 @@ DictSpace::Children accel_mapping_knobs(const a::Layer& l, const a::Arch& arch) 
   auto order = [] { return std::make_shared<Discrete>(static_cast<std::int64_t>(a::loop_orders().size())); };
   if (arch.array == a::ArrayKind::Systolic) {
     knobs.emplace_back("dataflow", dataflows(arch.array));
-    for (int d = 0; d < a::kDims; ++d)
-      if (l.size[d] > 1) knobs.emplace_back(knob("tile_", d), std::make_shared<Integer>(1, l.size[d]));
-    knobs.emplace_back("dram_order", order());
+    knobs.emplace_back("fold_order", std::make_shared<Categorical>(std::vector<std::string>{"rows", "cols"}));
+    double longest = 1;  // the longest stream of the three dataflows
+    for (a::Dataflow df : {a::Dataflow::WeightStationary, a::Dataflow::OutputStationary, a::Dataflow::InputStationary})
+      longest = std::max(longest, a::systolic_shape(l, df).t);
+    std::int64_t top = 1;
+    while (static_cast<double>(top) * 2 <= longest) top *= 2;
+    knobs.emplace_back("stream_chunks", pow2(1, top));
     return knobs;
   }
   const std::int64_t longest = std::max(arch.rows, arch.cols);
@@ -178,22 +183,16 @@ std::int64_t ceil_div(std::int64_t x, std::int64_t y) { return (x + y - 1) / y; 
 // Half of v, as the smallest factor giving as many parts of `size`.
 std::int64_t halve(std::int64_t v, std::int64_t size) { return ceil_div(size, ceil_div(size, std::max<std::int64_t>(1, v / 2))); }
 
-// Halves the largest factor above 1 at a level (spatial arrays: 1 GLB,
-// 2 spatial, 3 RF; systolic: the GLB tile), keeping the factors covering
-// each dimension. False when every factor there is 1.
-bool shrink(const a::Layer& l, a::ArrayKind kind, a::Mapping& m, int level) {
+// Halves the largest factor above 1 at a level (1 GLB, 2 spatial, 3 RF),
+// keeping the factors covering each dimension. False when every factor
+// there is 1.
+bool shrink(const a::Layer& l, a::Mapping& m, int level) {
   int best = -1;
   std::int64_t largest = 1;
-  for (int d = 0; d < a::kDims; ++d) {
-    const std::int64_t v = kind == a::ArrayKind::Systolic ? ceil_div(l.size[d], m.factors[0][d]) : m.factors[level][d];
-    if (v > largest) largest = v, best = d;
-  }
+  for (int d = 0; d < a::kDims; ++d)
+    if (m.factors[level][d] > largest) largest = m.factors[level][d], best = d;
   if (best < 0) return false;
   const int d = best;
-  if (kind == a::ArrayKind::Systolic) {
-    m.factors[0][d] = ceil_div(l.size[d], halve(largest, l.size[d]));
-    return true;
-  }
   auto& f = m.factors;
   const std::int64_t rest_before = ceil_div(l.size[d], f[2][d]);
   if (level == 2) f[2][d] = halve(f[2][d], l.size[d]);
@@ -210,13 +209,18 @@ bool shrink(const a::Layer& l, a::ArrayKind kind, a::Mapping& m, int level) {
 
 a::Mapping accel_action_mapping(const a::Layer& l, const a::Arch& arch, const Value& act) {
   a::Mapping m;
-  auto order = [&](const char* key) { return a::loop_orders()[static_cast<std::size_t>(act.at(key).as_int())]; };
-  m.dram_order = order("dram_order");
   if (arch.array == a::ArrayKind::Systolic) {
     m.dataflow = a::dataflow_from_name(act.at("dataflow").as_string());
-    for (int d = 0; d < a::kDims; ++d)
-      if (l.size[d] > 1) m.factors[0][d] = ceil_div(l.size[d], std::min(l.size[d], act.at(knob("tile_", d)).as_int()));
-  } else {
+    m.fold_rows_outer = act.at("fold_order").as_string() == "rows";
+    // No more chunks than the dataflow's stream has rows.
+    const double t = a::systolic_shape(l, m.dataflow).t;
+    m.stream_chunks = act.at("stream_chunks").as_int();
+    while (static_cast<double>(m.stream_chunks) > t) m.stream_chunks /= 2;
+    return m;
+  }
+  auto order = [&](const char* key) { return a::loop_orders()[static_cast<std::size_t>(act.at(key).as_int())]; };
+  m.dram_order = order("dram_order");
+  {
     m.glb_order = order("glb_order");
     std::int64_t used[2] = {1, 1};
     for (int d = 0; d < a::kDims; ++d) {
@@ -242,26 +246,20 @@ a::Mapping accel_action_mapping(const a::Layer& l, const a::Arch& arch, const Va
   using Reject = a::Evaluation::Reject;
   for (;;) {
     const Reject why = a::evaluate(l, arch, m).rejected;
-    if (why == Reject::Rf && shrink(l, arch.array, m, 3)) continue;
-    if (why == Reject::Glb && (shrink(l, arch.array, m, 1) || shrink(l, arch.array, m, 3) || shrink(l, arch.array, m, 2))) continue;
+    if (why == Reject::Rf && shrink(l, m, 3)) continue;
+    if (why == Reject::Glb && (shrink(l, m, 1) || shrink(l, m, 3) || shrink(l, m, 2))) continue;
     return m;
   }
 }
 
 json accel_mapping_action(const a::Layer& l, const a::Arch& arch, const a::Mapping& m) {
-  json j = json::object();
-  j["dram_order"] = 0;
+  if (arch.array == a::ArrayKind::Systolic)
+    return {{"dataflow", a::dataflow_name(m.dataflow)}, {"fold_order", m.fold_rows_outer ? "rows" : "cols"}, {"stream_chunks", m.stream_chunks}};
+  json j = {{"dram_order", 0}, {"glb_order", 0}};
   for (std::size_t i = 0; i < a::loop_orders().size(); ++i) {
     if (a::loop_orders()[i] == m.dram_order) j["dram_order"] = i;
-    if (arch.array == a::ArrayKind::Spatial && a::loop_orders()[i] == m.glb_order) j["glb_order"] = i;
+    if (a::loop_orders()[i] == m.glb_order) j["glb_order"] = i;
   }
-  if (arch.array == a::ArrayKind::Systolic) {
-    j["dataflow"] = a::dataflow_name(m.dataflow);
-    for (int d = 0; d < a::kDims; ++d)
-      if (l.size[d] > 1) j[knob("tile_", d)] = (l.size[d] + m.factors[0][d] - 1) / m.factors[0][d];
-    return j;
-  }
-  if (!j.contains("glb_order")) j["glb_order"] = 0;
   for (int d = 0; d < a::kDims; ++d) {
     if (l.size[d] <= 1) continue;
     j[knob("sp_", d)] = m.factors[2][d];

@@ -159,77 +159,6 @@ Best descend_spatial(const Layer& l, const Arch& a, const Mapping& spatial, Obje
   return cur;
 }
 
-// Systolic arrays: grow the GLB tile per dimension, choose the DRAM order.
-Best descend_systolic(const Layer& l, const Arch& a, Dataflow df, Objective obj, std::int64_t& evaluated) {
-  std::array<std::int64_t, kDims> tile{};
-  tile.fill(1);
-  int od = 0;
-  auto build = [&](const std::array<std::int64_t, kDims>& t, int o) {
-    Mapping m;
-    m.dataflow = df;
-    for (int d = 0; d < kDims; ++d) m.factors[0][d] = ceil_div(l.size[d], t[d]);
-    m.dram_order = loop_orders()[static_cast<std::size_t>(o)];
-    return m;
-  };
-  Best cur;
-  for (int o = 0; o < 3; ++o) {
-    Mapping m = build(tile, o);
-    Evaluation e = evaluate(l, a, m);
-    ++evaluated;
-    const Score s = score_of(e, obj);
-    if (o == 0 || better(s, cur.score)) {
-      cur = {m, e, s};
-      od = o;
-    }
-  }
-  if (!cur.eval.valid) return cur;
-  for (;;) {
-    Best step = cur;
-    auto best_tile = tile;
-    int best_od = od;
-    auto consider = [&](const std::array<std::int64_t, kDims>& t, int o) {
-      Mapping m = build(t, o);
-      Evaluation e = evaluate(l, a, m);
-      ++evaluated;
-      const Score s = score_of(e, obj);
-      if (better(s, step.score)) {
-        step = {m, e, s};
-        best_tile = t, best_od = o;
-      }
-    };
-    for (int d = 0; d < kDims; ++d) {
-      auto t2 = tile;
-      if (tile[d] > 1) {
-        t2[d] = next_down(tile[d], l.size[d]);
-        consider(t2, od);
-      }
-      if (tile[d] >= l.size[d]) continue;
-      t2[d] = next_up(tile[d], l.size[d]);
-      consider(t2, od);
-      if (t2[d] != l.size[d]) {
-        t2[d] = l.size[d];
-        consider(t2, od);
-      }
-    }
-    // Trades: one dimension's tile doubles while another's halves (a
-    // buffer-bound tile moves along its capacity).
-    for (int up = 0; up < kDims; ++up)
-      for (int down = 0; down < kDims; ++down) {
-        if (up == down || tile[up] >= l.size[up] || tile[down] <= 1) continue;
-        auto t2 = tile;
-        t2[up] = next_up(tile[up], l.size[up]);
-        t2[down] = next_down(tile[down], l.size[down]);
-        consider(t2, od);
-      }
-    for (int o = 0; o < 3; ++o)
-      if (o != od) consider(tile, o);
-    if (!better(step.score, cur.score)) break;
-    cur = step;
-    tile = best_tile, od = best_od;
-  }
-  return cur;
-}
-
 // Dimensions a spatial dataflow may unroll on its two axes.
 std::pair<std::vector<int>, std::vector<int>> spatial_template(Dataflow df) {
   switch (df) {
@@ -325,9 +254,23 @@ MappedLayer map_layer(const Layer& l, const Arch& a, Dataflow df, Objective obj)
       out.eval.reason = "row stationary needs a spatial array; a systolic array runs ws, os or is";
       return out;
     }
-    const Best b = descend_systolic(l, a, df, obj, out.evaluated);
-    out.mapping = b.mapping;
-    out.eval = b.eval;
+    // Every fold order and stream cut into 1, 2, 4, ... chunks.
+    const double t = systolic_shape(l, df).t;
+    Score best;
+    for (bool rows_outer : {true, false})
+      for (std::int64_t chunks = 1; static_cast<double>(chunks) <= t; chunks *= 2) {
+        Mapping m;
+        m.dataflow = df;
+        m.fold_rows_outer = rows_outer;
+        m.stream_chunks = chunks;
+        const Evaluation e = evaluate(l, a, m);
+        ++out.evaluated;
+        if (better(score_of(e, obj), best)) {
+          best = score_of(e, obj);
+          out.mapping = m;
+          out.eval = e;
+        }
+      }
     return out;
   }
   Best best;

@@ -26,7 +26,7 @@
 // inputs or outputs stay innermost); stop when no move improves.
 //
 // Systolic arrays: the dataflow fixes the array's use (SCALE-Sim's); the
-// descent grows the GLB tile per dimension and picks the DRAM loop order.
+// mapper tries both fold orders and the stream in 1, 2, 4, ... chunks.
 #include <map>
 #include <string>
 #include <vector>

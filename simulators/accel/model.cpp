@@ -145,6 +145,18 @@ Mapping::Mapping() {
   spatial_axis.fill(0);
 }
 
+SystolicShape systolic_shape(const Layer& l, Dataflow df) {
+  const auto& e = l.size;
+  const double m = static_cast<double>(e[N] * e[P] * e[Q]);
+  const double groups = l.depthwise ? static_cast<double>(e[K]) : 1;
+  const double kw = static_cast<double>((l.depthwise ? 1 : e[C]) * e[R] * e[S]), f = l.depthwise ? 1 : static_cast<double>(e[K]);
+  switch (df) {
+    case Dataflow::OutputStationary: return {groups, m, kw, f, m, f, kw};
+    case Dataflow::InputStationary: return {groups, m, kw, f, kw, m, f};
+    default: return {groups, m, kw, f, kw, f, m};
+  }
+}
+
 const char* Evaluation::bound() const {
   const double m = std::max({compute_cycles, glb_cycles, noc_cycles, dram_cycles});
   return m == compute_cycles ? "compute" : m == dram_cycles ? "dram" : m == glb_cycles ? "glb" : "noc";
@@ -195,81 +207,6 @@ double refills(int t, const Loops& loops_outer_first, bool depthwise) {
 
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
-// SCALE-Sim's GEMM view of a tile with extents e (integers): per group
-// (depthwise: one per channel) M output pixels, Kw window elements, F filters.
-struct Gemm {
-  double groups, m, kw, f;
-};
-Gemm gemm_of(const Layer& l, const std::array<std::int64_t, kDims>& e) {
-  const double pix = static_cast<double>(e[N] * e[P] * e[Q]);
-  if (l.depthwise) return {static_cast<double>(e[K]), pix, static_cast<double>(e[R] * e[S]), 1};
-  return {1, pix, static_cast<double>(e[C] * e[R] * e[S]), static_cast<double>(e[K])};
-}
-
-// One GLB tile on a systolic array: cycles and GLB accesses.
-struct Folds {
-  double cycles = 0, ifmap_reads = 0, filter_reads = 0, ofmap_writes = 0, stationary_words = 0;
-};
-Folds systolic_tile(const Layer& l, const Arch& a, Dataflow df, const std::array<std::int64_t, kDims>& e) {
-  const Gemm g = gemm_of(l, e);
-  // SCALE-Sim's operand roles: Sr over the rows, Sc over the columns, T streamed.
-  double sr = 0, sc = 0, t = 0;
-  switch (df) {
-    case Dataflow::OutputStationary: sr = g.m, sc = g.f, t = g.kw; break;
-    case Dataflow::InputStationary: sr = g.kw, sc = g.m, t = g.f; break;
-    default: sr = g.kw, sc = g.f, t = g.m; break;  // weight stationary
-  }
-  const double rows = a.rows, cols = a.cols;
-  const double fr = std::ceil(sr / rows), fc = std::ceil(sc / cols);
-  const double per_fold = df == Dataflow::OutputStationary ? rows + cols + t - 2 : 2 * rows + cols + t - 2;
-  Folds f;
-  f.cycles = g.groups * fr * fc * per_fold;
-  const double ifmap = g.m * g.kw, filter = g.kw * g.f, ofmap = g.m * g.f;
-  switch (df) {
-    case Dataflow::OutputStationary:  // both operands stream: inputs once per column fold, weights once per row fold
-      f.ifmap_reads = ifmap * fc, f.filter_reads = filter * fr, f.ofmap_writes = ofmap;
-      break;
-    case Dataflow::InputStationary:  // inputs held; weights stream once per column fold; sums once per row fold
-      f.ifmap_reads = ifmap, f.filter_reads = filter * fc, f.ofmap_writes = ofmap * fr, f.stationary_words = ifmap;
-      break;
-    default:  // weights held; inputs stream once per column fold; sums once per row fold
-      f.ifmap_reads = ifmap * fc, f.filter_reads = filter, f.ofmap_writes = ofmap * fr, f.stationary_words = filter;
-      break;
-  }
-  f.ifmap_reads *= g.groups, f.filter_reads *= g.groups, f.ofmap_writes *= g.groups, f.stationary_words *= g.groups;
-  return f;
-}
-
-// Sums systolic_tile over the GLB tiles of a layer: per dimension the tiles
-// are full (extent tile) or the one remainder, so at most 2^7 shapes.
-Folds systolic_layer(const Layer& l, const Arch& a, Dataflow df, const std::array<std::int64_t, kDims>& tile) {
-  std::array<std::array<std::int64_t, 2>, kDims> ext{};
-  std::array<std::array<double, 2>, kDims> count{};
-  for (int d = 0; d < kDims; ++d) {
-    const std::int64_t n = ceil_div(l.size[d], tile[d]), rem = l.size[d] - (n - 1) * tile[d];
-    ext[d] = {tile[d], rem};
-    count[d] = {static_cast<double>(rem == tile[d] ? n : n - 1), rem == tile[d] ? 0.0 : 1.0};
-  }
-  Folds total;
-  for (int mask = 0; mask < (1 << kDims); ++mask) {
-    double c = 1;
-    std::array<std::int64_t, kDims> e{};
-    for (int d = 0; d < kDims && c > 0; ++d) {
-      const int k = (mask >> d) & 1;
-      c *= count[d][k];
-      e[d] = ext[d][k];
-    }
-    if (c == 0) continue;
-    const Folds f = systolic_tile(l, a, df, e);
-    total.cycles += c * f.cycles;
-    total.ifmap_reads += c * f.ifmap_reads;
-    total.filter_reads += c * f.filter_reads;
-    total.ofmap_writes += c * f.ofmap_writes;
-    total.stationary_words += c * f.stationary_words;
-  }
-  return total;
-}
-
 std::string str(std::int64_t v) { return std::to_string(v); }
 
 std::int64_t sat_mul(std::int64_t a, std::int64_t b) {
@@ -279,10 +216,149 @@ std::int64_t sat_mul(std::int64_t a, std::int64_t b) {
 
 }  // namespace
 
-Evaluation evaluate(const Layer& l, const Arch& a, const Mapping& m) {
+namespace {
+
+// Fills the timing, utilisation and energy of an evaluation from its
+// accesses: the first load and last write-back are exposed, the rest overlaps.
+void finish(Evaluation& ev, const Arch& a, double first, double last, double exposed_array, double noc_busiest, double rf_total,
+            double adds) {
+  double glb_total = 0, dram_total = 0;
+  for (int t = 0; t < 3; ++t) {
+    glb_total += ev.access[1][t].reads + ev.access[1][t].writes;
+    dram_total += ev.access[0][t].reads + ev.access[0][t].writes;
+  }
+  ev.glb_cycles = glb_total / a.glb_words_per_cycle;
+  ev.noc_cycles = noc_busiest / a.noc_words_per_cycle;
+  ev.dram_cycles = std::max(0.0, dram_total / a.dram_words_per_cycle - first - last);
+  ev.exposed_cycles = first + last + exposed_array;
+  ev.cycles = ev.exposed_cycles + std::max({ev.compute_cycles, ev.glb_cycles, ev.noc_cycles, ev.dram_cycles});
+  ev.latency_ns = ev.cycles * 1000.0 / a.clock_mhz;
+  const double macs = static_cast<double>(ev.macs);
+  ev.utilization = macs / (ev.cycles * static_cast<double>(a.pes()));
+  ev.energy_breakdown = {macs * a.energy.mac + adds * a.energy.add, rf_total * a.e_rf(), ev.hops * a.energy.hop, glb_total * a.e_glb(),
+                         dram_total * a.energy.dram};
+  ev.energy_pj = 0;
+  for (double e : ev.energy_breakdown) ev.energy_pj += e;
+  ev.valid = true;
+}
+
+// A systolic array (SCALE-Sim's method): the layer's GEMM runs fold by fold
+// over the whole layer, independent of the buffer's size; the buffer decides
+// how much of the re-streamed operands is kept between the folds that reuse
+// them and how much comes again from DRAM.
+Evaluation evaluate_systolic(const Layer& l, const Arch& a, const Mapping& m) {
   Evaluation ev;
   ev.macs = l.macs();
-  const bool systolic = a.array == ArrayKind::Systolic;
+  for (int d = 0; d < kDims; ++d)
+    for (int lvl = 0; lvl < 4; ++lvl)
+      if (m.factors[lvl][d] != 1) {
+        ev.reason = std::string("a systolic array's mapping is its dataflow and fold order; it has no tiling factors (") + dim_name(d) +
+                    " has " + str(m.factors[lvl][d]) + ")";
+        ev.rejected = Evaluation::Reject::Factors;
+        return ev;
+      }
+  const Dataflow df = m.dataflow;
+  const SystolicShape g = systolic_shape(l, df);
+  const double sr = g.sr, sc = g.sc, t = g.t;
+  const double rows = a.rows, cols = a.cols;
+  const double fr = std::ceil(sr / rows), fc = std::ceil(sc / cols);
+  // The stream may be cut into chunks, each running every fold (the held
+  // operand reloaded per chunk): more fills and drains, smaller working sets.
+  if (static_cast<double>(m.stream_chunks) > t) {
+    ev.reason = "stream_chunks " + str(m.stream_chunks) + " is more than the " + str(static_cast<std::int64_t>(t)) + " streamed rows";
+    ev.rejected = Evaluation::Reject::Factors;
+    return ev;
+  }
+  const double chunks = std::ceil(t / std::ceil(t / static_cast<double>(m.stream_chunks)));
+  const double fill = df == Dataflow::OutputStationary ? rows + cols - 2 : 2 * rows + cols - 2;
+  ev.compute_cycles = g.groups * fr * fc * (chunks * fill + t);
+  ev.pes_used = static_cast<std::int64_t>(std::min(sr, rows) * std::min(sc, cols));
+
+  // GLB reads and writes of the array, as SCALE-Sim counts them (inputs as
+  // im2col entries), per group.
+  const double ifmap = g.m * g.kw, filter = g.kw * g.f, ofmap = g.m * g.f;
+  double in_reads = ifmap * fc, w_reads = filter * chunks, out_writes = ofmap * fr, stationary_words = filter * chunks;  // ws
+  if (df == Dataflow::OutputStationary) in_reads = ifmap * fc, w_reads = filter * fr, out_writes = ofmap, stationary_words = ofmap;
+  if (df == Dataflow::InputStationary) in_reads = ifmap * chunks, w_reads = filter * fc, out_writes = ofmap * fr, stationary_words = ifmap * chunks;
+
+  // DRAM: the held operand's blocks are each used by one fold of a chunk
+  // (fetched once, or once per chunk unless kept); a streamed operand is swept
+  // again by every fold along the axis it does not depend on. With that axis
+  // innermost the folds that reuse a slice come one after another (the
+  // slice, 1/folds of the chunk's operand, must stay); outermost, the chunk's
+  // whole operand comes round again. The buffer, less one held block, keeps
+  // what it can, the operand that saves the most DRAM words per word kept
+  // first; the rest is fetched again (partial sums: written and read back).
+  const double U[3] = {static_cast<double>(l.weight_words()) / g.groups, static_cast<double>(l.input_words()) / g.groups,
+                       static_cast<double>(l.output_words()) / g.groups};
+  enum Reuse { AcrossRows, AcrossCols, AcrossChunks };
+  struct Stream {
+    int tensor;
+    Reuse reuse;  // the loop whose iterations use it again
+    double kept = 0, extra = 0;
+  };
+  std::vector<Stream> streams;
+  if (df == Dataflow::WeightStationary) streams = {{I, AcrossCols}, {O, AcrossRows}, {W, AcrossChunks}};
+  if (df == Dataflow::OutputStationary) streams = {{I, AcrossCols}, {W, AcrossRows}};
+  if (df == Dataflow::InputStationary) streams = {{W, AcrossCols}, {O, AcrossRows}, {I, AcrossChunks}};
+  const bool rows_outer = m.fold_rows_outer;
+  double room = std::max(0.0, static_cast<double>(a.glb_words) - std::min(sr, rows) * std::min(sc, cols));
+  struct Need {
+    double set, sweeps, total, rate;  // working set, times it is used, words it stands for, DRAM words saved per word kept
+  };
+  auto need = [&](const Stream& st) {
+    if (st.reuse == AcrossChunks) return Need{U[st.tensor], chunks, U[st.tensor], chunks - 1};
+    const double along = st.reuse == AcrossRows ? fr : fc, other = st.reuse == AcrossRows ? fc : fr;
+    const bool inner = (st.reuse == AcrossRows) != rows_outer;  // the reusing axis is the inner fold loop
+    const double per_chunk = U[st.tensor] / chunks;
+    const double set = inner ? per_chunk / other : per_chunk;
+    return Need{set, along, U[st.tensor], (along - 1) * U[st.tensor] / set * (st.tensor == O ? 2 : 1)};
+  };
+  std::sort(streams.begin(), streams.end(), [&](const Stream& x, const Stream& y) { return need(x).rate > need(y).rate; });
+  for (Stream& st : streams) {
+    const Need n = need(st);
+    st.kept = std::min(n.set, room);
+    room -= st.kept;
+    st.extra = (n.sweeps - 1) * (n.total / n.set) * std::max(0.0, n.set - st.kept);
+  }
+  double extra[3] = {0, 0, 0};
+  for (const Stream& st : streams) extra[st.tensor] = st.extra * g.groups;
+  ev.access[0][W].reads = g.groups * U[W] + extra[W];
+  ev.access[0][I].reads = g.groups * U[I] + extra[I];
+  ev.access[0][O].writes = g.groups * U[O] + extra[O];
+  ev.access[0][O].reads = extra[O];
+  // GLB: the array's accesses, DRAM fills written, write-backs read.
+  ev.access[1][W].reads = g.groups * w_reads;
+  ev.access[1][I].reads = g.groups * in_reads;
+  ev.access[1][W].writes = ev.access[0][W].reads;
+  ev.access[1][I].writes = ev.access[0][I].reads;
+  ev.access[1][O].writes = g.groups * out_writes + ev.access[0][O].reads;
+  ev.access[1][O].reads = g.groups * (out_writes - ofmap) + ev.access[0][O].writes;
+  // Each MAC forwards its two moving operands one PE on; held operands are
+  // shifted in from the edge (rows / 2 hops on average), outputs of an
+  // output-stationary array drained out the same way.
+  ev.hops = 2 * static_cast<double>(ev.macs) + g.groups * stationary_words * rows / 2.0;
+  // Exposed: the first fold's held block (and first stream words) before
+  // anything runs; the last fold's outputs after.
+  const double first = (std::min(sr, rows) * std::min(sc, cols) + rows + cols) / a.dram_words_per_cycle;
+  const double last = (df == Dataflow::OutputStationary ? std::min(sr, rows) * std::min(sc, cols) : ofmap / fc / chunks) / a.dram_words_per_cycle;
+  finish(ev, a, first, last, 0, 0, 0, 0);
+  return ev;
+}
+
+}  // namespace
+
+Evaluation evaluate(const Layer& l, const Arch& a, const Mapping& m) {
+  if (a.array == ArrayKind::Systolic && m.dataflow == Dataflow::RowStationary) {
+    Evaluation ev;
+    ev.macs = l.macs();
+    ev.reason = "row stationary needs a spatial array; a systolic array runs ws, os or is";
+    ev.rejected = Evaluation::Reject::Dataflow;
+    return ev;
+  }
+  if (a.array == ArrayKind::Systolic) return evaluate_systolic(l, a, m);
+  Evaluation ev;
+  ev.macs = l.macs();
   const auto& f = m.factors;
   for (int d = 0; d < kDims; ++d)
     for (int lvl = 0; lvl < 4; ++lvl)
@@ -291,27 +367,12 @@ Evaluation evaluate(const Layer& l, const Arch& a, const Mapping& m) {
         ev.rejected = Evaluation::Reject::Factors;
         return ev;
       }
-  if (systolic && m.dataflow == Dataflow::RowStationary) {
-    ev.reason = "row stationary needs a spatial array; a systolic array runs ws, os or is";
-    ev.rejected = Evaluation::Reject::Dataflow;
-    return ev;
-  }
 
   // Tile extents: padded (for capacities) and the number of tiles per
   // dimension at each level (for traffic, with the average tile).
   std::array<std::int64_t, kDims> glb_ext{}, sp_ext{}, rf_ext{};
   std::int64_t rows_used = 1, cols_used = 1;
   for (int d = 0; d < kDims; ++d) {
-    if (systolic) {
-      if (f[1][d] != 1 || f[2][d] != 1 || f[3][d] != 1) {
-        ev.reason = std::string("a systolic array's mapping has DRAM factors only; ") + dim_name(d) + " has factors below the DRAM level";
-        ev.rejected = Evaluation::Reject::Factors;
-        return ev;
-      }
-      glb_ext[d] = ceil_div(l.size[d], f[0][d]);
-      sp_ext[d] = rf_ext[d] = 1;
-      continue;
-    }
     const std::int64_t inner = sat_mul(f[3][d], f[2][d]), reach = sat_mul(inner, f[1][d]);
     if (sat_mul(reach, f[0][d]) < l.size[d]) {
       ev.reason = std::string("the factors of ") + dim_name(d) + " cover " + str(sat_mul(reach, f[0][d])) + " of its " + str(l.size[d]);
@@ -326,7 +387,7 @@ Evaluation evaluate(const Layer& l, const Arch& a, const Mapping& m) {
       used = sat_mul(used, f[2][d]);
     }
   }
-  if (!systolic && (rows_used > a.rows || cols_used > a.cols)) {
+  if (rows_used > a.rows || cols_used > a.cols) {
     ev.reason = "the spatial factors need a " + str(rows_used) + " x " + str(cols_used) + " array, the array is " + str(a.rows) + " x " + str(a.cols);
     ev.rejected = Evaluation::Reject::Array;
     return ev;
@@ -343,14 +404,13 @@ Evaluation evaluate(const Layer& l, const Arch& a, const Mapping& m) {
     glb_avg[d] = size / n_glb[d];
     sp_avg[d] = size / n_sp[d];
     const double busy = std::min(static_cast<double>(f[2][d]), sp_avg[d]);
-    pe_avg[d] = systolic ? 1.0 : sp_avg[d] / busy;
+    pe_avg[d] = sp_avg[d] / busy;
     active *= busy;
   }
   Loops dram_loops, all_loops;
   for (int d : m.dram_order) dram_loops.emplace_back(d, n_glb[d]);
   all_loops = dram_loops;
-  if (!systolic)
-    for (int d : m.glb_order) all_loops.emplace_back(d, n_sp[d] / n_glb[d]);
+  for (int d : m.glb_order) all_loops.emplace_back(d, n_sp[d] / n_glb[d]);
 
   // Capacities: the GLB holds a tile of each tensor, two where the tile is
   // refilled (double buffering); an RF holds one tile of each.
@@ -363,16 +423,14 @@ Evaluation evaluate(const Layer& l, const Arch& a, const Mapping& m) {
     glb_tile[t] = footprint(t, glb_avg, l);
     glb_need += footprint(t, glb_full, l) * (glb_fills[t] > 1 ? 2 : 1);
   }
-  if (!systolic) {
-    Ext rf_full{};
-    for (int d = 0; d < kDims; ++d) rf_full[d] = static_cast<double>(rf_ext[d]);
-    double rf_need = 0;
-    for (int t = 0; t < 3; ++t) rf_need += footprint(t, rf_full, l);
-    if (rf_need > static_cast<double>(a.rf_words)) {
-      ev.reason = "the RF tile needs " + str(static_cast<std::int64_t>(rf_need)) + " words, a PE has " + str(a.rf_words);
-      ev.rejected = Evaluation::Reject::Rf;
-      return ev;
-    }
+  Ext rf_full{};
+  for (int d = 0; d < kDims; ++d) rf_full[d] = static_cast<double>(rf_ext[d]);
+  double rf_need = 0;
+  for (int t = 0; t < 3; ++t) rf_need += footprint(t, rf_full, l);
+  if (rf_need > static_cast<double>(a.rf_words)) {
+    ev.reason = "the RF tile needs " + str(static_cast<std::int64_t>(rf_need)) + " words, a PE has " + str(a.rf_words);
+    ev.rejected = Evaluation::Reject::Rf;
+    return ev;
   }
   if (glb_need > static_cast<double>(a.glb_words)) {
     ev.reason = "the global buffer tiles need " + str(static_cast<std::int64_t>(glb_need)) + " words (double-buffered where refilled), the buffer has " +
@@ -396,24 +454,8 @@ Evaluation evaluate(const Layer& l, const Arch& a, const Mapping& m) {
   // words beyond the distinct outputs the GLB tiles hold.
   auto returned_of = [&](double out) { return std::max(0.0, out - glb_fills[O] * glb_tile[O]); };
   double noc_busiest = 0, exposed_array = 0;
-  const double hop = a.energy.hop;
   double rf_total = 0, adds = 0;
-  if (systolic) {
-    const Folds fo = systolic_layer(l, a, m.dataflow, glb_ext);
-    ev.compute_cycles = fo.cycles;
-    ev.access[1][I].reads = fo.ifmap_reads;
-    ev.access[1][W].reads = fo.filter_reads;
-    out_words = fo.ofmap_writes;
-    // Each MAC forwards its two moving operands one PE on; held operands are
-    // shifted in from the edge (rows / 2 hops on average), outputs of an
-    // output-stationary array drained out the same way.
-    ev.hops = 2 * macs + (m.dataflow == Dataflow::OutputStationary ? outputs : fo.stationary_words) * a.rows / 2.0;
-    const Gemm g = gemm_of(l, l.size);
-    double sr = g.kw, sc = g.f;
-    if (m.dataflow == Dataflow::OutputStationary) sr = g.m;
-    if (m.dataflow == Dataflow::InputStationary) sc = g.m;
-    ev.pes_used = static_cast<std::int64_t>(std::min<double>(sr, a.rows) * std::min<double>(sc, a.cols));
-  } else {
+  {
     // Spatial: compute steps per dimension, the last block spread evenly over the PEs.
     double compute = 1;
     for (int d = 0; d < kDims; ++d) {
@@ -470,27 +512,11 @@ Evaluation evaluate(const Layer& l, const Arch& a, const Mapping& m) {
   ev.access[1][O].writes = out_words + ev.access[0][O].reads;
   ev.access[1][O].reads = returned + ev.access[0][O].writes;
 
-  double glb_total = 0, dram_total = 0;
-  for (int t = 0; t < 3; ++t) {
-    glb_total += ev.access[1][t].reads + ev.access[1][t].writes;
-    dram_total += ev.access[0][t].reads + ev.access[0][t].writes;
-  }
   // Time: the first tiles must arrive and the last outputs leave before and
   // after everything else; in between, compute, GLB port, NoC and DRAM overlap.
   const double first = (footprint(W, glb_full, l) + footprint(I, glb_full, l)) / a.dram_words_per_cycle;
   const double last = footprint(O, glb_full, l) / a.dram_words_per_cycle;
-  ev.glb_cycles = glb_total / a.glb_words_per_cycle;
-  ev.noc_cycles = noc_busiest / a.noc_words_per_cycle;
-  ev.dram_cycles = std::max(0.0, dram_total / a.dram_words_per_cycle - first - last);
-  ev.exposed_cycles = first + last + exposed_array;
-  ev.cycles = ev.exposed_cycles + std::max({ev.compute_cycles, ev.glb_cycles, ev.noc_cycles, ev.dram_cycles});
-  ev.latency_ns = ev.cycles * 1000.0 / a.clock_mhz;
-  ev.utilization = macs / (ev.cycles * static_cast<double>(a.pes()));
-  ev.energy_breakdown = {macs * a.energy.mac + adds * a.energy.add, rf_total * a.e_rf(), ev.hops * hop, glb_total * a.e_glb(),
-                         dram_total * a.energy.dram};
-  ev.energy_pj = 0;
-  for (double e : ev.energy_breakdown) ev.energy_pj += e;
-  ev.valid = true;
+  finish(ev, a, first, last, exposed_array, noc_busiest, rf_total, adds);
   return ev;
 }
 

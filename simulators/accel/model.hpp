@@ -14,18 +14,22 @@
 //    dataflow decides which two of the three GEMM dimensions are unrolled
 //    over the array (SCALE-Sim's Sr over rows, Sc over columns) and which is
 //    streamed (T): ws (Sr = C R S, Sc = K, T = N P Q), os (Sr = N P Q,
-//    Sc = K, T = C R S), is (Sr = C R S, Sc = N P Q, T = K). Each GLB tile
-//    runs in ceil(Sr/rows) x ceil(Sc/cols) folds of
-//    2 rows + cols + T - 2 cycles (ws, is: the stationary operand is shifted
-//    in, then the stream is skewed in and drained) or rows + cols + T - 2
-//    (os: both operands stream in, skewed) — SCALE-Sim v2's timing
-//    (Samajdar et al., arXiv 1811.02883 and ISPASS 2020). A mapping gives the
-//    DRAM factors (hence the GLB tile) and the DRAM loop order.
+//    Sc = K, T = C R S), is (Sr = C R S, Sc = N P Q, T = K). The layer runs
+//    in ceil(Sr/rows) x ceil(Sc/cols) folds of 2 rows + cols + T - 2 cycles
+//    (ws, is: the held operand is shifted in, then the stream is skewed in
+//    and drained) or rows + cols + T - 2 (os: both operands stream in,
+//    skewed) — SCALE-Sim v2's timing (Samajdar et al., arXiv 1811.02883 and
+//    ISPASS 2020), which does not depend on the buffer's size. A mapping is
+//    the dataflow, the fold order (row folds or column folds outermost) and
+//    the number of chunks the stream is cut into (each runs every fold: more
+//    fills, smaller working sets; 1 is SCALE-Sim's schedule); the GLB keeps
+//    what it can of the operands that later folds or chunks use again, and
+//    DRAM supplies the rest again.
 //
-// For both, per tensor (weights W, inputs I, outputs O) and level the model
-// counts how often tiles are (re)filled (a loop that does not index a tensor
-// reuses its tile when it is innermost: stationarity), hence accesses per
-// level; energy from per-access energies (SRAM energy grows with the square
+// Spatial arrays: per tensor (weights W, inputs I, outputs O) and level the
+// model counts how often tiles are (re)filled (a loop that does not index a
+// tensor reuses its tile when it is innermost: stationarity), hence accesses
+// per level. Both: energy from per-access energies (SRAM energy grows with the square
 // root of the capacity); latency from the slowest of compute, GLB, NoC and
 // DRAM time, which overlap (the GLB is double-buffered), plus the first load
 // and the last write-back, which do not. Mappings whose tiles overflow a
@@ -134,16 +138,20 @@ Area area(const Arch& a);
 enum class Level { DRAM = 0, GLB = 1, Spatial = 2, RF = 3 };
 
 struct Mapping {
-  // factors[level][dim]; spatial arrays: the product over levels must cover
-  // the dim's size. Systolic arrays: only the DRAM factors (the GLB tile is
-  // ceil(size / DRAM factor)); the other levels stay 1.
+  // Spatial arrays: factors[level][dim]; the product over levels must cover
+  // the dim's size. (Systolic arrays have none: all stay 1.)
   std::array<std::array<std::int64_t, kDims>, 4> factors{};
   std::array<int, kDims> dram_order{N, K, C, P, Q, R, S};  // outermost first
   std::array<int, kDims> glb_order{N, K, C, P, Q, R, S};
   // Spatial arrays: which array dimension each spatial dim uses: 0 rows, 1 cols.
   std::array<int, kDims> spatial_axis{};
-  // Systolic arrays: which operand the array holds (ws, os or is).
+  // Systolic arrays: which operand the array holds (ws, os or is), whether
+  // the row folds are the outer loop (else the column folds), and into how
+  // many chunks the stream is cut (each chunk runs every fold; 1 is
+  // SCALE-Sim's schedule).
   Dataflow dataflow = Dataflow::WeightStationary;
+  bool fold_rows_outer = true;
+  std::int64_t stream_chunks = 1;
   Mapping();
 };
 
@@ -176,6 +184,15 @@ struct Evaluation {
   std::array<double, 5> energy_breakdown{};  // mac (and adds), rf, noc (wires), glb, dram
   const char* bound() const;  // "compute", "glb", "noc" or "dram": the slowest overlapped term
 };
+
+// A layer on a systolic array as SCALE-Sim sees it: per group (depthwise:
+// one per channel) the GEMM's output pixels m = N P Q, window kw = C R S (or
+// R S) and filters f = K (or 1); the dataflow's Sr (over the rows), Sc (over
+// the columns) and T (streamed).
+struct SystolicShape {
+  double groups, m, kw, f, sr, sc, t;
+};
+SystolicShape systolic_shape(const Layer& l, Dataflow df);
 
 // Evaluates one mapping of a layer on an architecture. The layer and the
 // architecture are assumed checked (Layer::check, Arch::check).

@@ -191,11 +191,23 @@ std::array<int, kDims> parse_order(const json& j, const std::string& where) {
 
 Mapping parse_mapping(const json& j, const std::string& where) {
   if (!j.is_object()) throw InvalidArgument(where + ": expected a mapping object, got " + j.dump());
-  check_keys(j, {"dataflow", "dram", "glb", "spatial", "rf", "rows", "cols", "dram_order", "glb_order"}, where);
+  check_keys(j, {"dataflow", "fold_order", "stream_chunks", "dram", "glb", "spatial", "rf", "rows", "cols", "dram_order", "glb_order"}, where);
   Mapping m;
   if (j.contains("dataflow")) {
     if (!j.at("dataflow").is_string()) throw InvalidArgument(where + ".dataflow: expected ws, os or is, got " + j.at("dataflow").dump().substr(0, 80));
     m.dataflow = dataflow_from_name(j.at("dataflow").get<std::string>());
+  }
+  if (j.contains("stream_chunks")) {
+    const json& v = j.at("stream_chunks");
+    if (!v.is_number_integer() || v.get<std::int64_t>() < 1 || v.get<std::int64_t>() > kMaxDimSize)
+      throw InvalidArgument(where + ".stream_chunks: expected an integer in 1.." + std::to_string(kMaxDimSize) + ", got " + v.dump().substr(0, 80));
+    m.stream_chunks = v.get<std::int64_t>();
+  }
+  if (j.contains("fold_order")) {
+    const json& v = j.at("fold_order");
+    if (!v.is_string() || (v != "rows" && v != "cols"))
+      throw InvalidArgument(where + ".fold_order: expected \"rows\" or \"cols\" (the outer fold loop), got " + v.dump().substr(0, 80));
+    m.fold_rows_outer = v == "rows";
   }
   for (int lvl = 0; lvl < 4; ++lvl) {
     if (!j.contains(kLevels[lvl])) continue;
@@ -226,12 +238,8 @@ Mapping parse_mapping(const json& j, const std::string& where) {
 
 json mapping_to_json(const Mapping& m, ArrayKind kind) {
   json j = json::object();
-  if (kind == ArrayKind::Systolic) {
-    json f = json::object();
-    for (int d = 0; d < kDims; ++d)
-      if (m.factors[0][static_cast<std::size_t>(d)] > 1) f[dim_name(d)] = m.factors[0][static_cast<std::size_t>(d)];
-    return {{"dataflow", dataflow_name(m.dataflow)}, {"dram", f}, {"dram_order", order_string(m.dram_order)}};
-  }
+  if (kind == ArrayKind::Systolic)
+    return {{"dataflow", dataflow_name(m.dataflow)}, {"fold_order", m.fold_rows_outer ? "rows" : "cols"}, {"stream_chunks", m.stream_chunks}};
   for (int lvl = 0; lvl < 4; ++lvl) {
     json f = json::object();
     for (int d = 0; d < kDims; ++d)

@@ -100,10 +100,14 @@ TEST_CASE("with every tile on chip each tensor crosses the DRAM interface once (
     CHECK(e.access[0][2].writes == l.output_words());
     CHECK(e.access[0][2].reads == 0);
     CHECK(e.macs == 16 * 8 * 14 * 14 * 9);
-    // One tile: nothing overlaps the load and the write-back, which are exposed.
+    // DRAM must move every word; on the spatial array with one tile nothing
+    // overlaps the load and the write-back, which are exposed.
     const double words = static_cast<double>(l.weight_words() + l.input_words() + l.output_words());
-    CHECK(e.exposed_cycles >= words / 4);
-    CHECK(e.cycles == doctest::Approx(e.exposed_cycles + e.compute_cycles));
+    CHECK(e.cycles >= words / 4);
+    if (kind == ArrayKind::Spatial) {
+      CHECK(e.exposed_cycles >= words / 4);
+      CHECK(e.cycles == doctest::Approx(e.exposed_cycles + e.compute_cycles));
+    }
   }
 }
 
@@ -201,7 +205,7 @@ TEST_CASE("impossible mappings are rejected with a reason") {
   Mapping sp = all_in(l, {1, 16, 16, 1, 1, 1, 1});
   CHECK(evaluate(l, a, sp).reason.find("array is 12 x 14") != std::string::npos);
   a.array = ArrayKind::Systolic;
-  CHECK(evaluate(l, a, sp).reason.find("DRAM factors only") != std::string::npos);
+  CHECK(evaluate(l, a, sp).reason.find("it has no tiling factors") != std::string::npos);
   Mapping rs;
   rs.dataflow = Dataflow::RowStationary;
   CHECK(evaluate(l, a, rs).reason.find("row stationary needs a spatial array") != std::string::npos);
@@ -268,9 +272,50 @@ TEST_CASE("systolic arrays: SCALE-Sim v2's cycles for WS, OS and IS on conv and 
   };
   for (const Case& c : cases) {
     INFO(c.name);
-    const double cycles = mapped_cycles(c.layer, unconstrained(ArrayKind::Systolic, c.rows, c.cols), c.df);
-    CHECK(cycles == doctest::Approx(c.scalesim + 1).epsilon(1e-4));
+    Arch a = unconstrained(ArrayKind::Systolic, c.rows, c.cols);
+    CHECK(mapped_cycles(c.layer, a, c.df) == doctest::Approx(c.scalesim + 1).epsilon(1e-4));
+    // As in SCALE-Sim, the fold schedule does not depend on the buffer's
+    // size: a 108 kB buffer only costs DRAM traffic, which is free here.
+    a.glb_words = 55296;
+    const MappedLayer small = map_layer(c.layer, a, c.df);
+    REQUIRE(small.eval.valid);
+    CHECK(small.eval.compute_cycles == doctest::Approx(c.scalesim + 1).epsilon(1e-4));
+    CHECK(small.eval.cycles == doctest::Approx(c.scalesim + 1).epsilon(1e-4));
   }
+}
+
+TEST_CASE("systolic arrays: a small buffer re-fetches re-streamed operands; chunking the stream trades fills for traffic") {
+  // ResNet-50's res2 3x3 conv, weight stationary on 32 x 32: 18 row folds
+  // (576 window rows) x 2 column folds (64 filters). The inputs are streamed
+  // once per column fold, the partial sums accumulate over the 18 row folds.
+  const Layer res2 = conv(64, 64, 56, 3);
+  Arch a = unconstrained(ArrayKind::Systolic, 32, 32);
+  Mapping m;  // ws, row folds outermost, one chunk
+  const Evaluation big = evaluate(res2, a, m);
+  const double weights = static_cast<double>(res2.weight_words()), inputs = static_cast<double>(res2.input_words());
+  const double outputs = static_cast<double>(res2.output_words());
+  CHECK(big.access[0][0].reads == doctest::Approx(weights));  // everything kept: each word once
+  CHECK(big.access[0][1].reads == doctest::Approx(inputs));
+  CHECK(big.access[0][2].writes == doctest::Approx(outputs));
+  // No room beyond the held 32 x 32 block: the inputs come again for the
+  // second column fold, and every row fold after the first reads and
+  // writes the partial sums back.
+  a.glb_words = 1024;
+  const Evaluation none = evaluate(res2, a, m);
+  CHECK(none.access[0][1].reads == doctest::Approx(2 * inputs));
+  CHECK(none.access[0][2].writes == doctest::Approx(18 * outputs));
+  CHECK(none.access[0][2].reads == doctest::Approx(17 * outputs));
+  CHECK(none.compute_cycles == big.compute_cycles);
+  // Four chunks of the stream: each runs the 36 folds (3 more fills of
+  // 2 x 32 + 32 - 2 cycles per fold), and the chunk's partial sums, a quarter
+  // of them, are what must stay.
+  m.stream_chunks = 4;
+  a.glb_words = 1024 + static_cast<std::int64_t>(outputs / 4);
+  const Evaluation chunked = evaluate(res2, a, m);
+  CHECK(chunked.compute_cycles == doctest::Approx(big.compute_cycles + 36 * 3 * 94));
+  CHECK(chunked.access[0][2].writes == doctest::Approx(outputs));
+  CHECK(chunked.access[0][2].reads == doctest::Approx(0));
+  CHECK(chunked.access[0][0].reads == doctest::Approx(4 * weights));  // the held weights reloaded per chunk (no room left)
 }
 
 // SCALE-Sim v2 (same runs) ranks the dataflows of ResNet-50's res2 3x3 conv
