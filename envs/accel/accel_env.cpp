@@ -117,9 +117,9 @@ std::string knob(const char* prefix, int d) { return std::string(prefix) + a::di
 //    factor glb_X (the rest iterates at the DRAM level); the DRAM and GLB
 //    loop orders. An action decodes to a valid mapping where one exists
 //    (accel_action_mapping); the step's info holds the mapping evaluated.
-//  - systolic arrays: the dataflow (ws, os, is), the fold order and the
-//    number of chunks the stream is cut into (powers of two, at most the
-//    dataflow's stream).
+//  - systolic arrays: the dataflow (ws, os, is), the fold order, the number
+//    of chunks the stream is cut into (powers of two, at most the dataflow's
+//    stream) and the rows and columns the folds use.
 class MappingEnv final : public Env {
 public:
   MappingEnv(std::shared_ptr<const EnvSpec> spec, a::Layer l, a::Arch arch) : Env(std::move(spec)), layer_(std::move(l)), arch_(arch) {}
@@ -162,6 +162,8 @@ DictSpace::Children accel_mapping_knobs(const a::Layer& l, const a::Arch& arch) 
     std::int64_t top = 1;
     while (static_cast<double>(top) * 2 <= longest) top *= 2;
     knobs.emplace_back("stream_chunks", pow2(1, top));
+    knobs.emplace_back("rows_used", std::make_shared<Integer>(1, arch.rows));
+    knobs.emplace_back("cols_used", std::make_shared<Integer>(1, arch.cols));
     return knobs;
   }
   const std::int64_t longest = std::max(arch.rows, arch.cols);
@@ -216,6 +218,8 @@ a::Mapping accel_action_mapping(const a::Layer& l, const a::Arch& arch, const Va
     const double t = a::systolic_shape(l, m.dataflow).t;
     m.stream_chunks = act.at("stream_chunks").as_int();
     while (static_cast<double>(m.stream_chunks) > t) m.stream_chunks /= 2;
+    m.rows_used = act.at("rows_used").as_int();
+    m.cols_used = act.at("cols_used").as_int();
     return m;
   }
   auto order = [&](const char* key) { return a::loop_orders()[static_cast<std::size_t>(act.at(key).as_int())]; };
@@ -254,7 +258,11 @@ a::Mapping accel_action_mapping(const a::Layer& l, const a::Arch& arch, const Va
 
 json accel_mapping_action(const a::Layer& l, const a::Arch& arch, const a::Mapping& m) {
   if (arch.array == a::ArrayKind::Systolic)
-    return {{"dataflow", a::dataflow_name(m.dataflow)}, {"fold_order", m.fold_rows_outer ? "rows" : "cols"}, {"stream_chunks", m.stream_chunks}};
+    return {{"dataflow", a::dataflow_name(m.dataflow)},
+            {"fold_order", m.fold_rows_outer ? "rows" : "cols"},
+            {"stream_chunks", m.stream_chunks},
+            {"rows_used", m.rows_used > 0 ? m.rows_used : arch.rows},
+            {"cols_used", m.cols_used > 0 ? m.cols_used : arch.cols}};
   json j = {{"dram_order", 0}, {"glb_order", 0}};
   for (std::size_t i = 0; i < a::loop_orders().size(); ++i) {
     if (a::loop_orders()[i] == m.dram_order) j["dram_order"] = i;

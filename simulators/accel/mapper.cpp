@@ -254,23 +254,28 @@ MappedLayer map_layer(const Layer& l, const Arch& a, Dataflow df, Objective obj)
       out.eval.reason = "row stationary needs a spatial array; a systolic array runs ws, os or is";
       return out;
     }
-    // Every fold order and stream cut into 1, 2, 4, ... chunks.
+    // Every fold order, the stream cut into 1, 2, 4, ... chunks, and folds
+    // on the whole array or on a half, quarter, ... of its rows or columns
+    // (smaller working sets; fills stay the array's).
     const double t = systolic_shape(l, df).t;
     Score best;
-    for (bool rows_outer : {true, false})
-      for (std::int64_t chunks = 1; static_cast<double>(chunks) <= t; chunks *= 2) {
-        Mapping m;
-        m.dataflow = df;
-        m.fold_rows_outer = rows_outer;
-        m.stream_chunks = chunks;
-        const Evaluation e = evaluate(l, a, m);
-        ++out.evaluated;
-        if (better(score_of(e, obj), best)) {
-          best = score_of(e, obj);
-          out.mapping = m;
-          out.eval = e;
-        }
-      }
+    for (std::int64_t ru = a.rows; ru >= 1; ru /= 2)
+      for (std::int64_t cu = a.cols; cu >= 1; cu /= 2)
+        for (bool rows_outer : {true, false})
+          for (std::int64_t chunks = 1; static_cast<double>(chunks) <= t; chunks *= 2) {
+            Mapping m;
+            m.dataflow = df;
+            m.fold_rows_outer = rows_outer;
+            m.stream_chunks = chunks;
+            m.rows_used = ru, m.cols_used = cu;
+            const Evaluation e = evaluate(l, a, m);
+            ++out.evaluated;
+            if (better(score_of(e, obj), best)) {
+              best = score_of(e, obj);
+              out.mapping = m;
+              out.eval = e;
+            }
+          }
     return out;
   }
   Best best;

@@ -26,7 +26,8 @@
 // inputs or outputs stay innermost); stop when no move improves.
 //
 // Systolic arrays: the dataflow fixes the array's use (SCALE-Sim's); the
-// mapper tries both fold orders and the stream in 1, 2, 4, ... chunks.
+// mapper tries both fold orders, the stream in 1, 2, 4, ... chunks, and folds
+// on the whole array or on 1/2, 1/4, ... of its rows or columns.
 #include <map>
 #include <string>
 #include <vector>

@@ -260,8 +260,16 @@ Evaluation evaluate_systolic(const Layer& l, const Arch& a, const Mapping& m) {
   const Dataflow df = m.dataflow;
   const SystolicShape g = systolic_shape(l, df);
   const double sr = g.sr, sc = g.sc, t = g.t;
-  const double rows = a.rows, cols = a.cols;
-  const double fr = std::ceil(sr / rows), fc = std::ceil(sc / cols);
+  // A fold may use a sub-array (fewer rows or columns than the array has);
+  // its operands still cross the whole array: fills are the array's.
+  const std::int64_t ru = m.rows_used > 0 ? m.rows_used : a.rows, cu = m.cols_used > 0 ? m.cols_used : a.cols;
+  if (ru > a.rows || cu > a.cols) {
+    ev.reason = "the mapping uses " + str(ru) + " x " + str(cu) + " PEs, the array is " + str(a.rows) + " x " + str(a.cols);
+    ev.rejected = Evaluation::Reject::Array;
+    return ev;
+  }
+  const double rows = a.rows, cols = a.cols, r = static_cast<double>(ru), c = static_cast<double>(cu);
+  const double fr = std::ceil(sr / r), fc = std::ceil(sc / c);
   // The stream may be cut into chunks, each running every fold (the held
   // operand reloaded per chunk): more fills and drains, smaller working sets.
   if (static_cast<double>(m.stream_chunks) > t) {
@@ -272,7 +280,8 @@ Evaluation evaluate_systolic(const Layer& l, const Arch& a, const Mapping& m) {
   const double chunks = std::ceil(t / std::ceil(t / static_cast<double>(m.stream_chunks)));
   const double fill = df == Dataflow::OutputStationary ? rows + cols - 2 : 2 * rows + cols - 2;
   ev.compute_cycles = g.groups * fr * fc * (chunks * fill + t);
-  ev.pes_used = static_cast<std::int64_t>(std::min(sr, rows) * std::min(sc, cols));
+  const double held = std::min(sr, r) * std::min(sc, c);  // one fold's held block
+  ev.pes_used = static_cast<std::int64_t>(held);
 
   // GLB reads and writes of the array, as SCALE-Sim counts them (inputs as
   // im2col entries), per group.
@@ -302,7 +311,7 @@ Evaluation evaluate_systolic(const Layer& l, const Arch& a, const Mapping& m) {
   if (df == Dataflow::OutputStationary) streams = {{I, AcrossCols}, {W, AcrossRows}};
   if (df == Dataflow::InputStationary) streams = {{W, AcrossCols}, {O, AcrossRows}, {I, AcrossChunks}};
   const bool rows_outer = m.fold_rows_outer;
-  double room = std::max(0.0, static_cast<double>(a.glb_words) - std::min(sr, rows) * std::min(sc, cols));
+  double room = std::max(0.0, static_cast<double>(a.glb_words) - held);
   struct Need {
     double set, sweeps, total, rate;  // working set, times it is used, words it stands for, DRAM words saved per word kept
   };
@@ -335,13 +344,13 @@ Evaluation evaluate_systolic(const Layer& l, const Arch& a, const Mapping& m) {
   ev.access[1][O].writes = g.groups * out_writes + ev.access[0][O].reads;
   ev.access[1][O].reads = g.groups * (out_writes - ofmap) + ev.access[0][O].writes;
   // Each MAC forwards its two moving operands one PE on; held operands are
-  // shifted in from the edge (rows / 2 hops on average), outputs of an
+  // shifted in from the edge (r / 2 hops on average), outputs of an
   // output-stationary array drained out the same way.
-  ev.hops = 2 * static_cast<double>(ev.macs) + g.groups * stationary_words * rows / 2.0;
+  ev.hops = 2 * static_cast<double>(ev.macs) + g.groups * stationary_words * r / 2.0;
   // Exposed: the first fold's held block (and first stream words) before
   // anything runs; the last fold's outputs after.
-  const double first = (std::min(sr, rows) * std::min(sc, cols) + rows + cols) / a.dram_words_per_cycle;
-  const double last = (df == Dataflow::OutputStationary ? std::min(sr, rows) * std::min(sc, cols) : ofmap / fc / chunks) / a.dram_words_per_cycle;
+  const double first = (held + r + c) / a.dram_words_per_cycle;
+  const double last = (df == Dataflow::OutputStationary ? held : ofmap / fc / chunks) / a.dram_words_per_cycle;
   finish(ev, a, first, last, 0, 0, 0, 0);
   return ev;
 }

@@ -149,9 +149,12 @@ struct Mapping {
   // the row folds are the outer loop (else the column folds), and into how
   // many chunks the stream is cut (each chunk runs every fold; 1 is
   // SCALE-Sim's schedule).
+  // rows_used / cols_used (0: all) let folds use a sub-array; the
+  // operands still cross the whole array, so fills stay the array's.
   Dataflow dataflow = Dataflow::WeightStationary;
   bool fold_rows_outer = true;
   std::int64_t stream_chunks = 1;
+  std::int64_t rows_used = 0, cols_used = 0;
   Mapping();
 };
 

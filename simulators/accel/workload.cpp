@@ -191,7 +191,7 @@ std::array<int, kDims> parse_order(const json& j, const std::string& where) {
 
 Mapping parse_mapping(const json& j, const std::string& where) {
   if (!j.is_object()) throw InvalidArgument(where + ": expected a mapping object, got " + j.dump());
-  check_keys(j, {"dataflow", "fold_order", "stream_chunks", "dram", "glb", "spatial", "rf", "rows", "cols", "dram_order", "glb_order"}, where);
+  check_keys(j, {"dataflow", "fold_order", "stream_chunks", "rows_used", "cols_used", "dram", "glb", "spatial", "rf", "rows", "cols", "dram_order", "glb_order"}, where);
   Mapping m;
   if (j.contains("dataflow")) {
     if (!j.at("dataflow").is_string()) throw InvalidArgument(where + ".dataflow: expected ws, os or is, got " + j.at("dataflow").dump().substr(0, 80));
@@ -203,6 +203,13 @@ Mapping parse_mapping(const json& j, const std::string& where) {
       throw InvalidArgument(where + ".stream_chunks: expected an integer in 1.." + std::to_string(kMaxDimSize) + ", got " + v.dump().substr(0, 80));
     m.stream_chunks = v.get<std::int64_t>();
   }
+  for (const char* key : {"rows_used", "cols_used"})
+    if (j.contains(key)) {
+      const json& v = j.at(key);
+      if (!v.is_number_integer() || v.get<std::int64_t>() < 1 || v.get<std::int64_t>() > 65536)
+        throw InvalidArgument(where + "." + key + ": expected an integer in 1..65536, got " + v.dump().substr(0, 80));
+      (std::string(key) == "rows_used" ? m.rows_used : m.cols_used) = v.get<std::int64_t>();
+    }
   if (j.contains("fold_order")) {
     const json& v = j.at("fold_order");
     if (!v.is_string() || (v != "rows" && v != "cols"))
@@ -238,8 +245,12 @@ Mapping parse_mapping(const json& j, const std::string& where) {
 
 json mapping_to_json(const Mapping& m, ArrayKind kind) {
   json j = json::object();
-  if (kind == ArrayKind::Systolic)
-    return {{"dataflow", dataflow_name(m.dataflow)}, {"fold_order", m.fold_rows_outer ? "rows" : "cols"}, {"stream_chunks", m.stream_chunks}};
+  if (kind == ArrayKind::Systolic) {
+    json j = {{"dataflow", dataflow_name(m.dataflow)}, {"fold_order", m.fold_rows_outer ? "rows" : "cols"}, {"stream_chunks", m.stream_chunks}};
+    if (m.rows_used > 0) j["rows_used"] = m.rows_used;
+    if (m.cols_used > 0) j["cols_used"] = m.cols_used;
+    return j;
+  }
   for (int lvl = 0; lvl < 4; ++lvl) {
     json f = json::object();
     for (int d = 0; d < kDims; ++d)

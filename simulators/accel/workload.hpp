@@ -44,9 +44,9 @@ nlohmann::json arch_to_json(const Arch& a);
 //    "rows": ["C"], "cols": ["K"], "dram_order": "NKCPQRS", "glb_order": "NPQRSCK"}
 // Orders list the loops outermost first; "rows"/"cols" say which array axis
 // each spatially unrolled dimension uses. On a systolic array a mapping is
-// the dataflow, which fold loop is outermost and how many chunks the stream
-// is cut into:
-//   {"dataflow": "ws", "fold_order": "rows", "stream_chunks": 1}
+// the dataflow, which fold loop is outermost, how many chunks the stream is
+// cut into and, optionally, the sub-array the folds use:
+//   {"dataflow": "ws", "fold_order": "rows", "stream_chunks": 1, "rows_used": 32, "cols_used": 32}
 Mapping parse_mapping(const nlohmann::json& j, const std::string& where);
 nlohmann::json mapping_to_json(const Mapping& m, ArrayKind kind);
 
