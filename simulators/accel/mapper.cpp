@@ -219,9 +219,12 @@ std::vector<Candidate> spatial_candidates(const Layer& l, const Arch& a, Dataflo
   const auto [first, second] = spatial_template(df);
   std::set<std::pair<std::array<std::int64_t, kDims>, std::array<int, kDims>>> seen;
   std::vector<Candidate> out;
-  for (int orient = 0; orient < 2; ++orient) {
-    const auto& on_rows = orient == 0 ? first : second;
-    const auto& on_cols = orient == 0 ? second : first;
+  // The two lists on the rows and the columns, either way round, or all of
+  // the dimensions on one axis (a one-dimensional array, like MAESTRO's).
+  std::vector<int> all = first;
+  all.insert(all.end(), second.begin(), second.end());
+  const std::vector<std::pair<std::vector<int>, std::vector<int>>> layouts = {{first, second}, {second, first}, {all, {}}, {{}, all}};
+  for (const auto& [on_rows, on_cols] : layouts) {
     const auto rf = axis_fills(l, on_rows, a.rows), cf = axis_fills(l, on_cols, a.cols);
     for (const auto& r : rf)
       for (const auto& c : cf) {

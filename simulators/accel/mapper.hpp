@@ -2,7 +2,7 @@
 // The built-in mapper.
 //
 // Spatial arrays: a dataflow names the dimensions that may be unrolled over
-// the rows and over the columns (either way round):
+// the rows and over the columns (either way round, or all on one axis):
 //   ws  weight stationary (NVDLA, MAESTRO's KC-P): C, R, S | K
 //   os  output stationary (ShiDianNao, MAESTRO's YK-P): P, N | Q, K
 //   rs  row stationary (Eyeriss): R, C | P, K
