@@ -11,6 +11,7 @@
 #include "agents/agent.hpp"
 #include "envs/builtin.hpp"
 #include "envs/core/error.hpp"
+#include "envs/core/subprocess.hpp"
 #include "envs/core/wrappers.hpp"
 #include "experiments/dataset.hpp"
 #include "envs/external/external_env.hpp"
@@ -118,6 +119,7 @@ void cmd_sim_dram(const std::string& memspec, const std::string& config, const s
 }  // namespace
 
 int main(int argc, char** argv) {
+  kill_children_on_signal();  // no child process outlives an interrupted dsegym
   CLI::App app{"dsegym: a gym for design-space exploration of computer architectures.\n\n"
                "Example:\n  dsegym run --env toy-v0 --agent random --budget 200 --seed 1 --out runs/toy\n"};
   app.require_subcommand(1);
@@ -149,7 +151,10 @@ int main(int argc, char** argv) {
   run->add_option("--agent", rc.agent_id, "agent id (see `dsegym list agents`)")->capture_default_str();
   run->add_option("--budget", rc.budget, "number of evaluations")->capture_default_str();
   run->add_option("--seed", rc.seed, "random seed; the same seed gives the same trace")->capture_default_str();
-  run->add_option("--out", rc.out_dir, "folder for run.json and trace.jsonl (must not hold a trace yet)");
+  run->add_option("--out", rc.out_dir, "folder for run.json and trace.jsonl (must not hold a trace yet, unless --resume)");
+  run->add_flag("--resume", rc.resume,
+                "continue the run in --out (a killed run): its recorded evaluations are replayed into the agent, the rest run;\n"
+                "  the other options must be those of the run there");
   run->add_option("--env-options", env_options, "env options as JSON (or @file.json)");
   run->add_option("--agent-options", agent_options, "agent hyperparameters as JSON (or @file.json)");
   run->add_option("--reward", reward, "reward spec as JSON (or @file.json); default: the env's");
@@ -210,6 +215,11 @@ int main(int argc, char** argv) {
   sweep->add_option("config", sweep_config, "sweep config JSON (schema in the README)")->required();
   sweep->add_option("--out", sweep_out, "results folder")->required();
   sweep->add_flag("--retry-failed", sweep_retry, "run failed and timed-out trials again");
+  bool sweep_oversubscribe = false, sweep_force = false;
+  sweep->add_flag("--allow-oversubscribe", sweep_oversubscribe,
+                  "allow parallel.workers above " + std::to_string(kWorkersPerCore) + " per core (at most " + std::to_string(kMaxWorkers) + ")");
+  sweep->add_flag("--force", sweep_force,
+                  "run a config that expands to more than " + std::to_string(kMaxTrials) + " trials (at most " + std::to_string(kMaxForcedTrials) + ")");
   std::string sweep_backend = "local";
   SlurmOptions slurm_opt;
   sweep->add_option("--backend", sweep_backend, "local (this machine) or slurm (a job array; --out must be on storage the nodes share)")
@@ -456,7 +466,9 @@ int main(int argc, char** argv) {
         if (!raw.is_discarded() && raw.is_object() && raw.contains("env_specs") && raw.at("env_specs").is_array())
           for (const auto& e : raw.at("env_specs")) register_external_env(env_registry(), e.get<std::string>());
       }
-      SweepConfig cfg = load_sweep(sweep_config);
+      opt.allow_oversubscribe = sweep_oversubscribe;
+      SweepConfig cfg = load_sweep(sweep_config, sweep_force ? kMaxForcedTrials : kMaxTrials);
+      check_workers(cfg.workers, sweep_oversubscribe, sweep_config);
       cfg.plugins.insert(cfg.plugins.begin(), plugins.begin(), plugins.end());
       cfg.env_specs.insert(cfg.env_specs.begin(), env_specs.begin(), env_specs.end());
       if (sweep_backend == "slurm") {
@@ -478,16 +490,31 @@ int main(int argc, char** argv) {
                         {"skipped_already_finished", sm.skipped}, {"wall_time_s", sm.wall_time_s}, {"summary", sm.summary_csv}}
                        .dump(2)
                 << "\n";
+      if (sm.config_errors > 0) {
+        std::cerr << "dsegym: error: " << sm.config_errors << " trial(s) failed for a configuration error; see summary.csv\n";
+        return 1;
+      }
     } else if (*serve_cmd) {
       serve(serve_opt);
     } else if (*report) {
       const ReportFiles f = write_report(report_dir);
       std::cout << "wrote " << f.markdown << " and " << f.html << " (" << f.plots << " plots)\n";
     } else if (*trial) {
-      std::ifstream f(fs::path(trial_dir) / "trial.json");
-      if (!f) throw InvalidArgument(trial_dir + ": no trial.json");
-      const TrialSpec t = TrialSpec::from_json(json::parse(f));
-      return run_trial(t, trial_dir) ? 0 : 1;
+      const json tj = read_json(fs::path(trial_dir) / "trial.json");
+      if (tj.is_null()) throw InvalidArgument(trial_dir + ": no readable trial.json");
+      const TrialSpec t = TrialSpec::from_json(tj);
+      // Run by hand, a trial takes its sweep's folder lock; a sweep's own
+      // worker runs under the sweep's.
+      std::unique_ptr<FolderLock> sweep_lock;
+      if (!std::getenv(kSweepWorkerVar))
+        sweep_lock = std::make_unique<FolderLock>(fs::path(trial_dir).parent_path().parent_path() / ".lock",
+                                                  "sweep folder " + fs::path(trial_dir).parent_path().parent_path().string(), "a sweep");
+      try {
+        return run_trial(t, trial_dir) ? 0 : 1;
+      } catch (const IoError& e) {
+        std::cerr << "dsegym: error: " << e.what() << "\n";
+        return kWorkerIoExit;
+      }
     } else if (*eval) {
       cmd_eval(eval_env, parse_json_arg("--env-options", eval_options), parse_json_arg("--action", eval_action),
                eval_reward.empty() ? json() : parse_json_arg("--reward", eval_reward), eval_seed);

@@ -10,6 +10,8 @@
 #include "agents/pareto.hpp"
 #include "envs/builtin.hpp"
 #include "envs/core/error.hpp"
+#include "envs/core/files.hpp"
+#include "envs/core/reward.hpp"
 #include "envs/core/rng.hpp"
 #include "envs/core/trace.hpp"
 #include "envs/core/vector_env.hpp"
@@ -100,22 +102,60 @@ json pareto_summary(const std::vector<std::pair<std::string, double>>& objective
 
 }  // namespace
 
-RunResult run_experiment(const RunConfig& cfg) {
+namespace {
+
+// Target: {"metric": name, "value": x}, reached when the metric is at least
+// as good as x in its goal's direction.
+struct Target {
+  std::string metric;
+  double value = 0;
+  Goal goal = Goal::Minimize;
+};
+
+Target parse_target(const json& target, const EnvSpec& spec) {
+  Target t;
+  if (target.is_null() || target.empty()) return t;
+  if (!target.is_object() || !target.contains("metric") || !target.at("metric").is_string() || !target.contains("value") ||
+      !target.at("value").is_number())
+    throw InvalidArgument("target: expected {\"metric\": name, \"value\": number}, got " + target.dump().substr(0, 200));
+  t.metric = target.at("metric").get<std::string>();
+  const MetricSpec* m = spec.find_metric(t.metric);
+  if (!m) {
+    std::string valid;
+    for (const auto& x : spec.metrics) valid += (valid.empty() ? "" : ", ") + x.name;
+    throw InvalidArgument("target.metric: env '" + spec.id + "' has no metric '" + t.metric + "'; valid: " + valid);
+  }
+  t.value = target.at("value").get<double>();
+  t.goal = m->goal;
+  return t;
+}
+
+}  // namespace
+
+void check_run_config(const RunConfig& cfg, const EnvSpec& spec) {
   if (cfg.budget < 1) throw InvalidArgument("budget must be at least 1, got " + std::to_string(cfg.budget));
   if (cfg.batch < 1) throw InvalidArgument("batch must be at least 1, got " + std::to_string(cfg.batch));
+  const AgentEntry& entry = agent_registry().get(cfg.agent_id);
+  if (entry.is_policy() && cfg.batch != 1)
+    throw InvalidArgument("agent '" + cfg.agent_id + "' acts on one env step at a time; use batch 1 (got " + std::to_string(cfg.batch) + ")");
+  const json reward_spec = cfg.reward.is_null() ? spec.default_reward : cfg.reward;
+  if (reward_spec.is_null()) throw InvalidArgument("env '" + cfg.env_id + "' has no default reward; give one (--reward)");
+  Reward(reward_spec, spec);  // throws naming a bad reward spec
+  objectives_for(cfg, spec);
+  parse_target(cfg.target, spec);
+  if (!(cfg.wall_time_s >= 0)) throw InvalidArgument("wall_time_s must be positive (0: no limit), got " + std::to_string(cfg.wall_time_s));
+}
 
+RunResult run_experiment(const RunConfig& cfg) {
   // Build one env first so that option and reward errors surface here.
   EnvPtr probe = make_env(env_registry(), cfg.env_id, cfg.env_options);
+  check_run_config(cfg, probe->spec());
   const json reward_spec = cfg.reward.is_null() ? probe->spec().default_reward : cfg.reward;
-  if (reward_spec.is_null())
-    throw InvalidArgument("env '" + cfg.env_id + "' has no default reward; give one (--reward)");
   auto make_one = [&]() -> EnvPtr {
     EnvPtr e = probe ? std::move(probe) : make_env(env_registry(), cfg.env_id, cfg.env_options);
     return std::make_unique<RewardWrapper>(std::move(e), reward_spec);
   };
   const AgentEntry& entry = agent_registry().get(cfg.agent_id);
-  if (entry.is_policy() && cfg.batch != 1)
-    throw InvalidArgument("agent '" + cfg.agent_id + "' acts on one env step at a time; use batch 1 (got " + std::to_string(cfg.batch) + ")");
   EnvPtr single;                     // policy agents: one env, stepped in episodes
   std::unique_ptr<VectorEnv> batch;  // black-box agents: independent evaluations
   if (entry.is_policy()) single = make_one();
@@ -123,20 +163,10 @@ RunResult run_experiment(const RunConfig& cfg) {
   const EnvSpec& spec = single ? single->spec() : batch->spec();
 
   const auto objectives = objectives_for(cfg, spec);
-  // Target: {"metric": name, "value": x}, reached when the metric is at least
-  // as good as x in its goal's direction.
-  std::string target_metric;
-  double target_value = 0;
-  Goal target_goal = Goal::Minimize;
-  if (!cfg.target.is_null() && !cfg.target.empty()) {
-    if (!cfg.target.contains("metric") || !cfg.target.contains("value") || !cfg.target.at("value").is_number())
-      throw InvalidArgument("target: expected {\"metric\": name, \"value\": number}, got " + cfg.target.dump());
-    target_metric = cfg.target.at("metric").get<std::string>();
-    const MetricSpec* m = spec.find_metric(target_metric);
-    if (!m) throw InvalidArgument("target.metric: env '" + spec.id + "' has no metric '" + target_metric + "'");
-    target_value = cfg.target.at("value").get<double>();
-    target_goal = m->goal;
-  }
+  const Target target = parse_target(cfg.target, spec);
+  const std::string& target_metric = target.metric;
+  const double target_value = target.value;
+  const Goal target_goal = target.goal;
   std::vector<std::pair<std::int64_t, Metrics>> ok_metrics;
   AgentContext ctx{spec.action_space, spec.metrics, derive_seed(cfg.seed, 0xA6E47ULL), spec.observation_space, spec.max_episode_steps};
   AgentPtr agent;
@@ -156,19 +186,19 @@ RunResult run_experiment(const RunConfig& cfg) {
   }
   auto save_agent = [&]() {
     if (cfg.save_agent.empty()) return;
-    const std::string tmp = cfg.save_agent + ".tmp";
-    std::ofstream(tmp) << (policy ? policy->save() : agent->save()).dump() << "\n";
-    std::filesystem::rename(tmp, cfg.save_agent);
+    write_file_atomically(cfg.save_agent, (policy ? policy->save() : agent->save()).dump() + "\n");
   };
 
   RunResult result;
   result.run_id = cfg.run_id.empty() ? cfg.env_id + "-" + cfg.agent_id + "-s" + std::to_string(cfg.seed) : cfg.run_id;
 
   std::unique_ptr<TraceWriter> trace;
+  std::unique_ptr<FolderLock> lock;  // one writer per run folder
   std::vector<TraceRow> recorded;  // rows of an interrupted run, replayed on resume
   if (!cfg.out_dir.empty()) {
     namespace fs = std::filesystem;
     const fs::path dir(cfg.out_dir);
+    lock = std::make_unique<FolderLock>(dir / ".lock", "run folder " + cfg.out_dir, "another run");
     const fs::path trace_path = dir / "trace.jsonl";
     const json meta = {{"format", "dsegym-run"},
                        {"version", 1},
@@ -187,16 +217,14 @@ RunResult run_experiment(const RunConfig& cfg) {
                        {"greedy", cfg.greedy},
                        {"load_agent", cfg.load_agent}};
     if (fs::exists(trace_path)) {
-      if (!cfg.resume) throw InvalidArgument(trace_path.string() + " already exists; choose another --out folder or remove it");
-      std::ifstream mf(dir / "run.json");
-      const json old_meta = json::parse(mf, nullptr, false);
+      if (!cfg.resume) throw InvalidArgument(trace_path.string() + " already exists; resume it with --resume, or choose another --out folder");
+      const json old_meta = read_json(dir / "run.json");
       for (const char* key : {"env", "env_options", "agent", "hyperparameters", "seed", "batch", "reward", "greedy", "load_agent"})
-        if (old_meta.is_discarded() || old_meta.value(key, json()) != meta.at(key))
+        if (old_meta.is_null() || old_meta.value(key, json()) != meta.at(key))
           throw InvalidArgument((dir / "run.json").string() + ": the run there differs in '" + key + "'; cannot resume it as this run");
-      recorded = read_trace(trace_path.string()).rows;
+      recorded = resume_trace(trace_path.string()).rows;
     }
-    fs::create_directories(dir);
-    std::ofstream(dir / "run.json") << meta.dump(2) << "\n";
+    write_json_atomically(dir / "run.json", meta);
     trace = std::make_unique<TraceWriter>(trace_path.string());
     result.trace_path = trace_path.string();
   }

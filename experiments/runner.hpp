@@ -69,6 +69,11 @@ struct RunResult {
 
 RunResult run_experiment(const RunConfig& cfg);
 
+// The checks run_experiment makes before anything runs (budget, batch, the
+// reward spec, target, objectives, hypervolume reference, wall time)
+// against an env's spec; InvalidArgument naming what is wrong.
+void check_run_config(const RunConfig& cfg, const EnvSpec& spec);
+
 // Seed of the env for evaluation `step` of a run with seed `seed`.
 std::uint64_t evaluation_seed(std::uint64_t seed, std::int64_t step);
 

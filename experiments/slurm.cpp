@@ -183,6 +183,7 @@ void reconcile(json& job, const fs::path& root, std::vector<std::string>& events
 SlurmSubmission run_sweep_slurm(const SweepConfig& cfg, const std::string& out_dir, const SlurmOptions& opt) {
   if (opt.chunk < 1) throw InvalidArgument("--chunk must be at least 1");
   const fs::path root = fs::absolute(out_dir), sl = root / "slurm";
+  FolderLock lock(root / ".lock", "sweep folder " + out_dir, "another sweep");  // one submitter at a time
   prepare_sweep_dir(cfg, root.string());
   fs::create_directories(sl / "logs");
   SlurmSubmission sub;
@@ -250,7 +251,8 @@ SlurmSubmission run_sweep_slurm(const SweepConfig& cfg, const std::string& out_d
       << "#SBATCH --ntasks=1\n";
     if (!opt.partition.empty()) f << "#SBATCH --partition=" << opt.partition << "\n";
     if (!opt.time.empty()) f << "#SBATCH --time=" << opt.time << "\n";
-    f << "first=$(( SLURM_ARRAY_TASK_ID * " << opt.chunk << " + 1 ))\n"
+    f << "export " << kSweepWorkerVar << "=slurm  # tasks run under the sweep, not its local folder lock\n"
+      << "first=$(( SLURM_ARRAY_TASK_ID * " << opt.chunk << " + 1 ))\n"
       << "last=$(( first + " << opt.chunk - 1 << " ))\n"
       << "status=0\n"
       << "for id in $(sed -n \"${first},${last}p\" " << shell_quote(list.string()) << "); do\n"

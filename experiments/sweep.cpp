@@ -1,6 +1,9 @@
 #include "experiments/sweep.hpp"
 
 
+#include <unistd.h>
+
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -11,6 +14,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "agents/agent.hpp"
@@ -24,22 +28,6 @@
 namespace dsegym {
 
 namespace fs = std::filesystem;
-
-json read_json(const fs::path& p) {
-  std::ifstream f(p);
-  if (!f) return nullptr;
-  json j = json::parse(f, nullptr, false);
-  return j.is_discarded() ? json() : j;
-}
-
-void write_json_atomically(const fs::path& p, const json& j) {
-  const fs::path tmp = p.string() + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::trunc);
-    f << j.dump(2) << "\n";
-  }
-  fs::rename(tmp, p);
-}
 
 namespace {
 
@@ -160,15 +148,44 @@ TrialSpec TrialSpec::from_json(const json& j) {
   return t;
 }
 
-SweepConfig load_sweep(const std::string& path) {
+SweepConfig load_sweep(const std::string& path, std::size_t max_trials) {
   std::ifstream f(path);
   if (!f) throw InvalidArgument("sweep config " + path + ": cannot open file");
   json j = json::parse(f, nullptr, false);
   if (j.is_discarded()) throw InvalidArgument("sweep config " + path + ": not valid JSON");
-  return parse_sweep(j, path);
+  return parse_sweep(j, path, max_trials);
 }
 
-SweepConfig parse_sweep(const json& j, const std::string& where) {
+namespace {
+
+std::size_t sat_mul(std::size_t a, std::size_t b) {
+  std::size_t r = 0;
+  return __builtin_mul_overflow(a, b, &r) ? SIZE_MAX : r;
+}
+
+// An integer setting in [lo, hi], or an error naming it.
+std::int64_t bounded_int(const json& v, std::int64_t lo, std::int64_t hi, const std::string& where) {
+  if (!v.is_number() || v.get<double>() != std::floor(v.get<double>()) || v.get<double>() < static_cast<double>(lo) ||
+      v.get<double>() > static_cast<double>(hi))
+    throw InvalidArgument(where + ": expected an integer in " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " + v.dump().substr(0, 80));
+  return v.get<std::int64_t>();
+}
+
+// How many configurations an "agents" entry expands to, without expanding it.
+std::size_t agent_config_count(const json& a, const std::string& where) {
+  std::size_t n = 1;
+  if (a.is_object() && a.contains("grid") && a.at("grid").is_object())
+    for (auto it = a.at("grid").begin(); it != a.at("grid").end(); ++it) n = sat_mul(n, it.value().is_array() ? it.value().size() : 1);
+  if (a.is_object() && a.contains("sample") && a.at("sample").is_object() && a.at("sample").contains("count"))
+    n = sat_mul(n, static_cast<std::size_t>(
+                       bounded_int(a.at("sample").at("count"), 1, static_cast<std::int64_t>(kMaxForcedTrials), where + ".sample.count")));
+  return n;
+}
+
+}  // namespace
+
+SweepConfig parse_sweep(const json& j, const std::string& where, std::size_t max_trials) {
+  if (!j.is_object()) throw InvalidArgument(where + ": expected a sweep config object");
   check_keys(j, {"name", "envs", "agents", "seeds", "budget", "batch", "reward", "target", "objectives", "hv_reference", "parallel", "plugins",
                  "env_specs", "endpoints"},
             where);
@@ -188,10 +205,23 @@ SweepConfig parse_sweep(const json& j, const std::string& where) {
     seeds = j.at("seeds").get<std::vector<std::uint64_t>>();
   } else {
     check_keys(j.at("seeds"), {"count", "start"}, where + ".seeds");
-    const auto count = j.at("seeds").value("count", 1), start = j.at("seeds").value("start", 0);
-    if (count < 1) throw InvalidArgument(where + ".seeds.count: must be at least 1");
-    for (int i = 0; i < count; ++i) seeds.push_back(static_cast<std::uint64_t>(start + i));
+    const std::int64_t count = j.at("seeds").contains("count")
+                                   ? bounded_int(j.at("seeds").at("count"), 1, static_cast<std::int64_t>(max_trials), where + ".seeds.count")
+                                   : 1;
+    const std::int64_t start = j.at("seeds").contains("start") ? bounded_int(j.at("seeds").at("start"), 0, INT64_MAX / 2, where + ".seeds.start") : 0;
+    for (std::int64_t i = 0; i < count; ++i) seeds.push_back(static_cast<std::uint64_t>(start + i));
   }
+  std::size_t batch = 1;
+  if (j.contains("batch")) batch = static_cast<std::size_t>(bounded_int(j.at("batch"), 1, 1 << 20, where + ".batch"));
+  // Count the trials before expanding anything.
+  std::size_t per_env = 0;
+  for (std::size_t ai = 0; ai < j.at("agents").size(); ++ai)
+    per_env = std::min(SIZE_MAX - 1, per_env + agent_config_count(j.at("agents")[ai], where + ".agents[" + std::to_string(ai) + "]"));
+  const std::size_t total = sat_mul(sat_mul(j.at("envs").size(), per_env), seeds.size());
+  if (total > max_trials)
+    throw InvalidArgument(where + ": the config expands to " + (total == SIZE_MAX ? std::string("more than 2^64") : std::to_string(total)) +
+                          " trials, more than the " + std::to_string(max_trials) + " allowed" +
+                          (max_trials < kMaxForcedTrials ? "; pass --force to run up to " + std::to_string(kMaxForcedTrials) : std::string()));
   std::int64_t budget = 100;
   double wall = 0;
   if (j.contains("budget")) {
@@ -201,7 +231,12 @@ SweepConfig parse_sweep(const json& j, const std::string& where) {
     } else {
       check_keys(b, {"evaluations", "wall_time_s"}, where + ".budget");
       budget = b.value("evaluations", std::int64_t{1} << 40);
-      wall = b.value("wall_time_s", 0.0);
+      if (b.contains("wall_time_s")) {
+        const json& w = b.at("wall_time_s");
+        if (!w.is_number() || !(w.get<double>() > 0) || !std::isfinite(w.get<double>()))
+          throw InvalidArgument(where + ".budget.wall_time_s: expected a positive number of seconds, got " + w.dump().substr(0, 80));
+        wall = w.get<double>();
+      }
       if (!b.contains("evaluations") && !b.contains("wall_time_s"))
         throw InvalidArgument(where + ".budget: give evaluations and/or wall_time_s");
     }
@@ -210,13 +245,16 @@ SweepConfig parse_sweep(const json& j, const std::string& where) {
   if (j.contains("parallel")) {
     const json& p = j.at("parallel");
     check_keys(p, {"workers", "isolation", "timeout_s"}, where + ".parallel");
-    const auto w = p.value("workers", 1);
-    if (w < 1) throw InvalidArgument(where + ".parallel.workers: must be at least 1");
-    cfg.workers = static_cast<std::size_t>(w);
+    if (p.contains("workers")) cfg.workers = static_cast<std::size_t>(bounded_int(p.at("workers"), 1, INT64_MAX, where + ".parallel.workers"));
     const std::string iso = p.value("isolation", "thread");
     if (iso != "thread" && iso != "process") throw InvalidArgument(where + ".parallel.isolation: '" + iso + "' is not valid; choices: thread, process");
     cfg.isolate = iso == "process";
-    cfg.timeout_s = p.value("timeout_s", 0.0);
+    if (p.contains("timeout_s")) {
+      const json& t = p.at("timeout_s");
+      if (!t.is_number() || !(t.get<double>() > 0) || !std::isfinite(t.get<double>()))
+        throw InvalidArgument(where + ".parallel.timeout_s: expected a positive number of seconds, got " + t.dump().substr(0, 80));
+      cfg.timeout_s = t.get<double>();
+    }
   }
   // A pool of `dsegym serve` endpoints for the envs marked "remote": a list
   // of "host:port", or "@FILE" with one per line (what the serve-pool
@@ -250,11 +288,14 @@ SweepConfig parse_sweep(const json& j, const std::string& where) {
     const std::string env_id = remote ? "remote://" + pool + "/" + e.at("id").get<std::string>() : e.at("id").get<std::string>();
     const json options = e.value("options", json::object());
     const json reward = e.contains("reward") ? e.at("reward") : j.value("reward", json());
-    make_env(env_registry(), env_id, options);  // checks the id and options now (for a pool: that one endpoint answers)
+    // Checks the id and options now (for a pool: that one endpoint answers),
+    // then each agent's run settings against the env (reward, target, objectives, batch).
+    const EnvPtr probe = make_env(env_registry(), env_id, options);
     const std::string env_key = e.at("id").get<std::string>() + (remote ? "-remote" : "") +
                                 (options.empty() && reward.is_null() ? "" : "-" + hex8(options.dump() + reward.dump()));
     for (std::size_t ai = 0; ai < j.at("agents").size(); ++ai) {
       const json& a = j.at("agents")[ai];
+      bool checked = false;
       for (const json& hp : agent_configs(a, where + ".agents[" + std::to_string(ai) + "]")) {
         const std::string agent_id = a.at("id").get<std::string>();
         const std::string agent_key = agent_id + "-" + hex8(hp.dump());
@@ -273,12 +314,26 @@ SweepConfig parse_sweep(const json& j, const std::string& where) {
           r.seed = seed;
           r.budget = budget;
           r.wall_time_s = wall;
-          r.batch = j.value("batch", std::size_t{1});
+          r.batch = batch;
           r.target = j.value("target", json());
-          if (j.contains("objectives")) r.objectives = j.at("objectives").get<std::vector<std::string>>();
+          if (j.contains("objectives")) {
+            if (!j.at("objectives").is_array()) throw InvalidArgument(where + ".objectives: expected a list of metric names");
+            for (const auto& o : j.at("objectives")) {
+              if (!o.is_string()) throw InvalidArgument(where + ".objectives: expected a list of metric names, got " + o.dump().substr(0, 80));
+              r.objectives.push_back(o.get<std::string>());
+            }
+          }
           r.hv_reference = j.value("hv_reference", json::object());
           r.run_id = t.id;
           r.resume = true;
+          if (!checked) {
+            try {
+              check_run_config(r, probe->spec());
+            } catch (const InvalidArgument& e) {
+              throw InvalidArgument(ew + " with agents[" + std::to_string(ai) + "] (" + agent_id + "): " + e.what());
+            }
+            checked = true;
+          }
           cfg.trials.push_back(std::move(t));
         }
       }
@@ -296,6 +351,13 @@ bool run_trial(const TrialSpec& trial, const std::string& trial_dir) {
     const RunResult r = run_experiment(rc);
     result["status"] = "done";
     result["result"] = r.to_json();
+  } catch (const IoError&) {
+    throw;  // not the trial's fault: it stays resumable, with no result
+  } catch (const InvalidArgument& e) {
+    result["status"] = "failed";
+    result["reason"] = e.what();
+    result["config_error"] = true;  // the sweep as a whole exits nonzero
+    ok = false;
   } catch (const std::exception& e) {
     result["status"] = "failed";
     result["reason"] = e.what();
@@ -316,10 +378,18 @@ json run_trial_process(const TrialSpec& t, const fs::path& dir, const SweepConfi
   for (const auto& p : cfg.plugins) ps.args.insert(ps.args.end(), {"--plugin", p});
   for (const auto& e : cfg.env_specs) ps.args.insert(ps.args.end(), {"--env-spec", fs::absolute(e).string()});
   ps.args.insert(ps.args.end(), {"trial", dir.string()});
+  ps.env[kSweepWorkerVar] = std::to_string(::getpid());  // the worker runs under this sweep's lock
   ps.stdout_path = ps.stderr_path = log.string();
   ps.timeout_s = cfg.timeout_s;
   const ProcessResult pr = run_process(ps);  // its own process group, so a timeout kills everything it started
   json result = read_json(dir / "result.json");
+  if (!pr.timed_out && !pr.signalled && pr.code == kWorkerIoExit) {
+    std::ifstream lf(log);
+    std::string text((std::istreambuf_iterator<char>(lf)), std::istreambuf_iterator<char>());
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    if (text.size() > 400) text = text.substr(text.size() - 400);
+    throw IoError("trial " + t.id + ": " + text);
+  }
   if (pr.timed_out) {
     result = {{"trial", t.id}, {"status", "timeout"}, {"reason", "killed after the trial timeout of " + std::to_string(cfg.timeout_s) + " s"}};
   } else if (result.is_null() || pr.signalled) {
@@ -348,8 +418,21 @@ void prepare_sweep_dir(const SweepConfig& cfg, const std::string& out_dir) {
   write_json_atomically(root / "sweep.json", sweep);
 }
 
+void check_workers(std::size_t workers, bool allow_oversubscribe, const std::string& where) {
+  const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  const std::size_t cap = kWorkersPerCore * cores;
+  if (workers > cap && !allow_oversubscribe)
+    throw InvalidArgument(where + ".parallel.workers: " + std::to_string(workers) + " is more than " + std::to_string(kWorkersPerCore) +
+                          " per core (" + std::to_string(cap) + " on this machine); lower it or pass --allow-oversubscribe");
+  if (workers > kMaxWorkers)
+    throw InvalidArgument(where + ".parallel.workers: " + std::to_string(workers) + " is more than the " + std::to_string(kMaxWorkers) +
+                          " a sweep runs at once");
+}
+
 SweepSummary run_sweep(const SweepConfig& cfg, const std::string& out_dir, const SweepOptions& opt) {
   const fs::path root(out_dir);
+  check_workers(cfg.workers, opt.allow_oversubscribe, cfg.name);
+  FolderLock lock(root / ".lock", "sweep folder " + out_dir, "another sweep");
   prepare_sweep_dir(cfg, out_dir);
 
   SweepSummary summary;
@@ -368,30 +451,38 @@ SweepSummary run_sweep(const SweepConfig& cfg, const std::string& out_dir, const
   const bool log_lines = opt.progress && !Progress::stderr_is_terminal();
   std::mutex mu;
   std::size_t finished = 0;
+  std::atomic<bool> io_failed{false};  // after a write failed (a full disk), start no more trials
   ThreadPool pool(cfg.workers - 1);
   pool.parallel_for(todo.size(), [&](std::size_t k) {
+    if (io_failed) return;
     const TrialSpec& t = cfg.trials[todo[k]];
     const fs::path dir = root / "trials" / t.id;
     fs::create_directories(dir);
     write_json_atomically(dir / "trial.json", t.to_json());
     json r;
-    if (cfg.isolate) {
-      r = run_trial_process(t, dir, cfg, opt);
-    } else {
-      TrialSpec tt = t;
-      if (cfg.timeout_s > 0 && (tt.run.wall_time_s == 0 || tt.run.wall_time_s > cfg.timeout_s)) tt.run.wall_time_s = cfg.timeout_s;
-      run_trial(tt, dir.string());
-      r = read_json(dir / "result.json");
-      if (cfg.timeout_s > 0 && r.value("status", "") == "done" && r.at("result").contains("stopped") && tt.run.wall_time_s == cfg.timeout_s &&
-          t.run.wall_time_s != cfg.timeout_s) {
-        r["status"] = "timeout";
-        r["reason"] = "stopped at the trial timeout of " + std::to_string(cfg.timeout_s) + " s";
-        write_json_atomically(dir / "result.json", r);
+    try {
+      if (cfg.isolate) {
+        r = run_trial_process(t, dir, cfg, opt);
+      } else {
+        TrialSpec tt = t;
+        if (cfg.timeout_s > 0 && (tt.run.wall_time_s == 0 || tt.run.wall_time_s > cfg.timeout_s)) tt.run.wall_time_s = cfg.timeout_s;
+        run_trial(tt, dir.string());
+        r = read_json(dir / "result.json");
+        if (cfg.timeout_s > 0 && r.value("status", "") == "done" && r.at("result").contains("stopped") && tt.run.wall_time_s == cfg.timeout_s &&
+            t.run.wall_time_s != cfg.timeout_s) {
+          r["status"] = "timeout";
+          r["reason"] = "stopped at the trial timeout of " + std::to_string(cfg.timeout_s) + " s";
+          write_json_atomically(dir / "result.json", r);
+        }
       }
+    } catch (const IoError&) {
+      io_failed = true;
+      throw;
     }
     std::lock_guard<std::mutex> lock(mu);
     ++finished;
     const std::string status = r.value("status", "failed");
+    if (r.value("config_error", false)) ++summary.config_errors;
     if (status == "done")
       ++summary.done;
     else if (status == "timeout")
@@ -473,7 +564,7 @@ void write_summary(const std::string& out_dir) {
     }
     fronts[i] = {key, std::move(pts)};
   }
-  std::ofstream f(root / "summary.csv.tmp", std::ios::trunc);
+  std::ostringstream f;
   // hypervolume: of the trial's Pareto front against the common reference above.
   f << "trial,env,agent,config,seed,status,reason,evaluations,best_reward,evaluations_to_target,hypervolume,wall_time_s";
   for (const auto& h : hps) f << "," << csv("hp." + h);
@@ -504,8 +595,7 @@ void write_summary(const std::string& out_dir) {
     f << "\n";
     out.push_back({{"trial", t}, {"status", status}, {"result", r}});
   }
-  f.close();
-  fs::rename(root / "summary.csv.tmp", root / "summary.csv");
+  write_file_atomically(root / "summary.csv", f.str());
   json refs = json::object();
   for (const auto& [k, v] : group_ref) refs[k] = v;
   write_json_atomically(root / "summary.json",

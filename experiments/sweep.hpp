@@ -16,9 +16,20 @@
 
 #include <nlohmann/json.hpp>
 
+#include "envs/core/files.hpp"
 #include "experiments/runner.hpp"
 
 namespace dsegym {
+
+// Bounds, checked before anything runs.
+inline constexpr std::size_t kWorkersPerCore = 4;      // parallel.workers up to this many per core...
+inline constexpr std::size_t kMaxWorkers = 1024;       // ... and never more than this
+inline constexpr std::size_t kMaxTrials = 100000;      // trials a sweep expands to, unless forced
+inline constexpr std::size_t kMaxForcedTrials = 10000000;
+// Worker processes find the sweep's pid here: they run under its folder lock.
+inline constexpr const char* kSweepWorkerVar = "DSEGYM_SWEEP_WORKER";
+// A worker that could not write (disk full) exits with this code and no result.
+inline constexpr int kWorkerIoExit = 75;
 
 struct TrialSpec {
   std::string id;       // env key, agent configuration key and seed: "dram-v0__ga-1a2b3c4d__s1"
@@ -41,18 +52,27 @@ struct SweepConfig {
   json source;              // the config as written
 };
 
-// Parses and expands a sweep config; errors name the file and the JSON path.
-SweepConfig load_sweep(const std::string& path);
-SweepConfig parse_sweep(const json& j, const std::string& where);
+// Parses, checks and expands a sweep config; errors name the file and the
+// JSON path. Every env is built and every trial's reward, target,
+// objectives and batch are checked against it; a config expanding to more
+// than max_trials trials is refused (the count is counted before anything
+// is expanded).
+SweepConfig load_sweep(const std::string& path, std::size_t max_trials = kMaxTrials);
+SweepConfig parse_sweep(const json& j, const std::string& where, std::size_t max_trials = kMaxTrials);
 
 struct SweepOptions {
   std::string self_exe;      // the dsegym binary, for worker processes
   bool retry_failed = false; // rerun trials that failed or timed out
   bool progress = true;
+  bool allow_oversubscribe = false;  // more than kWorkersPerCore workers per core
 };
+
+// parallel.workers against the bounds above (InvalidArgument naming the limit).
+void check_workers(std::size_t workers, bool allow_oversubscribe, const std::string& where);
 
 struct SweepSummary {
   std::size_t trials = 0, done = 0, failed = 0, timeout = 0, skipped = 0;
+  std::size_t config_errors = 0;  // failed trials whose configuration was at fault (the sweep exits nonzero)
   double wall_time_s = 0;
   std::string summary_csv;
 };
@@ -62,11 +82,6 @@ SweepSummary run_sweep(const SweepConfig& cfg, const std::string& out_dir, const
 // Runs one trial in this process and writes its result.json; used by worker
 // processes (`dsegym trial DIR/trials/ID`). Returns false when it failed.
 bool run_trial(const TrialSpec& trial, const std::string& trial_dir);
-
-// A JSON file's content; null when missing or not JSON.
-json read_json(const std::filesystem::path& p);
-// Writes through a temporary file and a rename, so readers never see half a file.
-void write_json_atomically(const std::filesystem::path& p, const json& j);
 
 // Writes sweep.json (refusing a folder that holds another sweep).
 void prepare_sweep_dir(const SweepConfig& cfg, const std::string& out_dir);

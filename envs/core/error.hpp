@@ -18,4 +18,11 @@ public:
   using Error::Error;
 };
 
+// A file could not be written or read back (disk full, permissions): not the
+// work's fault, so the work is left resumable, never recorded as failed.
+class IoError : public Error {
+public:
+  using Error::Error;
+};
+
 }  // namespace dsegym

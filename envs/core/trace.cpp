@@ -20,10 +20,10 @@ int open_append(const std::string& path) {
   if (!parent.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(parent, ec);
-    if (ec) throw Error("cannot create folder " + parent.string() + ": " + ec.message());
+    if (ec) throw IoError("cannot create folder " + parent.string() + ": " + ec.message());
   }
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) throw Error("cannot open " + path + " for appending: " + std::strerror(errno));
+  if (fd < 0) throw IoError("cannot open " + path + " for appending: " + std::strerror(errno));
   return fd;
 }
 
@@ -34,7 +34,7 @@ void write_all(int fd, const std::string& text, const std::string& path) {
     const ssize_t n = ::write(fd, p, left);
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw Error("cannot write to " + path + ": " + std::strerror(errno));
+      throw IoError("cannot write to " + path + ": " + std::strerror(errno));
     }
     p += n;
     left -= static_cast<std::size_t>(n);
@@ -105,7 +105,7 @@ TraceWriter::TraceWriter(const std::string& path) : path_(path) {
     if (!content.empty() && content.back() != '\n') {
       const auto keep = content.rfind('\n');
       std::filesystem::resize_file(path, keep == std::string::npos ? 0 : keep + 1, ec);
-      if (ec) throw Error("cannot drop the cut-short last row of " + path + ": " + ec.message());
+      if (ec) throw IoError("cannot drop the cut-short last row of " + path + ": " + ec.message());
     }
   }
   fd_ = open_append(path);
@@ -126,6 +126,31 @@ void append_line(const std::string& path, const std::string& text) {
     throw;
   }
   ::close(fd);
+}
+
+TraceFile resume_trace(const std::string& path) {
+  TraceFile t = read_trace(path);
+  std::size_t keep = 0;
+  while (keep < t.rows.size() && t.rows[keep].step == static_cast<std::int64_t>(keep)) ++keep;
+  if (keep == t.rows.size() && !t.truncated_tail) return t;
+  // Cut the file after the last row of the run's own sequence: rows written
+  // twice or out of order (a second writer) and a cut-short tail go.
+  std::ifstream in(path, std::ios::binary);
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::size_t offset = 0, seen = 0;
+  while (seen < keep) {
+    const std::size_t nl = content.find('\n', offset);
+    if (nl == std::string::npos) break;
+    if (nl > offset) ++seen;  // empty lines are not rows
+    offset = nl + 1;
+  }
+  std::error_code ec;
+  std::filesystem::resize_file(path, offset, ec);
+  if (ec) throw IoError("cannot cut " + path + " after its last good row: " + ec.message());
+  t.dropped = t.rows.size() - keep;
+  t.rows.resize(keep);
+  t.truncated_tail = false;
+  return t;
 }
 
 TraceFile read_trace(const std::string& path) {

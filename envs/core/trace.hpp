@@ -52,11 +52,18 @@ private:
 struct TraceFile {
   std::vector<TraceRow> rows;
   bool truncated_tail = false;  // the last line was cut short and skipped
+  std::size_t dropped = 0;      // resume_trace: rows past the run's own sequence, removed
 };
 
 // Reads a trace. A malformed line other than a cut-short last line is an
 // error naming the file and line.
 TraceFile read_trace(const std::string& path);
+
+// Reads a run's trace to resume it: keeps the rows whose step is their
+// index (0, 1, 2, ...) and cuts the file after the last of them, so that a
+// resumed run can never hold an evaluation twice (rows a second writer
+// appended, or a cut-short tail, are removed).
+TraceFile resume_trace(const std::string& path);
 
 // Appends `text` to `path` with one write(2); creates folders as needed.
 void append_line(const std::string& path, const std::string& text);

@@ -1,0 +1,35 @@
+#pragma once
+// Files that survive crashes and full disks: whole-file writes go through a
+// temporary file, fsync and rename (readers see the old file or the new one,
+// never half of one), every write is checked (a full disk is an IoError
+// naming the file), and folders are locked with flock against a second
+// writer (the lock dies with its process, so a stale lock is taken over).
+#include <filesystem>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace dsegym {
+
+// Writes `content` to `path` atomically; creates the folder. IoError names
+// the file and the system's reason.
+void write_file_atomically(const std::filesystem::path& path, const std::string& content);
+void write_json_atomically(const std::filesystem::path& path, const nlohmann::json& j);
+// A JSON file's content; null when missing or not JSON.
+nlohmann::json read_json(const std::filesystem::path& path);
+
+// An exclusive lock on `path` (created if needed) holding this process's pid.
+class FolderLock {
+public:
+  // Throws InvalidArgument "<what> is in use by <holder> (pid N)" when another
+  // process (or another lock in this one) holds it.
+  FolderLock(const std::filesystem::path& path, const std::string& what, const std::string& holder);
+  ~FolderLock();
+  FolderLock(const FolderLock&) = delete;
+  FolderLock& operator=(const FolderLock&) = delete;
+
+private:
+  int fd_ = -1;
+};
+
+}  // namespace dsegym
