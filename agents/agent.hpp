@@ -44,6 +44,10 @@ public:
   virtual void tell(const std::vector<Trial>& trials) = 0;
   virtual json save() const = 0;
   virtual void load(const json& state) = 0;
+  // Whether save() will be called (on by default). Off, an agent may drop
+  // what only save() needs (a replayed agent's call log), so that its memory
+  // is what the search itself keeps; save() then throws.
+  virtual void set_checkpointing(bool on) { (void)on; }
 };
 
 using AgentPtr = std::unique_ptr<Agent>;

@@ -29,9 +29,11 @@ protected:
       } else {
         x = space_.random_point(rng_);
         const auto size = space_.size();
-        for (int tries = 0; size > 0 && tries < 64 && seen_.count(space_.key(x)); ++tries) x = space_.random_point(rng_);
-        if (size > 0 && static_cast<std::int64_t>(seen_.size()) >= size) seen_.clear();  // all proposed once
-        seen_.insert(space_.key(x));
+        if (size > 0) {  // a finite space: remember what was proposed (no memory spent on infinite ones)
+          for (int tries = 0; tries < 64 && seen_.count(space_.key(x)); ++tries) x = space_.random_point(rng_);
+          if (static_cast<std::int64_t>(seen_.size()) >= size) seen_.clear();  // all proposed once
+          seen_.insert(space_.key(x));
+        }
       }
       last_ = x;
       out.push_back({next_id(), space_.decode(x)});

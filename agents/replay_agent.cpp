@@ -29,21 +29,36 @@ Trial trial_from_json(const json& j) {
 }
 
 std::vector<Suggestion> ReplayAgent::ask(std::size_t n) {
-  calls_.push_back({{"ask", n}});
+  used_ = true;
+  if (recording_) calls_.push_back(json{{"ask", n}}.dump());
   return do_ask(n);
 }
 
 void ReplayAgent::tell(const std::vector<Trial>& trials) {
-  json t = json::array();
-  for (const auto& tr : trials) t.push_back(trial_to_json(tr));
-  calls_.push_back({{"tell", std::move(t)}});
+  used_ = true;
+  if (recording_) {
+    json t = json::array();
+    for (const auto& tr : trials) t.push_back(trial_to_json(tr));
+    calls_.push_back(json{{"tell", std::move(t)}}.dump());
+  }
   do_tell(trials);
 }
 
-json ReplayAgent::save() const { return {{"calls", calls_}}; }
+json ReplayAgent::save() const {
+  if (!recording_) throw Error("agent save(): this agent was told no checkpoint would be taken (set_checkpointing(false))");
+  json calls = json::array();
+  for (const auto& c : calls_) calls.push_back(json::parse(c));
+  return {{"calls", std::move(calls)}};
+}
+
+void ReplayAgent::set_checkpointing(bool on) {
+  if (on && !recording_ && used_) throw Error("agent set_checkpointing(true): the calls before it were not recorded");
+  recording_ = on;
+  if (!on) calls_ = {};
+}
 
 void ReplayAgent::load(const json& state) {
-  if (!calls_.empty()) throw Error("agent load(): call it on a freshly made agent (this one has already been used)");
+  if (used_) throw Error("agent load(): call it on a freshly made agent (this one has already been used)");
   if (!state.is_object() || !state.contains("calls") || !state.at("calls").is_array())
     throw InvalidArgument("agent load(): the state has no 'calls' array");
   for (const auto& call : state.at("calls")) {

@@ -3,6 +3,7 @@
 // them: save() records the ask/tell calls, load() replays them into a freshly
 // made agent (same space, seed and hyperparameters), which therefore ends in
 // exactly the state of the saved one.
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -20,6 +21,7 @@ public:
   void tell(const std::vector<Trial>& trials) final;
   json save() const final;
   void load(const json& state) final;
+  void set_checkpointing(bool on) final;
 
 protected:
   virtual std::vector<Suggestion> do_ask(std::size_t n) = 0;
@@ -28,7 +30,10 @@ protected:
   std::int64_t next_id() { return next_id_++; }
 
 private:
-  json calls_ = json::array();
+  // The call log, one compact JSON text per call (a parsed JSON tree would
+  // take several times the memory).
+  std::vector<std::string> calls_;
+  bool recording_ = true, used_ = false;
   std::int64_t next_id_ = 0;
 };
 

@@ -68,37 +68,63 @@ std::vector<std::pair<std::string, double>> objectives_for(const RunConfig& cfg,
   return out;
 }
 
-json pareto_summary(const std::vector<std::pair<std::string, double>>& objectives, const json& reference,
-                    const std::vector<std::pair<std::int64_t, Metrics>>& ok) {
-  if (objectives.empty()) return nullptr;
-  std::vector<Point> pts;
-  for (const auto& [step, m] : ok) {
+// The Pareto front of a run, kept as it goes: only non-dominated points
+// (the first of equal ones) and the worst value seen per objective, so the
+// memory does not grow with the run (the same front and hypervolume as over
+// all points).
+class ParetoTracker {
+public:
+  explicit ParetoTracker(std::vector<std::pair<std::string, double>> objectives)
+      : objectives_(std::move(objectives)), worst_(objectives_.size(), -std::numeric_limits<double>::infinity()) {}
+
+  void add(std::int64_t step, const Metrics& m) {
+    if (objectives_.empty()) return;
     Point p;
-    for (const auto& [name, sign] : objectives) p.push_back(sign * m.at(name));
-    pts.push_back(std::move(p));
-  }
-  Point ref(objectives.size(), -std::numeric_limits<double>::infinity());
-  json ref_json = json::object();
-  for (std::size_t i = 0; i < objectives.size(); ++i) {
-    const auto& [name, sign] = objectives[i];
-    if (reference.contains(name)) {
-      ref[i] = sign * reference.at(name).get<double>();
-    } else {
-      for (const auto& p : pts) ref[i] = std::max(ref[i], p[i]);
+    for (const auto& [name, sign] : objectives_) {
+      const double* v = m.find(name);
+      if (!v || !std::isfinite(*v)) return;
+      p.push_back(sign * *v);
     }
-    ref_json[name] = std::isfinite(ref[i]) ? json(sign * ref[i]) : json(nullptr);
+    ++count_;
+    for (std::size_t i = 0; i < p.size(); ++i) worst_[i] = std::max(worst_[i], p[i]);
+    for (const auto& f : front_)
+      if (dominates(f.point, p) || f.point == p) return;
+    std::erase_if(front_, [&](const Entry& f) { return dominates(p, f.point); });
+    front_.push_back({step, std::move(p)});
   }
-  json front = json::array();
-  for (auto k : pareto_front(pts)) {
-    json metrics = json::object();
-    for (const auto& [name, sign] : objectives) metrics[name] = ok[k].second.at(name);
-    front.push_back({{"step", ok[k].first}, {"metrics", metrics}});
+
+  json summary(const json& reference) const {
+    if (objectives_.empty()) return nullptr;
+    Point ref = worst_;
+    json ref_json = json::object();
+    for (std::size_t i = 0; i < objectives_.size(); ++i) {
+      const auto& [name, sign] = objectives_[i];
+      if (reference.contains(name)) ref[i] = sign * reference.at(name).get<double>();
+      ref_json[name] = std::isfinite(ref[i]) ? json(sign * ref[i]) : json(nullptr);
+    }
+    json front = json::array();
+    std::vector<Point> pts;
+    for (const auto& f : front_) {
+      json metrics = json::object();
+      for (std::size_t i = 0; i < objectives_.size(); ++i) metrics[objectives_[i].first] = objectives_[i].second * f.point[i];
+      front.push_back({{"step", f.step}, {"metrics", metrics}});
+      pts.push_back(f.point);
+    }
+    json names = json::array();
+    for (const auto& o : objectives_) names.push_back(o.first);
+    return {{"objectives", names}, {"reference", ref_json}, {"front", front}, {"hypervolume", count_ == 0 ? 0.0 : hypervolume(pts, ref)}};
   }
-  json names = json::array();
-  for (const auto& o : objectives) names.push_back(o.first);
-  return {{"objectives", names}, {"reference", ref_json}, {"front", front},
-          {"hypervolume", pts.empty() ? 0.0 : hypervolume(pts, ref)}};
-}
+
+private:
+  struct Entry {
+    std::int64_t step;
+    Point point;
+  };
+  std::vector<std::pair<std::string, double>> objectives_;
+  std::vector<Entry> front_;
+  Point worst_;
+  std::int64_t count_ = 0;
+};
 
 }  // namespace
 
@@ -167,12 +193,13 @@ RunResult run_experiment(const RunConfig& cfg) {
   const std::string& target_metric = target.metric;
   const double target_value = target.value;
   const Goal target_goal = target.goal;
-  std::vector<std::pair<std::int64_t, Metrics>> ok_metrics;
+  ParetoTracker pareto(objectives);
   AgentContext ctx{spec.action_space, spec.metrics, derive_seed(cfg.seed, 0xA6E47ULL), spec.observation_space, spec.max_episode_steps};
   AgentPtr agent;
   PolicyAgentPtr policy;
   if (entry.is_policy()) policy = make_policy_agent(cfg.agent_id, ctx, cfg.agent_options);
   else agent = make_agent(cfg.agent_id, ctx, cfg.agent_options);
+  if (agent) agent->set_checkpointing(!cfg.save_agent.empty());  // no call log kept unless a checkpoint is wanted
   if (cfg.greedy && !policy) throw InvalidArgument("greedy runs are for policy agents (ppo, dqn, ippo, mappo); '" + cfg.agent_id + "' is not one");
   if (!cfg.load_agent.empty()) {
     std::ifstream f(cfg.load_agent);
@@ -235,7 +262,7 @@ RunResult run_experiment(const RunConfig& cfg) {
   auto finish = [&]() {
     progress.finish();
     save_agent();
-    result.pareto = pareto_summary(objectives, cfg.hv_reference, ok_metrics);
+    result.pareto = pareto.summary(cfg.hv_reference);
     result.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;
   };
@@ -264,11 +291,7 @@ RunResult run_experiment(const RunConfig& cfg) {
       const double* v = r.metrics.find(target_metric);
       if (v && (target_goal == Goal::Maximize ? *v >= target_value : *v <= target_value)) result.evaluations_to_target = step + 1;
     }
-    if (!objectives.empty() && r.status.ok()) {
-      bool all = true;
-      for (const auto& o : objectives) all = all && r.metrics.find(o.first) && std::isfinite(r.metrics.at(o.first));
-      if (all) ok_metrics.emplace_back(step, r.metrics);
-    }
+    if (r.status.ok()) pareto.add(step, r.metrics);
     if (trace && write) {
       row.episode = episode;
       row.step = step;

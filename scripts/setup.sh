@@ -9,6 +9,8 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libboost1.74-dev libboost-filesystem1.74-dev
   libeigen3-dev libtorch-dev libxgboost-dev xgboost
+  # external simulators' metric regexes (linear-time matching)
+  libre2-dev
   # libtorch's BLAS is the slow reference one unless OpenBLAS is installed
   # (3x faster DQN updates, measured by bench_rl).
   libopenblas0-pthread

@@ -3,13 +3,14 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
 #include <mutex>
-#include <regex>
+#include <re2/re2.h>
 #include <set>
 #include <sstream>
 
@@ -86,11 +87,35 @@ std::string format_value(const Value& v) {
 
 // ------------------------------------------------------------------ the spec
 
+// Regexes run on RE2: linear time in the text, no recursion, so no output
+// can make matching hang or overflow the stack.
+using Regex = std::shared_ptr<const re2::RE2>;
+
+Regex compile_regex(const std::string& text, const std::string& where) {
+  re2::RE2::Options o;
+  o.set_log_errors(false);
+  auto rx = std::make_shared<const re2::RE2>(text, o);
+  if (!rx->ok())
+    throw InvalidArgument(where + ": regex '" + text + "' does not compile: " + rx->error() +
+                          " (RE2 syntax: no backreferences or lookaround)");
+  return rx;
+}
+
+// The first match of rx in text: its groups (0 = the whole match), or false.
+bool search(const re2::RE2& rx, const std::string& text, std::vector<std::string>& groups) {
+  const int n = rx.NumberOfCapturingGroups() + 1;
+  std::vector<re2::StringPiece> sub(static_cast<std::size_t>(n));
+  if (!rx.Match(text, 0, text.size(), re2::RE2::UNANCHORED, sub.data(), n)) return false;
+  groups.clear();
+  for (const auto& g : sub) groups.emplace_back(g.data() ? std::string(g.data(), g.size()) : std::string());
+  return true;
+}
+
 struct MetricRule {
   MetricSpec spec;
   std::string source = "stdout";  // stdout, stderr or file:<path>
   std::string json_pointer;       // or
-  std::regex regex;
+  Regex regex;
   std::string regex_text;
   int group = 1, unit_group = 0;
   std::string from_unit;          // empty: the metric's unit
@@ -108,8 +133,9 @@ struct ExternalSpec {
   bool inherit_env = true;
   std::vector<MetricRule> metrics;
   std::set<int> infeasible_codes;
-  std::string infeasible_stdout, infeasible_stderr;
+  Regex infeasible_stdout, infeasible_stderr;  // null: none
   double timeout_s = 60;
+  std::int64_t max_output_bytes = kDefaultMaxOutputBytes;  // per stdout, stderr or metric file
   int retries = 0;
   json default_reward;
 };
@@ -124,7 +150,7 @@ ExternalSpec load_spec(const std::string& path) {
     throw InvalidArgument(where + ": not valid JSON: " + e.what());
   }
   check_keys(j, {"id", "description", "knobs", "command", "files", "env", "inherit_env", "metrics", "infeasible", "timeout_s", "retries",
-                 "default_reward"},
+                 "default_reward", "max_output_bytes"},
              where);
   ExternalSpec s;
   s.path = path;
@@ -208,16 +234,12 @@ ExternalSpec load_spec(const std::string& path) {
       }
     } else {
       r.regex_text = m.at("regex").get<std::string>();
-      try {
-        r.regex = std::regex(r.regex_text, std::regex::ECMAScript);
-      } catch (const std::regex_error& e) {
-        throw InvalidArgument(mw + ": 'regex' does not compile: " + e.what());
-      }
+      r.regex = compile_regex(r.regex_text, mw);
       r.group = m.value("group", 1);
       r.unit_group = m.value("unit_group", 0);
-      if (r.group < 0 || static_cast<std::size_t>(r.group) > r.regex.mark_count() || r.unit_group < 0 ||
-          static_cast<std::size_t>(r.unit_group) > r.regex.mark_count())
-        throw InvalidArgument(mw + ": the regex has " + std::to_string(r.regex.mark_count()) + " groups; 'group' and 'unit_group' must name one");
+      const int groups = r.regex->NumberOfCapturingGroups();
+      if (r.group < 0 || r.group > groups || r.unit_group < 0 || r.unit_group > groups)
+        throw InvalidArgument(mw + ": the regex has " + std::to_string(groups) + " groups; 'group' and 'unit_group' must name one");
     }
     r.from_unit = m.value("from_unit", "");
     if (!r.from_unit.empty() && r.unit_group) throw InvalidArgument(mw + ": give 'from_unit' or 'unit_group', not both");
@@ -231,16 +253,17 @@ ExternalSpec load_spec(const std::string& path) {
     const json& inf = j.at("infeasible");
     check_keys(inf, {"exit_codes", "stdout_regex", "stderr_regex"}, where + " field 'infeasible'");
     for (const auto& c : inf.value("exit_codes", json::array())) s.infeasible_codes.insert(c.get<int>());
-    s.infeasible_stdout = inf.value("stdout_regex", "");
-    s.infeasible_stderr = inf.value("stderr_regex", "");
-    for (const auto& rx : {s.infeasible_stdout, s.infeasible_stderr}) try {
-        (void)std::regex(rx);
-      } catch (const std::regex_error& e) {
-        throw InvalidArgument(where + ": infeasible regex '" + rx + "' does not compile: " + e.what());
-      }
+    if (inf.contains("stdout_regex")) s.infeasible_stdout = compile_regex(inf.at("stdout_regex").get<std::string>(), where + " infeasible.stdout_regex");
+    if (inf.contains("stderr_regex")) s.infeasible_stderr = compile_regex(inf.at("stderr_regex").get<std::string>(), where + " infeasible.stderr_regex");
   }
   s.timeout_s = j.value("timeout_s", 60.0);
-  if (!(s.timeout_s > 0)) throw InvalidArgument(where + ": timeout_s must be positive");
+  if (!(s.timeout_s > 0) || !std::isfinite(s.timeout_s)) throw InvalidArgument(where + ": timeout_s must be a positive number of seconds");
+  if (j.contains("max_output_bytes")) {
+    const json& v = j.at("max_output_bytes");
+    if (!v.is_number_integer() || v.get<std::int64_t>() < 1024 || v.get<std::int64_t>() > (std::int64_t{1} << 32))
+      throw InvalidArgument(where + ": max_output_bytes must be an integer in 1024..4294967296, got " + v.dump().substr(0, 80));
+    s.max_output_bytes = v.get<std::int64_t>();
+  }
   s.retries = j.value("retries", 0);
   if (s.retries < 0 || s.retries > 10) throw InvalidArgument(where + ": retries must be in 0..10");
   s.default_reward = j.value("default_reward", json());
@@ -264,7 +287,7 @@ struct RunOutcome {
 };
 
 // The number `rule` extracts, in the metric's unit; a reason in *why when it cannot.
-bool extract(const MetricRule& rule, const RunOutcome& run, const fs::path& dir, double& value, std::string& why) {
+bool extract(const MetricRule& rule, const RunOutcome& run, const fs::path& dir, std::int64_t cap, double& value, std::string& why) {
   std::string text;
   if (rule.source == "stdout") text = run.out;
   else if (rule.source == "stderr") text = run.err;
@@ -272,6 +295,11 @@ bool extract(const MetricRule& rule, const RunOutcome& run, const fs::path& dir,
     const fs::path f = dir / rule.source.substr(5);
     if (!fs::exists(f)) {
       why = "metric '" + rule.spec.name + "': the simulator wrote no " + rule.source.substr(5);
+      return false;
+    }
+    std::error_code ec;
+    if (static_cast<std::int64_t>(fs::file_size(f, ec)) > cap) {
+      why = "metric '" + rule.spec.name + "': " + rule.source.substr(5) + " is larger than the spec's max_output_bytes (" + std::to_string(cap) + ")";
       return false;
     }
     text = read_file(f);
@@ -293,13 +321,13 @@ bool extract(const MetricRule& rule, const RunOutcome& run, const fs::path& dir,
     }
     value = j.at(ptr).get<double>();
   } else {
-    std::smatch m;
-    if (!std::regex_search(text, m, rule.regex)) {
+    std::vector<std::string> m;
+    if (!search(*rule.regex, text, m)) {
       why = "metric '" + rule.spec.name + "': regex " + rule.regex_text + " found nothing in " + src + "; it begins: " + head(text);
       return false;
     }
-    number = m[static_cast<std::size_t>(rule.group)].str();
-    if (rule.unit_group) unit = m[static_cast<std::size_t>(rule.unit_group)].str();
+    number = m[static_cast<std::size_t>(rule.group)];
+    if (rule.unit_group) unit = m[static_cast<std::size_t>(rule.unit_group)];
     char* end = nullptr;
     value = std::strtod(number.c_str(), &end);
     if (number.empty() || end != number.c_str() + number.size()) {
@@ -381,6 +409,8 @@ private:
     ps.stdout_path = (dir / ".stdout").string();
     ps.stderr_path = (dir / ".stderr").string();
     ps.timeout_s = ext_->timeout_s;
+    ps.max_output_bytes = ext_->max_output_bytes;
+    const auto started = std::chrono::steady_clock::now();
     RunOutcome run;
     try {
       run.process = run_process(ps);
@@ -388,22 +418,27 @@ private:
       r.status = EvalStatus::sim_error(std::string(e.what()) + " (spec " + ext_->path + ")");
       return true;  // retrying would not help
     }
-    run.out = read_file(ps.stdout_path);
-    run.err = read_file(ps.stderr_path);
     const ProcessResult& pr = run.process;
     r.info = Value(Value::Dict{{"seconds", pr.seconds}});
+    if (pr.output_capped) {
+      r.status = EvalStatus::sim_error("the simulator wrote more than the spec's max_output_bytes (" + std::to_string(ext_->max_output_bytes) +
+                                       " bytes) to stdout or stderr; killed with its process group");
+      return true;  // the same run would write as much again
+    }
     if (pr.timed_out) {
       r.status = {Status::Timeout, "killed with its process group after the spec's timeout of " + std::to_string(ext_->timeout_s) + " s"};
       return false;
     }
-    std::smatch m;
+    run.out = read_file(ps.stdout_path);
+    run.err = read_file(ps.stderr_path);
+    std::vector<std::string> m;
     if (!pr.signalled && ext_->infeasible_codes.count(pr.code)) {
       r.status = EvalStatus::infeasible(pr.describe() + (run.err.empty() ? "" : ": " + tail(run.err, 300)));
       return true;
     }
     for (const auto& [rx, text, what] : {std::tuple{ext_->infeasible_stdout, &run.out, "stdout"}, std::tuple{ext_->infeasible_stderr, &run.err, "stderr"}})
-      if (!rx.empty() && std::regex_search(*text, m, std::regex(rx))) {
-        r.status = EvalStatus::infeasible(std::string(what) + ": " + m.str(m.size() > 1 ? 1 : 0));
+      if (rx && search(*rx, *text, m)) {
+        r.status = EvalStatus::infeasible(std::string(what) + ": " + m[m.size() > 1 ? 1 : 0]);
         return true;
       }
     if (pr.signalled || pr.code != 0) {
@@ -413,12 +448,18 @@ private:
     for (const auto& rule : ext_->metrics) {
       double v = 0;
       std::string why;
-      if (!extract(rule, run, dir, v, why)) {
+      if (!extract(rule, run, dir, ext_->max_output_bytes, v, why)) {
         r.metrics = Metrics{};
         r.status = EvalStatus::sim_error(why);
         return false;
       }
       r.metrics.set(rule.spec.name, v);
+    }
+    // The timeout covers reading the results too.
+    if (std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() > ext_->timeout_s) {
+      r.metrics = Metrics{};
+      r.status = {Status::Timeout, "the run and the parsing of its output took longer than the spec's timeout of " + std::to_string(ext_->timeout_s) + " s"};
+      return false;
     }
     return true;
   }

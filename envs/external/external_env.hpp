@@ -11,16 +11,22 @@
 //                {"name": "energy_uj", "unit": "uJ", "goal": "min", "source": "file:out.json",
 //                 "json": "/energy/total", "from_unit": "nJ"}],
 //    "infeasible": {"exit_codes": [3], "stdout_regex": "INFEASIBLE: (.*)"},
-//    "timeout_s": 60, "retries": 1, "default_reward": {...}}
+//    "timeout_s": 60, "retries": 1, "max_output_bytes": 16777216, "default_reward": {...}}
 // Each evaluation renders the command and files (placeholders {{knob}},
 // {{workdir}}, {{spec_dir}}, {{seed}}, {{dsegym}}) into a fresh working
 // directory and runs the program there (Boost.Process; never a shell; its
-// own process group, killed whole at the timeout).
+// own process group, killed whole at the timeout, which also covers reading
+// the output). Regexes are RE2 (linear time, no backreferences); stdout,
+// stderr and metric files are capped at max_output_bytes (default 16 MiB):
+// past it the run is killed and the evaluation is a sim_error naming the cap.
+#include <cstdint>
 #include <string>
 
 #include "envs/core/env_registry.hpp"
 
 namespace dsegym {
+
+inline constexpr std::int64_t kDefaultMaxOutputBytes = std::int64_t{16} << 20;
 
 // Reads and checks the spec, and registers its env under the spec's id.
 // Errors name the file, the field and what is valid. Returns the id.
