@@ -206,7 +206,7 @@ SweepConfig parse_sweep(const json& j, const std::string& where, std::size_t max
   } else {
     check_keys(j.at("seeds"), {"count", "start"}, where + ".seeds");
     const std::int64_t count = j.at("seeds").contains("count")
-                                   ? bounded_int(j.at("seeds").at("count"), 1, static_cast<std::int64_t>(max_trials), where + ".seeds.count")
+                                   ? bounded_int(j.at("seeds").at("count"), 1, static_cast<std::int64_t>(kMaxForcedTrials), where + ".seeds.count")
                                    : 1;
     const std::int64_t start = j.at("seeds").contains("start") ? bounded_int(j.at("seeds").at("start"), 0, INT64_MAX / 2, where + ".seeds.start") : 0;
     for (std::int64_t i = 0; i < count; ++i) seeds.push_back(static_cast<std::uint64_t>(start + i));
@@ -384,11 +384,14 @@ json run_trial_process(const TrialSpec& t, const fs::path& dir, const SweepConfi
   const ProcessResult pr = run_process(ps);  // its own process group, so a timeout kills everything it started
   json result = read_json(dir / "result.json");
   if (!pr.timed_out && !pr.signalled && pr.code == kWorkerIoExit) {
+    // Its log may not have been written either (the same full disk).
     std::ifstream lf(log);
     std::string text((std::istreambuf_iterator<char>(lf)), std::istreambuf_iterator<char>());
-    while (!text.empty() && text.back() == '\n') text.pop_back();
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
     if (text.size() > 400) text = text.substr(text.size() - 400);
-    throw IoError("trial " + t.id + ": " + text);
+    for (char& c : text)
+      if (c == '\n') c = ' ';
+    throw IoError("the worker of trial " + dir.string() + " could not write its files" + (text.empty() ? " (nor its log)" : ": " + text));
   }
   if (pr.timed_out) {
     result = {{"trial", t.id}, {"status", "timeout"}, {"reason", "killed after the trial timeout of " + std::to_string(cfg.timeout_s) + " s"}};

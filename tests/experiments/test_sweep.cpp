@@ -18,9 +18,11 @@
 #include "experiments/dataset.hpp"
 #include "experiments/report.hpp"
 #include "experiments/sweep.hpp"
+#include "experiments/sweep_test_util.hpp"
 #include "temp_dir.hpp"
 
 using namespace dsegym;
+using dsegym::testing::summary_without_time;
 using dsegym::testing::temp_dir;
 namespace fs = std::filesystem;
 
@@ -29,26 +31,6 @@ namespace {
 json read(const fs::path& p) {
   std::ifstream f(p);
   return json::parse(f);
-}
-
-// summary.csv without its wall-time column.
-std::string summary_without_time(const fs::path& dir) {
-  std::ifstream f(dir / "summary.csv");
-  std::string line, out;
-  int wall_col = -1;
-  while (std::getline(f, line)) {
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    std::string c;
-    while (std::getline(ss, c, ',')) cells.push_back(c);
-    if (wall_col < 0)
-      for (std::size_t i = 0; i < cells.size(); ++i)
-        if (cells[i] == "wall_time_s") wall_col = static_cast<int>(i);
-    for (std::size_t i = 0; i < cells.size(); ++i)
-      if (static_cast<int>(i) != wall_col) out += cells[i] + ",";
-    out += "\n";
-  }
-  return out;
 }
 
 int run_cli(const std::string& args) {
