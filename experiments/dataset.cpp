@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -11,6 +12,7 @@
 
 #include "envs/core/columns.hpp"
 #include "envs/core/error.hpp"
+#include "envs/core/files.hpp"
 #include "envs/core/space.hpp"
 #include "envs/core/trace.hpp"
 
@@ -120,7 +122,7 @@ ExportResult export_dataset(const std::vector<std::string>& inputs, const std::s
   const std::string tmp = out + ".tmp";
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw InvalidArgument("cannot write " + out);
+    if (!f) throw IoError("cannot write " + out + ": " + std::strerror(errno));
     if (ext == ".csv") {
       std::string header;
       for (const auto& c : meta_cols) header += (header.empty() ? "" : ",") + c;
@@ -173,7 +175,8 @@ ExportResult export_dataset(const std::vector<std::string>& inputs, const std::s
         ++res.rows;
       }
     }
-    if (!f.flush()) throw InvalidArgument("cannot write " + out);
+    f.close();
+    check_written(f, tmp);
   }
   fs::rename(tmp, out);
 
@@ -190,7 +193,7 @@ ExportResult export_dataset(const std::vector<std::string>& inputs, const std::s
   const json schema = {{"format", "dsegym-dataset"}, {"version", 1}, {"env", spec.at("id")}, {"env_options", env_options},
                        {"rows", res.rows}, {"files", res.files}, {"duplicates_dropped", res.duplicates},
                        {"data", fs::path(out).filename().string()}, {"columns", columns}};
-  std::ofstream(res.schema_path) << schema.dump(2) << "\n";
+  write_json_atomically(res.schema_path, schema);
   return res;
 }
 

@@ -13,6 +13,7 @@
 
 #include "agents/pareto.hpp"
 #include "envs/core/error.hpp"
+#include "envs/core/files.hpp"
 #include "envs/core/trace.hpp"
 #include "experiments/svg_plot.hpp"
 #include "experiments/sweep.hpp"
@@ -234,11 +235,10 @@ ReportFiles write_report(const std::string& sweep_dir) {
 
     const std::string base = slug(env_key);
     {
-      std::ofstream(out / "plots" / (base + "_best_so_far.svg"))
-          << svg_line_chart("Best reward so far (median, IQR over seeds; best configuration per agent)", "evaluations", "best reward", curves);
+      write_file_atomically(out / "plots" / (base + "_best_so_far.svg"), svg_line_chart("Best reward so far (median, IQR over seeds; best configuration per agent)", "evaluations", "best reward", curves));
       doc.image("plots/" + base + "_best_so_far.svg", "best-so-far reward vs evaluations, " + env_key);
-      std::ofstream(out / "plots" / (base + "_lottery.svg"))
-          << svg_box_chart("Hyperparameter lottery: median best per configuration", "median best reward", lottery);
+      write_file_atomically(out / "plots" / (base + "_lottery.svg"),
+                            svg_box_chart("Hyperparameter lottery: median best per configuration", "median best reward", lottery));
       doc.image("plots/" + base + "_lottery.svg", "spread of results over hyperparameter configurations, " + env_key);
       files.plots += 2;
     }
@@ -271,8 +271,8 @@ ReportFiles write_report(const std::string& sweep_dir) {
         }
         pts.push_back(std::move(s));
       }
-      std::ofstream(out / "plots" / (base + "_pareto.svg"))
-          << svg_line_chart("Pareto fronts (all seeds of each agent)", objectives[0], objectives[1], pts);
+      write_file_atomically(out / "plots" / (base + "_pareto.svg"),
+                            svg_line_chart("Pareto fronts (all seeds of each agent)", objectives[0], objectives[1], pts));
       doc.image("plots/" + base + "_pareto.svg", "Pareto fronts, " + env_key);
       ++files.plots;
     }
@@ -289,11 +289,11 @@ ReportFiles write_report(const std::string& sweep_dir) {
 
   files.markdown = (out / "report.md").string();
   files.html = (out / "report.html").string();
-  std::ofstream(files.markdown) << doc.md.str();
-  std::ofstream(files.html) << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>dsegym report</title><style>"
-                               "body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse;font-size:13px}"
-                               "td,th{border:1px solid #ccc;padding:3px 6px}img{max-width:100%}</style></head><body>\n"
-                            << doc.html.str() << "</body></html>\n";
+  write_file_atomically(files.markdown, doc.md.str());
+  write_file_atomically(files.html, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>dsegym report</title><style>"
+                                    "body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse;font-size:13px}"
+                                    "td,th{border:1px solid #ccc;padding:3px 6px}img{max-width:100%}</style></head><body>\n" +
+                                        doc.html.str() + "</body></html>\n");
   return files;
 }
 

@@ -17,6 +17,7 @@
 #include "dsegym.grpc.pb.h"
 #include "envs/builtin.hpp"
 #include "envs/core/error.hpp"
+#include "envs/core/files.hpp"
 #include "envs/core/wrappers.hpp"
 #include "envs/remote/convert.hpp"
 
@@ -238,11 +239,7 @@ void serve(const ServeOptions& opt) {
   builder.SetMaxReceiveMessageSize(64 << 20);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) throw Error("cannot listen on " + host + ":" + std::to_string(opt.port));
-  if (!opt.port_file.empty()) {
-    const std::string tmp = opt.port_file + ".tmp";
-    std::ofstream(tmp) << port << "\n";
-    std::rename(tmp.c_str(), opt.port_file.c_str());
-  }
+  if (!opt.port_file.empty()) write_file_atomically(opt.port_file, std::to_string(port) + "\n");
   std::cerr << "dsegym serve: listening on " << host << ":" << port << "\n";
 
   std::atomic<bool> stop{false};

@@ -10,6 +10,8 @@
 #include <thread>
 
 #include "envs/core/error.hpp"
+#include "envs/core/files.hpp"
+#include "envs/core/trace.hpp"
 #include "envs/core/subprocess.hpp"
 #include "experiments/progress.hpp"
 
@@ -141,7 +143,7 @@ std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
-void append_line(const fs::path& p, const std::string& line) { std::ofstream(p, std::ios::app) << line << "\n"; }
+void append_event(const fs::path& p, const std::string& line) { append_line(p.string(), line); }
 
 // Checks one submitted job: trials of its active array tasks go to `queued`;
 // trials of ended tasks that wrote no result get one with Slurm's state and
@@ -171,7 +173,7 @@ void reconcile(json& job, const fs::path& root, std::vector<std::string>& events
                               (it == states.end() ? " (no longer known to Slurm)" : "") + " before the trial wrote its result";
       fs::create_directories(rdir);
       write_json_atomically(rdir / "result.json", {{"trial", tid}, {"status", result_status(state)}, {"reason", why}});
-      append_line(sl / "events.jsonl", json{{"trial", tid}, {"job", id}, {"task", t}, {"state", state}, {"reason", why}}.dump());
+      append_event(sl / "events.jsonl", json{{"trial", tid}, {"job", id}, {"task", t}, {"state", state}, {"reason", why}}.dump());
       events.push_back(tid + ": " + result_status(state) + ": " + why);
     }
   }
@@ -227,8 +229,9 @@ SlurmSubmission run_sweep_slurm(const SweepConfig& cfg, const std::string& out_d
   const std::size_t n = jobs.size();
   const fs::path list = sl / ("trials-" + std::to_string(n) + ".txt"), script = sl / ("submit-" + std::to_string(n) + ".sh");
   {
-    std::ofstream f(list);
-    for (const auto& id : todo) f << id << "\n";
+    std::string text;
+    for (const auto& id : todo) text += id + "\n";
+    write_file_atomically(list, text);
   }
   for (const auto& id : todo) {
     fs::create_directories(root / "trials" / id);
@@ -242,7 +245,7 @@ SlurmSubmission run_sweep_slurm(const SweepConfig& cfg, const std::string& out_d
   for (const auto& p : cfg.plugins) worker += " --plugin " + shell_quote(fs::absolute(p).string());
   for (const auto& e : cfg.env_specs) worker += " --env-spec " + shell_quote(fs::absolute(e).string());
   {
-    std::ofstream f(script);
+    std::ostringstream f;
     f << "#!/bin/bash\n"
       << "# dsegym sweep '" << cfg.name << "': " << todo.size() << " trials in " << tasks << " array tasks of up to " << opt.chunk << "\n"
       << "#SBATCH --job-name=dsegym-" << cfg.name << "\n"
@@ -259,6 +262,7 @@ SlurmSubmission run_sweep_slurm(const SweepConfig& cfg, const std::string& out_d
       << "  " << worker << " trial " << shell_quote((root / "trials").string()) << "/\"$id\" || status=1\n"
       << "done\n"
       << "exit $status\n";
+    write_file_atomically(script, f.str());
   }
   std::vector<std::string> argv = {"sbatch", "--parsable"};
   argv.insert(argv.end(), opt.sbatch_args.begin(), opt.sbatch_args.end());

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "envs/core/error.hpp"
+#include "envs/core/files.hpp"
 
 namespace dsegym::proxy {
 
@@ -169,6 +170,7 @@ json ProxyModel::evaluate(const Dataset& d, const std::string& predictions_csv) 
       }
       f << "\n";
     }
+    check_written(f, predictions_csv);
   }
   return out;
 }
@@ -179,13 +181,7 @@ void ProxyModel::save(const std::string& path) const {
     ts.push_back({{"name", t.name}, {"unit", t.unit}, {"goal", t.goal}, {"log", t.log}, {"mean", t.mean}, {"scale", t.scale}, {"model", t.model->save()}});
   const json j = {{"format", "dsegym-proxy"}, {"version", 1}, {"env", env_}, {"env_options", env_options_}, {"model", model_kind_},
                   {"one_hot", encoder_.one_hot()}, {"parameters", encoder_.params()}, {"train_rows", train_rows_}, {"targets", ts}};
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp);
-    if (!f) throw InvalidArgument("cannot write " + path);
-    f << j.dump() << "\n";
-  }
-  std::filesystem::rename(tmp, path);
+  write_file_atomically(path, j.dump() + "\n");
 }
 
 ProxyModel ProxyModel::load(const std::string& path) {

@@ -77,6 +77,11 @@ void write_file_atomically(const fs::path& path, const std::string& content) {
 
 void write_json_atomically(const fs::path& path, const nlohmann::json& j) { write_file_atomically(path, j.dump(2) + "\n"); }
 
+void check_written(std::ostream& out, const fs::path& path) {
+  out.flush();
+  if (!out) throw IoError("cannot write " + path.string() + ": " + std::strerror(errno ? errno : EIO));
+}
+
 nlohmann::json read_json(const fs::path& p) {
   std::ifstream f(p);
   if (!f) return nullptr;

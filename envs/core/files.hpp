@@ -15,6 +15,10 @@ namespace dsegym {
 // the file and the system's reason.
 void write_file_atomically(const std::filesystem::path& path, const std::string& content);
 void write_json_atomically(const std::filesystem::path& path, const nlohmann::json& j);
+// Flushes a stream being written to `path` and throws IoError (naming the
+// file and the system's reason) when any write to it failed.
+void check_written(std::ostream& out, const std::filesystem::path& path);
+
 // A JSON file's content; null when missing or not JSON.
 nlohmann::json read_json(const std::filesystem::path& path);
 

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "envs/core/error.hpp"
+#include "envs/core/files.hpp"
 #include "envs/core/params.hpp"
 #include "envs/core/subprocess.hpp"
 #include "envs/external/units.hpp"
@@ -395,7 +396,9 @@ private:
     for (const auto& [rel, t] : ext_->files) {
       const fs::path p = dir / rel;
       fs::create_directories(p.parent_path());
-      std::ofstream(p, std::ios::binary) << t.render(values);
+      std::ofstream f(p, std::ios::binary);
+      f << t.render(values);
+      check_written(f, p);
     }
     std::vector<std::string> args;
     for (std::size_t i = 1; i < ext_->command.size(); ++i) args.push_back(ext_->command[i].render(values));
