@@ -2,6 +2,7 @@
 // DDR3-1600): simulated requests per second and dram-v0 env steps per second,
 // for each shipped controller config and for random designs.
 // Usage: bench_dram [repetitions]   (default 50)
+#include "bench/bench_args.hpp"
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -18,7 +19,9 @@ using namespace dsegym;
 using Clock = std::chrono::steady_clock;
 
 int main(int argc, char** argv) {
-  const int reps = argc > 1 ? std::stoi(argv[1]) : 50;
+  constexpr const char* kUsage = "Usage: bench_dram [repetitions]   (default 50)";
+  dsegym::bench::help(argc, argv, kUsage);
+  const int reps = static_cast<int>(dsegym::bench::int_arg(argc, argv, 1, 50, 1, 1000000, kUsage));
   namespace d = dsegym::dram;
   const auto spec = d::resolve_memspec("ddr3-1600");
   const auto trace = d::load_stl(d::dram_data_dir() + "/traces/cloud-1.stl", 800);

@@ -4,6 +4,7 @@
 // network by its score alone), then an ASIC for those networks?
 //
 // usage: bench_nasaic [BUDGET [SEEDS [AGENT]]]   (default 200 3 ga)
+#include "bench/bench_args.hpp"
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -38,9 +39,11 @@ std::string cell_of(const Value& action, const std::string& prefix) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  constexpr const char* kUsage = "Usage: bench_nasaic [budget seeds agent]   (default 200 3 ga)";
+  dsegym::bench::help(argc, argv, kUsage);
   try {
-    const std::int64_t budget = argc > 1 ? std::stoll(argv[1]) : 200;
-    const int seeds = argc > 2 ? std::stoi(argv[2]) : 3;
+    const std::int64_t budget = dsegym::bench::int_arg(argc, argv, 1, 200, 2, 1000000, kUsage);
+    const int seeds = static_cast<int>(dsegym::bench::int_arg(argc, argv, 2, 3, 1, 1000, kUsage));
     const std::string agent = argc > 3 ? argv[3] : "ga";
     const std::string cache = (std::filesystem::temp_directory_path() / "dsegym_bench_nasaic_cache.jsonl").string();
     auto nasaic = make_env(env_registry(), "nasaic-v0", json::object());

@@ -3,6 +3,7 @@
 // C++ RemoteEnv, and designs per second with one Step per design versus
 // BatchStep.
 // Usage: bench_remote [steps]   (default 5000)
+#include "bench/bench_args.hpp"
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -21,7 +22,9 @@ using namespace dsegym;
 using Clock = std::chrono::steady_clock;
 
 int main(int argc, char** argv) {
-  const int n = argc > 1 ? std::stoi(argv[1]) : 5000;
+  constexpr const char* kUsage = "Usage: bench_remote [steps]   (default 5000)";
+  dsegym::bench::help(argc, argv, kUsage);
+  const int n = static_cast<int>(dsegym::bench::int_arg(argc, argv, 1, 5000, 1, 100000000, kUsage));
   dsegym::testing::ServerProcess server;
   auto env = make_env(env_registry(), "remote://" + server.address() + "/toy-v0");
   Rng rng(1);

@@ -5,6 +5,7 @@
 //   run      the runner loop: random agent ask/tell, vector env, reward
 //   run+log  the same, writing every trace row to disk
 // Usage: bench_step [evaluations]   (default 200000)
+#include "bench/bench_args.hpp"
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -38,7 +39,9 @@ double median_ns_per_step(int reps, std::int64_t n, F&& body) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::int64_t n = argc > 1 ? std::stoll(argv[1]) : 200000;
+  constexpr const char* kUsage = "Usage: bench_step [evaluations]   (default 200000)";
+  dsegym::bench::help(argc, argv, kUsage);
+  const std::int64_t n = dsegym::bench::int_arg(argc, argv, 1, 200000, 1, 1000000000, kUsage);
   auto env = make_env(env_registry(), "toy-v0");
   Rng rng(1);
   std::vector<Value> actions;

@@ -11,6 +11,8 @@ find_package(gRPC CONFIG REQUIRED)
 # libtorch and XGBoost are linked only by the few targets that need them
 # (RL agents, MLP and tree proxies); they are located here so a missing
 # package fails at configure time, not halfway through a build.
-find_package(Torch REQUIRED)
+if(DSEGYM_TORCH)
+  find_package(Torch REQUIRED)
+endif()
 find_path(XGBOOST_INCLUDE_DIR xgboost/c_api.h REQUIRED)
 find_library(XGBOOST_LIBRARY xgboost REQUIRED)

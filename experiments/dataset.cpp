@@ -12,6 +12,7 @@
 
 #include "envs/core/columns.hpp"
 #include "envs/core/error.hpp"
+#include "envs/core/json_io.hpp"
 #include "envs/core/files.hpp"
 #include "envs/core/space.hpp"
 #include "envs/core/trace.hpp"
@@ -62,10 +63,10 @@ std::vector<Source> find_sources(const std::vector<std::string>& inputs) {
   std::vector<Source> out;
   for (const auto& t : traces) {
     const fs::path meta_path = fs::path(t).parent_path() / "run.json";
-    std::ifstream f(meta_path);
-    if (!f) throw InvalidArgument(t + ": no run.json beside it (" + meta_path.string() + "); it holds the action space and metric units");
-    json meta = json::parse(f, nullptr, false);
-    if (meta.is_discarded() || !meta.is_object() || !meta.contains("env_spec"))
+    if (!fs::exists(meta_path))
+      throw InvalidArgument(t + ": no run.json beside it (" + meta_path.string() + "); it holds the action space and metric units");
+    json meta = read_json_file(meta_path, "run metadata");
+    if (!meta.is_object() || !meta.contains("env_spec"))
       throw InvalidArgument(meta_path.string() + ": not a dsegym run.json (missing env_spec)");
     out.push_back({t, std::move(meta)});
   }

@@ -11,6 +11,7 @@
 #include "agents/agent.hpp"
 #include "envs/builtin.hpp"
 #include "envs/core/error.hpp"
+#include "envs/core/json_io.hpp"
 #include "envs/core/subprocess.hpp"
 #include "envs/core/wrappers.hpp"
 #include "experiments/dataset.hpp"
@@ -36,17 +37,8 @@ json parse_json_arg(const std::string& flag, const std::string& text) {
   if (text.empty()) return json::object();
   std::string body = text;
   std::string where = flag;
-  if (text[0] == '@') {
-    std::ifstream f(text.substr(1));
-    if (!f) throw InvalidArgument(flag + ": cannot read " + text.substr(1));
-    body.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-    where = text.substr(1);
-  }
-  try {
-    return json::parse(body);
-  } catch (const json::parse_error& e) {
-    throw InvalidArgument(where + ": invalid JSON (" + std::string(e.what()) + ")");
-  }
+  if (text[0] == '@') return read_json_file(text.substr(1), flag);
+  return parse_json(body, where);
 }
 
 void cmd_list(const std::string& what) {
@@ -91,7 +83,7 @@ void cmd_eval(const std::string& id, const json& options, const json& action_jso
 }
 
 void cmd_sim_dram(const std::string& memspec, const std::string& config, const std::string& mapping, const std::string& trace,
-                  const std::string& generator, double trace_clk, bool log) {
+                  const std::string& generator, double trace_clk, bool log, bool wrap) {
   namespace d = dsegym::dram;
   const d::MemSpec spec = d::resolve_memspec(memspec);
   const d::ControllerConfig cfg = config.empty() ? d::ControllerConfig{} : d::load_controller_config(config);
@@ -103,6 +95,7 @@ void cmd_sim_dram(const std::string& memspec, const std::string& config, const s
                     : d::load_stl(trace, trace_clk);
   d::SimOptions opt;
   opt.record_commands = log;
+  opt.wrap_addresses = wrap;
   const d::SimResult r = d::simulate(spec, cfg, map, requests, opt);
   json out = r.to_json();
   out["memspec"] = spec.id;
@@ -116,6 +109,12 @@ void cmd_sim_dram(const std::string& memspec, const std::string& config, const s
   std::cout << out.dump(2) << "\n";
 }
 
+}  // namespace
+
+namespace {
+// Numeric bounds of command-line options.
+constexpr double kMaxBudget = 1e12;
+const CLI::Validator kSeedRange = CLI::Range(0.0, 9223372036854775807.0).description("0..2^63");
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -149,8 +148,8 @@ int main(int argc, char** argv) {
              "Example:\n  dsegym run --env toy-v0 --agent random --budget 200 --seed 1 --out runs/toy");
   run->add_option("--env", rc.env_id, "env id (see `dsegym list envs`)")->required();
   run->add_option("--agent", rc.agent_id, "agent id (see `dsegym list agents`)")->capture_default_str();
-  run->add_option("--budget", rc.budget, "number of evaluations")->capture_default_str();
-  run->add_option("--seed", rc.seed, "random seed; the same seed gives the same trace")->capture_default_str();
+  run->add_option("--budget", rc.budget, "number of evaluations (1..10^12)")->capture_default_str()->check(CLI::Range(1.0, kMaxBudget));
+  run->add_option("--seed", rc.seed, "random seed (0..2^63); the same seed gives the same trace")->capture_default_str()->check(kSeedRange);
   run->add_option("--out", rc.out_dir, "folder for run.json and trace.jsonl (must not hold a trace yet, unless --resume)");
   run->add_flag("--resume", rc.resume,
                 "continue the run in --out (a killed run): its recorded evaluations are replayed into the agent, the rest run;\n"
@@ -158,8 +157,8 @@ int main(int argc, char** argv) {
   run->add_option("--env-options", env_options, "env options as JSON (or @file.json)");
   run->add_option("--agent-options", agent_options, "agent hyperparameters as JSON (or @file.json)");
   run->add_option("--reward", reward, "reward spec as JSON (or @file.json); default: the env's");
-  run->add_option("--batch", rc.batch, "suggestions evaluated at once")->capture_default_str()->check(CLI::PositiveNumber);
-  run->add_option("--threads", rc.threads, "worker threads besides the main one")->capture_default_str();
+  run->add_option("--batch", rc.batch, "suggestions evaluated at once (1..1048576)")->capture_default_str()->check(CLI::Range(1.0, 1048576.0));
+  run->add_option("--threads", rc.threads, "worker threads besides the main one (0..1024)")->capture_default_str()->check(CLI::Range(0.0, 1024.0));
   run->add_option("--run-id", rc.run_id, "run id written to every trace row (default: <env>-<agent>-s<seed>)");
   run->add_option("--objectives", rc.objectives, "metrics for the Pareto front and hypervolume, e.g. --objectives latency_ns energy_nj")
       ->delimiter(',');
@@ -179,7 +178,7 @@ int main(int argc, char** argv) {
   eval->add_option("--action", eval_action, "the action as JSON (or @file.json)")->required();
   eval->add_option("--env-options", eval_options, "env options as JSON (or @file.json)");
   eval->add_option("--reward", eval_reward, "reward spec as JSON (or @file.json); default: the env's");
-  eval->add_option("--seed", eval_seed, "seed for the env's reset")->capture_default_str();
+  eval->add_option("--seed", eval_seed, "seed for the env's reset (0..2^63)")->capture_default_str()->check(kSeedRange);
 
   auto* sim = app.add_subcommand(
       "sim", "Run a simulator on its own and print its result as JSON.\n\n"
@@ -187,7 +186,7 @@ int main(int argc, char** argv) {
   sim->require_subcommand(1);
   std::string sim_memspec = "ddr3-1600", sim_config, sim_trace, sim_mapping = "RoBaCo", sim_generator;
   double sim_trace_clk = 800;
-  bool sim_log = false;
+  bool sim_log = false, sim_wrap = false;
   auto* sim_dram = sim->add_subcommand(
       "dram", "Simulate a DRAM memory controller and device on a trace.\n\n"
               "Example:\n  dsegym sim dram --memspec ddr3-1600 --config data/dram/mcconfigs/policy.json "
@@ -202,8 +201,12 @@ int main(int argc, char** argv) {
   sim_dram->add_option("--generator", sim_generator,
                        "generated trace as JSON, e.g. '{\"type\": \"random\", \"requests\": 10000, \"write_fraction\": 0.3}'")
       ->excludes(trace_opt);
-  sim_dram->add_option("--trace-clock-mhz", sim_trace_clk, "clock of the trace's cycle numbers")->capture_default_str();
+  sim_dram->add_option("--trace-clock-mhz", sim_trace_clk, "clock of the trace's cycle numbers (0.001..1000000)")
+      ->capture_default_str()
+      ->check(CLI::Range(1e-3, 1e6));
   sim_dram->add_flag("--command-log", sim_log, "also print every issued DRAM command");
+  sim_dram->add_flag("--wrap-addresses", sim_wrap,
+                     "accept addresses beyond the memspec's capacity, ignoring their high bits as DRAMSys does (default: an error)");
 
   std::string sweep_config, sweep_out;
   bool sweep_retry = false;
@@ -238,9 +241,20 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--port", serve_opt.port, "TCP port; 0 picks a free one")->capture_default_str();
   serve_cmd->add_option("--bind", serve_opt.bind, "address to listen on (a non-loopback one needs --token)")->capture_default_str();
   serve_cmd->add_option("--port-file", serve_opt.port_file, "write the chosen port to this file");
-  serve_cmd->add_option("--max-sessions", serve_opt.max_sessions, "sessions held at once")->capture_default_str();
-  serve_cmd->add_option("--idle-timeout", serve_opt.idle_timeout_s, "seconds after which an unused session is reclaimed")->capture_default_str();
-  serve_cmd->add_option("--token", serve_opt.token, "shared secret clients must send (DSEGYM_TOKEN)");
+  serve_cmd->add_option("--max-sessions", serve_opt.max_sessions, "sessions held at once (1..1000000)")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 1e6));
+  serve_cmd->add_option("--idle-timeout", serve_opt.idle_timeout_s, "seconds after which an unused session is reclaimed")
+      ->capture_default_str()
+      ->check(CLI::Range(1e-3, 1e9));
+  serve_cmd->add_option("--token", serve_opt.token,
+                        "shared secret clients must send (DSEGYM_TOKEN); prefer --token-file or DSEGYM_TOKEN in the server's\n"
+                        "  environment, which `ps` does not show");
+  std::string serve_token_file;
+  serve_cmd->add_option("--token-file", serve_token_file, "read the shared secret from this file (its first line)");
+  serve_cmd->add_option("--data-dir", serve_opt.data_dir,
+                        "folder of files clients may name in env options (workloads, traces, memspecs, proxy models);\n"
+                        "  without it clients can use built-in names only");
   std::string report_dir;
   auto* report = app.add_subcommand("report", "Write a Markdown and HTML report with SVG plots of a sweep to DIR/report.\n\n"
                                               "Example:\n  dsegym report results/default");
@@ -286,10 +300,10 @@ int main(int argc, char** argv) {
   sim_soc->add_option("--workload", soc_workload, "workload JSON file (apps and weights, rate, jobs, noise, seed or an arrival trace)");
   sim_soc->add_option("--apps", soc_apps, "applications in equal shares (built-in names or files), overriding the workload's");
   sim_soc->add_option("--scheduler", soc_scheduler, "met, etf, heft, random or rr")->capture_default_str();
-  auto* soc_rate_opt = sim_soc->add_option("--rate", soc_rate, "Poisson job arrivals per ms")->capture_default_str();
-  auto* soc_jobs_opt = sim_soc->add_option("--jobs", soc_jobs, "jobs injected")->capture_default_str();
+  auto* soc_rate_opt = sim_soc->add_option("--rate", soc_rate, "Poisson job arrivals per ms")->capture_default_str()->check(CLI::Range(1e-9, 1e9));
+  auto* soc_jobs_opt = sim_soc->add_option("--jobs", soc_jobs, "jobs injected (1..10000000)")->capture_default_str()->check(CLI::Range(1.0, 1e7));
   auto* soc_noise_opt = sim_soc->add_option("--noise", soc_noise, "relative std. dev. of execution times")->capture_default_str();
-  auto* soc_seed_opt = sim_soc->add_option("--seed", soc_seed, "seed of arrivals, noise and the random scheduler")->capture_default_str();
+  auto* soc_seed_opt = sim_soc->add_option("--seed", soc_seed, "seed of arrivals, noise and the random scheduler")->capture_default_str()->check(kSeedRange);
   sim_soc->add_option("--frequency", soc_freqs, "operating point of a PE type as TYPE=MHz (repeatable); default: the highest");
   sim_soc->add_flag("--schedule", soc_schedule, "also print every task's PE, start and finish");
 
@@ -340,8 +354,19 @@ int main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // Usage errors: one line, exit 2, like every other input error.
+    std::string msg = e.what();
+    for (char& c : msg)
+      if (c == '\n') c = ' ';
+    std::cerr << "dsegym: error: " << excerpt(msg, 1000) << " (see --help)\n";
+    return 2;
   }
 
   try {
@@ -452,18 +477,17 @@ int main(int argc, char** argv) {
       const proxy::ProxyModel m = proxy::ProxyModel::load(peval_model);
       std::cout << m.evaluate(proxy::load_dataset(peval_data), peval_predictions).dump(2) << "\n";
     } else if (*sim_dram) {
-      cmd_sim_dram(sim_memspec, sim_config, sim_mapping, sim_trace, sim_generator, sim_trace_clk, sim_log);
+      cmd_sim_dram(sim_memspec, sim_config, sim_mapping, sim_trace, sim_generator, sim_trace_clk, sim_log, sim_wrap);
     } else if (*sweep) {
       SweepOptions opt;
       opt.self_exe = fs::read_symlink("/proc/self/exe").string();
       opt.retry_failed = sweep_retry;
       // The config's plugins must be loaded before its envs and agents are checked.
       {
-        std::ifstream f(sweep_config);
-        const json raw = json::parse(f, nullptr, false);
-        if (!raw.is_discarded() && raw.is_object() && raw.contains("plugins") && raw.at("plugins").is_array())
+        const json raw = read_json_file(sweep_config, "sweep config");
+        if (raw.is_object() && raw.contains("plugins") && raw.at("plugins").is_array())
           for (const auto& p : raw.at("plugins")) load_plugin(p.get<std::string>());
-        if (!raw.is_discarded() && raw.is_object() && raw.contains("env_specs") && raw.at("env_specs").is_array())
+        if (raw.is_object() && raw.contains("env_specs") && raw.at("env_specs").is_array())
           for (const auto& e : raw.at("env_specs")) register_external_env(env_registry(), e.get<std::string>());
       }
       opt.allow_oversubscribe = sweep_oversubscribe;
@@ -495,6 +519,13 @@ int main(int argc, char** argv) {
         return 1;
       }
     } else if (*serve_cmd) {
+      if (!serve_token_file.empty()) {
+        std::ifstream f(serve_token_file);
+        if (!f || !std::getline(f, serve_opt.token) || serve_opt.token.empty())
+          throw InvalidArgument("--token-file " + serve_token_file + ": cannot read a secret from its first line");
+      } else if (serve_opt.token.empty()) {
+        if (const char* t = std::getenv("DSEGYM_TOKEN"); t && *t) serve_opt.token = t;
+      }
       serve(serve_opt);
     } else if (*report) {
       const ReportFiles f = write_report(report_dir);
@@ -525,8 +556,15 @@ int main(int argc, char** argv) {
                 << "; " << r.duplicates << " duplicate evaluations dropped)\n";
       if (r.truncated_tails) std::cerr << "note: " << r.truncated_tails << " trace(s) ended in a cut-short row, which was skipped\n";
     }
+  } catch (const std::bad_alloc&) {
+    std::cerr << "dsegym: error: out of memory (a size or count in the input is too large)\n";
+    return 2;
   } catch (const std::exception& e) {
-    std::cerr << "dsegym: error: " << e.what() << "\n";
+    // One line, of bounded length, whatever the input was.
+    std::string msg = e.what();
+    for (char& c : msg)
+      if (c == '\n' || c == '\r') c = ' ';
+    std::cerr << "dsegym: error: " << excerpt(msg, 1000) << "\n";
     return 2;
   }
   return 0;

@@ -10,6 +10,7 @@
 #include "agents/pareto.hpp"
 #include "envs/builtin.hpp"
 #include "envs/core/error.hpp"
+#include "envs/core/json_io.hpp"
 #include "envs/core/files.hpp"
 #include "envs/core/reward.hpp"
 #include "envs/core/rng.hpp"
@@ -48,10 +49,18 @@ std::vector<std::pair<std::string, double>> objectives_for(const RunConfig& cfg,
   std::string valid;
   for (const auto& m : spec.metrics)
     if (m.goal != Goal::None) valid += (valid.empty() ? "" : ", ") + m.name;
+  if (!cfg.hv_reference.is_null() && !cfg.hv_reference.is_object())
+    throw InvalidArgument("hypervolume reference: expected {metric: number}, got " + excerpt(cfg.hv_reference));
   if (cfg.objectives.empty()) {
     for (const auto& m : spec.metrics)
       if (m.goal != Goal::None) out.emplace_back(m.name, m.goal == Goal::Maximize ? -1.0 : 1.0);
     if (out.size() > 3 || out.size() < 2) out.clear();
+    for (auto it = cfg.hv_reference.begin(); it != cfg.hv_reference.end(); ++it) {
+      bool known = false;
+      for (const auto& o : out) known = known || o.first == it.key();
+      if (!known || !it.value().is_number())
+        throw InvalidArgument("hypervolume reference '" + excerpt(it.key(), 80) + "': give a number for each objective (" + valid + ")");
+    }
     return out;
   }
   for (const auto& name : cfg.objectives) {
@@ -202,9 +211,7 @@ RunResult run_experiment(const RunConfig& cfg) {
   if (agent) agent->set_checkpointing(!cfg.save_agent.empty());  // no call log kept unless a checkpoint is wanted
   if (cfg.greedy && !policy) throw InvalidArgument("greedy runs are for policy agents (ppo, dqn, ippo, mappo); '" + cfg.agent_id + "' is not one");
   if (!cfg.load_agent.empty()) {
-    std::ifstream f(cfg.load_agent);
-    const json state = json::parse(f, nullptr, false);
-    if (!f || state.is_discarded()) throw InvalidArgument("agent checkpoint " + cfg.load_agent + ": cannot read it as JSON");
+    const json state = read_json_file(cfg.load_agent, "agent checkpoint");
     try {
       policy ? policy->load(state) : agent->load(state);
     } catch (const json::exception& e) {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -17,6 +18,7 @@
 #include "dsegym.grpc.pb.h"
 #include "envs/builtin.hpp"
 #include "envs/core/error.hpp"
+#include "envs/core/json_io.hpp"
 #include "envs/core/files.hpp"
 #include "envs/core/wrappers.hpp"
 #include "envs/remote/convert.hpp"
@@ -36,9 +38,7 @@ struct Session {
 
 json parse_options(const std::string& text, const char* what) {
   if (text.empty()) return json::object();
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded()) throw InvalidArgument(std::string(what) + ": not valid JSON: " + text);
-  return j;
+  return parse_json(text, what);
 }
 
 class Service final : public rpc::EnvService::Service {
@@ -73,7 +73,9 @@ public:
     return guard(ctx, [&] {
       auto s = std::make_shared<Session>();
       s->env = make_local(req->env_id(), parse_options(req->options_json(), "options_json"));
-      if (!req->reward_json().empty()) s->env = std::make_unique<RewardWrapper>(std::move(s->env), parse_options(req->reward_json(), "reward_json"));
+      // An empty reward_json means the env's default reward (as the proto says).
+      const json reward = req->reward_json().empty() ? s->env->spec().default_reward : parse_options(req->reward_json(), "reward_json");
+      if (!reward.is_null()) s->env = std::make_unique<RewardWrapper>(std::move(s->env), reward);
       auto [obs, info] = s->env->reset(req->has_seed() ? std::optional<std::uint64_t>(req->seed()) : std::nullopt);
       rpc_convert::to_proto(obs, rep->mutable_observation());
       rpc_convert::to_proto(info, rep->mutable_info());
@@ -184,25 +186,40 @@ private:
     return it->second;
   }
 
+  // Compares in time independent of where the strings differ.
+  static bool same_secret(std::string_view a, std::string_view b) {
+    unsigned char diff = a.size() == b.size() ? 0 : 1;
+    for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
+    return diff == 0;
+  }
+
+  static grpc::Status status(grpc::StatusCode code, const std::string& message) {
+    return {code, message.empty() ? "internal error" : excerpt(message, kMaxStatusMessage)};
+  }
+
   template <class F>
   grpc::Status guard(grpc::ServerContext* ctx, F&& f) {
     if (!opt_.token.empty()) {
       const auto& md = ctx->client_metadata();
       auto it = md.find("authorization");
-      if (it == md.end() || std::string(it->second.data(), it->second.size()) != "Bearer " + opt_.token)
+      if (it == md.end() || !same_secret(std::string_view(it->second.data(), it->second.size()), "Bearer " + opt_.token))
         return {grpc::StatusCode::UNAUTHENTICATED, "this server needs its shared secret (set DSEGYM_TOKEN)"};
     }
     try {
+      // Files a client names are confined to the server's data folder (none without --data-dir).
+      FileConfinement confined(opt_.data_dir);
       f();
       return grpc::Status::OK;
     } catch (const InvalidArgument& e) {
-      return {grpc::StatusCode::INVALID_ARGUMENT, e.what()};
+      return status(grpc::StatusCode::INVALID_ARGUMENT, e.what());
     } catch (const NotFound& e) {
-      return {grpc::StatusCode::NOT_FOUND, e.what()};
+      return status(grpc::StatusCode::NOT_FOUND, e.what());
     } catch (const Exhausted& e) {
-      return {grpc::StatusCode::RESOURCE_EXHAUSTED, e.what()};
+      return status(grpc::StatusCode::RESOURCE_EXHAUSTED, e.what());
+    } catch (const std::bad_alloc&) {
+      return status(grpc::StatusCode::RESOURCE_EXHAUSTED, "the request needs more memory than the server has");
     } catch (const std::exception& e) {
-      return {grpc::StatusCode::INTERNAL, e.what()};
+      return status(grpc::StatusCode::INTERNAL, e.what());
     }
   }
 
@@ -219,6 +236,8 @@ bool loopback(const std::string& host) {
 }  // namespace
 
 void serve(const ServeOptions& opt) {
+  if (!opt.data_dir.empty() && !std::filesystem::is_directory(opt.data_dir))
+    throw InvalidArgument("--data-dir " + opt.data_dir + ": not a folder");
   if (!loopback(opt.bind) && opt.token.empty())
     throw InvalidArgument("--bind " + opt.bind + " is not a loopback address: give --token SECRET (clients set DSEGYM_TOKEN)");
   if (opt.port < 0 || opt.port > 65535) throw InvalidArgument("--port " + std::to_string(opt.port) + " is not valid; valid: 0..65535");
@@ -236,7 +255,7 @@ void serve(const ServeOptions& opt) {
   const std::string host = opt.bind.find(':') != std::string::npos && opt.bind[0] != '[' ? "[" + opt.bind + "]" : opt.bind;
   builder.AddListeningPort(host + ":" + std::to_string(opt.port), grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&service);
-  builder.SetMaxReceiveMessageSize(64 << 20);
+  builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) throw Error("cannot listen on " + host + ":" + std::to_string(opt.port));
   if (!opt.port_file.empty()) write_file_atomically(opt.port_file, std::to_string(port) + "\n");

@@ -21,6 +21,7 @@
 #include "agents/pareto.hpp"
 #include "envs/builtin.hpp"
 #include "envs/core/error.hpp"
+#include "envs/core/json_io.hpp"
 #include "envs/core/subprocess.hpp"
 #include "envs/core/thread_pool.hpp"
 #include "experiments/progress.hpp"
@@ -149,11 +150,7 @@ TrialSpec TrialSpec::from_json(const json& j) {
 }
 
 SweepConfig load_sweep(const std::string& path, std::size_t max_trials) {
-  std::ifstream f(path);
-  if (!f) throw InvalidArgument("sweep config " + path + ": cannot open file");
-  json j = json::parse(f, nullptr, false);
-  if (j.is_discarded()) throw InvalidArgument("sweep config " + path + ": not valid JSON");
-  return parse_sweep(j, path, max_trials);
+  return parse_sweep(read_json_file(path, "sweep config"), path, max_trials);
 }
 
 namespace {
@@ -184,7 +181,17 @@ std::size_t agent_config_count(const json& a, const std::string& where) {
 
 }  // namespace
 
+SweepConfig expand_sweep(const json& j, const std::string& where, std::size_t max_trials);
+
 SweepConfig parse_sweep(const json& j, const std::string& where, std::size_t max_trials) {
+  try {
+    return expand_sweep(j, where, max_trials);
+  } catch (const json::exception& e) {  // a field of the wrong type
+    throw InvalidArgument(where + ": a field has the wrong type (" + excerpt(std::string_view(e.what()), 200) + ")");
+  }
+}
+
+SweepConfig expand_sweep(const json& j, const std::string& where, std::size_t max_trials) {
   if (!j.is_object()) throw InvalidArgument(where + ": expected a sweep config object");
   check_keys(j, {"name", "envs", "agents", "seeds", "budget", "batch", "reward", "target", "objectives", "hv_reference", "parallel", "plugins",
                  "env_specs", "endpoints"},

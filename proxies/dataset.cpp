@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "envs/core/error.hpp"
+#include "envs/core/json_io.hpp"
 #include "envs/core/rng.hpp"
 
 namespace dsegym::proxy {
@@ -85,10 +86,10 @@ Dataset load_dataset(const std::string& path) {
   const std::string ext = p.extension().string();
   if (ext != ".csv" && ext != ".jsonl") throw InvalidArgument(path + ": a dataset is a .csv or .jsonl file written by `dsegym dataset export`");
   const fs::path schema_path = p.parent_path() / (p.stem().string() + ".schema.json");
-  std::ifstream sf(schema_path);
-  if (!sf) throw InvalidArgument(path + ": its schema " + schema_path.string() + " is missing (dataset export writes it beside the data)");
-  d.schema = json::parse(sf, nullptr, false);
-  if (d.schema.is_discarded() || d.schema.value("format", "") != "dsegym-dataset")
+  if (!fs::exists(schema_path))
+    throw InvalidArgument(path + ": its schema " + schema_path.string() + " is missing (dataset export writes it beside the data)");
+  d.schema = read_json_file(schema_path, "dataset schema");
+  if (!d.schema.is_object() || d.schema.value("format", "") != "dsegym-dataset")
     throw InvalidArgument(schema_path.string() + ": not a dsegym dataset schema");
   for (const auto& c : d.schema.at("columns")) {
     if (c.value("role", "") == "parameter") d.params.push_back(c);
@@ -140,8 +141,8 @@ Dataset load_dataset(const std::string& path) {
     while (std::getline(f, line)) {
       ++lineno;
       if (line.empty()) continue;
-      const json o = json::parse(line, nullptr, false);
-      if (o.is_discarded() || !o.is_object()) throw InvalidArgument(path + ":" + std::to_string(lineno) + ": not a JSON object");
+      const json o = parse_json(line, path + ":" + std::to_string(lineno));
+      if (!o.is_object()) throw InvalidArgument(path + ":" + std::to_string(lineno) + ": not a JSON object");
       add_row([&](const std::string& name) { return o.value(name, json(nullptr)); }, path + ":" + std::to_string(lineno));
     }
   }

@@ -91,6 +91,7 @@ public:
   }
 
   void predict(const Eigen::MatrixXd& X, Eigen::VectorXd& mean, Eigen::VectorXd* stddev) const override {
+    if (X.cols() != in_) throw InvalidArgument("mlp: inputs have " + std::to_string(X.cols()) + " columns, the network takes " + std::to_string(in_));
     torch::NoGradGuard ng;
     const torch::Tensor out = net_->forward(to_tensor(X)).contiguous();
     mean.resize(X.rows());
@@ -108,7 +109,10 @@ public:
   static std::unique_ptr<Mlp> load(const json& j) {
     auto m = std::make_unique<Mlp>(j.at("options"), j.at("seed").get<std::uint64_t>());
     m->in_ = j.at("inputs").get<std::int64_t>();
-    m->net_ = net(m->in_, m->opt_.at("hidden").get<std::int64_t>(), m->opt_.at("layers").get<std::int64_t>());
+    const auto hidden = m->opt_.at("hidden").get<std::int64_t>(), layers = m->opt_.at("layers").get<std::int64_t>();
+    if (m->in_ < 1 || m->in_ > 100000 || hidden < 1 || hidden > 65536 || layers < 1 || layers > 64)
+      throw InvalidArgument("mlp: inputs, hidden or layers out of range (1..100000, 1..65536, 1..64)");
+    m->net_ = net(m->in_, hidden, layers);
     rl::archive_from_base64(j.at("weights").get<std::string>(), [&](torch::serialize::InputArchive& a) { m->net_->load(a); });
     return m;
   }

@@ -9,6 +9,7 @@
 
 #include "agents/gp.hpp"
 #include "envs/core/error.hpp"
+#include "envs/core/json_io.hpp"
 #include "envs/core/params.hpp"
 #include "envs/core/rng.hpp"
 #include "proxies/torch_bridge.hpp"
@@ -21,8 +22,16 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+// Bounds of a loaded model.
+constexpr std::int64_t kMaxColumns = 100000;
+constexpr std::size_t kMaxRows = 1000000;
+
 void xgb_check(int rc, const char* what) {
-  if (rc != 0) throw Error(std::string("XGBoost ") + what + ": " + XGBGetLastError());
+  if (rc == 0) return;
+  // XGBoost's messages carry a stack trace: keep the first line.
+  std::string msg = XGBGetLastError();
+  if (const auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
+  throw InvalidArgument(std::string("XGBoost ") + what + ": " + excerpt(msg, 300));
 }
 
 json defaults(const std::string& kind) {
@@ -122,6 +131,8 @@ public:
   // ~60 us per call in set-up alone); equal to XGBoost's up to float
   // summation order.
   void predict(const Eigen::MatrixXd& X, Eigen::VectorXd& mean, Eigen::VectorXd* stddev) const override {
+    if (static_cast<std::size_t>(X.cols()) < features_)
+      throw InvalidArgument("boosted trees: inputs have " + std::to_string(X.cols()) + " columns, the model reads " + std::to_string(features_));
     mean.resize(X.rows());
     std::vector<float> x(static_cast<std::size_t>(X.cols()));
     for (Eigen::Index i = 0; i < X.rows(); ++i) {
@@ -195,13 +206,34 @@ private:
     const std::size_t use = std::min(trees.size(), static_cast<std::size_t>(best_rounds_) * static_cast<std::size_t>(parallel));
     nodes_.clear();
     roots_.clear();
+    const auto features = std::stoll(learner.at("learner_model_param").at("num_feature").get<std::string>());
+    if (features < 1 || features > kMaxColumns) throw InvalidArgument("boosted trees: num_feature " + std::to_string(features) + " is out of range");
+    features_ = static_cast<std::size_t>(features);
     for (std::size_t t = 0; t < use; ++t) {
       const json& tr = trees[t];
       const auto left = tr.at("left_children").get<std::vector<std::int32_t>>();
       const auto right = tr.at("right_children").get<std::vector<std::int32_t>>();
       const auto feat = tr.at("split_indices").get<std::vector<std::int32_t>>();
       const auto cond = tr.at("split_conditions").get<std::vector<float>>();
-      if (left.size() >= 0xFFFF) throw Error("boosted tree with " + std::to_string(left.size()) + " nodes: use max_depth <= 15");
+      const std::string where = "boosted tree " + std::to_string(t);
+      if (left.empty() || right.size() != left.size() || feat.size() != left.size() || cond.size() != left.size())
+        throw InvalidArgument(where + ": its node arrays are empty or of different lengths");
+      if (left.size() >= 0xFFFF) throw InvalidArgument(where + " has " + std::to_string(left.size()) + " nodes: use max_depth <= 15");
+      // XGBoost numbers a node's children after it: each split's children
+      // are later nodes (so the tree has no cycle), leaves have none, and a
+      // split reads a feature the model has.
+      for (std::size_t k = 0; k < left.size(); ++k) {
+        const bool leaf = left[k] < 0;
+        if (leaf != (right[k] < 0)) throw InvalidArgument(where + ": node " + std::to_string(k) + " has one child");
+        if (!std::isfinite(cond[k])) throw InvalidArgument(where + ": node " + std::to_string(k) + " has a value that is not finite");
+        if (leaf) continue;
+        for (const std::int32_t c : {left[k], right[k]})
+          if (c <= static_cast<std::int32_t>(k) || c >= static_cast<std::int32_t>(left.size()))
+            throw InvalidArgument(where + ": node " + std::to_string(k) + " has child " + std::to_string(c) + ", not a later node of its " +
+                                  std::to_string(left.size()));
+        if (feat[k] < 0 || static_cast<std::size_t>(feat[k]) >= features_)
+          throw InvalidArgument(where + ": node " + std::to_string(k) + " splits on feature " + std::to_string(feat[k]) + " of " + std::to_string(features_));
+      }
       roots_.push_back(nodes_.size());
       // Depth-first: emit a node, its left subtree, then its right one.
       std::vector<std::pair<std::int32_t, std::size_t>> stack = {{0, kNoParent}};
@@ -212,7 +244,6 @@ private:
         if (parent != kNoParent) nodes_[parent].right = static_cast<std::uint16_t>(at - parent);
         const auto ku = static_cast<std::size_t>(k);
         const bool leaf = left[ku] < 0;
-        if (!leaf && feat[ku] >= kLeaf) throw Error("boosted tree splits on column " + std::to_string(feat[ku]) + "; at most 65534 columns");
         nodes_.push_back({cond[ku], leaf ? kLeaf : static_cast<std::uint16_t>(feat[ku]), 0});
         if (leaf) continue;
         stack.push_back({right[ku], at});        // taken after the left subtree
@@ -221,6 +252,7 @@ private:
     }
   }
   static constexpr std::size_t kNoParent = static_cast<std::size_t>(-1);
+  std::size_t features_ = 0;
 
 public:
   std::size_t trees() const { return roots_.size(); }
@@ -278,6 +310,8 @@ public:
   }
 
   void predict(const Eigen::MatrixXd& X, Eigen::VectorXd& mean, Eigen::VectorXd* stddev) const override {
+    if (X.cols() != gp_.inputs().cols())
+      throw InvalidArgument("gp: inputs have " + std::to_string(X.cols()) + " columns, the model was fitted on " + std::to_string(gp_.inputs().cols()));
     Eigen::VectorXd var;
     gp_.predict(X, mean, var);
     if (stddev) *stddev = var.cwiseMax(0.0).cwiseSqrt();
@@ -301,14 +335,31 @@ public:
     auto m = std::make_unique<GpModel>(j.at("options"), j.at("seed").get<std::uint64_t>());
     const auto xs = j.at("x").get<std::vector<double>>();
     const auto y = j.at("y").get<std::vector<double>>();
-    const auto cols = j.at("cols").get<Eigen::Index>();
+    const auto cols_signed = j.at("cols").get<std::int64_t>();
     const auto ls = j.at("lengthscales").get<std::vector<double>>();
+    // Sizes and values are checked before anything is built from them.
+    if (cols_signed < 1 || cols_signed > kMaxColumns)
+      throw InvalidArgument("gp: 'cols' must be in 1.." + std::to_string(kMaxColumns) + ", got " + std::to_string(cols_signed));
+    const auto cols = static_cast<Eigen::Index>(cols_signed);
+    if (y.empty() || y.size() > kMaxRows) throw InvalidArgument("gp: 'y' must hold 1.." + std::to_string(kMaxRows) + " targets, got " + std::to_string(y.size()));
+    if (xs.size() != y.size() * static_cast<std::size_t>(cols))
+      throw InvalidArgument("gp: 'x' has " + std::to_string(xs.size()) + " values, expected rows x cols = " + std::to_string(y.size()) + " x " +
+                            std::to_string(cols));
+    if (ls.size() != static_cast<std::size_t>(cols))
+      throw InvalidArgument("gp: 'lengthscales' has " + std::to_string(ls.size()) + " values, expected one per column (" + std::to_string(cols) + ")");
+    const double signal = j.at("signal").get<double>(), noise = j.at("noise").get<double>();
+    for (const auto* v : {&xs, &y})
+      for (double x : *v)
+        if (!std::isfinite(x)) throw InvalidArgument("gp: 'x' and 'y' must be finite");
+    for (double l : ls)
+      if (!(l > 0) || !std::isfinite(l)) throw InvalidArgument("gp: 'lengthscales' must be positive and finite");
+    if (!(signal > 0) || !std::isfinite(signal) || !(noise > 0) || !std::isfinite(noise))
+      throw InvalidArgument("gp: 'signal' and 'noise' must be positive and finite");
     Eigen::MatrixXd X(static_cast<Eigen::Index>(y.size()), cols);
     for (Eigen::Index r = 0; r < X.rows(); ++r)
       for (Eigen::Index c = 0; c < cols; ++c) X(r, c) = xs[static_cast<std::size_t>(r * cols + c)];
     m->gp_.set_data(std::move(X), Eigen::Map<const Eigen::VectorXd>(y.data(), static_cast<Eigen::Index>(y.size())));
-    m->gp_.set_hyperparameters(Eigen::Map<const Eigen::VectorXd>(ls.data(), static_cast<Eigen::Index>(ls.size())), j.at("signal").get<double>(),
-                               j.at("noise").get<double>());
+    m->gp_.set_hyperparameters(Eigen::Map<const Eigen::VectorXd>(ls.data(), static_cast<Eigen::Index>(ls.size())), signal, noise);
     m->gp_.factorize();
     return m;
   }
@@ -361,7 +412,12 @@ public:
   }
   static std::unique_ptr<Bagged> load(const json& j) {
     auto m = std::make_unique<Bagged>(j.at("base").get<std::string>(), j.at("options"), j.at("seed").get<std::uint64_t>());
-    for (const auto& one : j.at("models")) m->models_.push_back(load_regressor(one));
+    if (!j.at("models").is_array() || j.at("models").empty() || j.at("models").size() > 1000)
+      throw InvalidArgument("bagged: 'models' must be a list of 1..1000 models");
+    for (const auto& one : j.at("models")) {
+      if (one.value("kind", "") == "bagged") throw InvalidArgument("bagged: a bag cannot hold bags");
+      m->models_.push_back(load_regressor(one));
+    }
     return m;
   }
 

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "envs/core/error.hpp"
+#include "envs/core/json_io.hpp"
 #include "envs/core/files.hpp"
 
 namespace dsegym::proxy {
@@ -184,11 +185,28 @@ void ProxyModel::save(const std::string& path) const {
   write_file_atomically(path, j.dump() + "\n");
 }
 
-ProxyModel ProxyModel::load(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) throw InvalidArgument("proxy model " + path + ": cannot open file");
-  const json j = json::parse(f, nullptr, false);
-  if (j.is_discarded() || j.value("format", "") != "dsegym-proxy") throw InvalidArgument(path + ": not a dsegym proxy model");
+ProxyModel ProxyModel::load(const std::string& path) { return parse(read_json_file(path, "proxy model"), path); }
+
+ProxyModel ProxyModel::parse(const json& j, const std::string& path) {
+  if (!j.is_object() || j.value("format", "") != "dsegym-proxy") throw InvalidArgument(path + ": not a dsegym proxy model");
+  try {
+    ProxyModel p = from_json(j);
+    // The models must read the encoder's columns: one prediction of a row of
+    // zeros checks it before the model is used.
+    const Eigen::MatrixXd probe = Eigen::MatrixXd::Zero(1, static_cast<Eigen::Index>(p.encoder_.width()));
+    for (const auto& t : p.targets_) {
+      Eigen::VectorXd mean;
+      t.model->predict(probe, mean, nullptr);
+    }
+    return p;
+  } catch (const InvalidArgument& e) {
+    throw InvalidArgument("proxy model " + path + ": " + e.what());
+  } catch (const json::exception& e) {
+    throw InvalidArgument("proxy model " + path + ": a field is missing or of the wrong type (" + excerpt(std::string_view(e.what()), 200) + ")");
+  }
+}
+
+ProxyModel ProxyModel::from_json(const json& j) {
   ProxyModel p;
   p.env_ = j.at("env").get<std::string>();
   p.env_options_ = j.at("env_options");
@@ -203,9 +221,12 @@ ProxyModel ProxyModel::load(const std::string& path) {
     m.log = t.at("log").get<bool>();
     m.mean = t.at("mean").get<double>();
     m.scale = t.at("scale").get<double>();
+    if (!std::isfinite(m.mean) || !(m.scale > 0) || !std::isfinite(m.scale))
+      throw InvalidArgument("target '" + excerpt(m.name, 80) + "': 'mean' must be finite and 'scale' positive");
     m.model = load_regressor(t.at("model"));
     p.targets_.push_back(std::move(m));
   }
+  if (p.targets_.empty()) throw InvalidArgument("no targets");
   return p;
 }
 

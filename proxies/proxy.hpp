@@ -38,7 +38,10 @@ class ProxyModel {
 public:
   // Trains on the dataset's ok rows; `report` gets validation and test scores per target.
   static ProxyModel train(const Dataset& d, const TrainOptions& opt, nlohmann::json* report);
+  // Every size, index and value is checked before use (a crafted file is
+  // an InvalidArgument naming the file and field, never a crash or a hang).
   static ProxyModel load(const std::string& path);
+  static ProxyModel parse(const nlohmann::json& j, const std::string& path);  // `path` names it in messages
   void save(const std::string& path) const;
 
   const std::string& env() const { return env_; }
@@ -58,6 +61,7 @@ public:
   nlohmann::json evaluate(const Dataset& d, const std::string& predictions_csv = "") const;
 
 private:
+  static ProxyModel from_json(const nlohmann::json& j);
   std::string env_, model_kind_;
   nlohmann::json env_options_ = nlohmann::json::array();
   Encoder encoder_;

@@ -7,6 +7,7 @@
 #include "envs/core/columns.hpp"
 #include "envs/core/env_registry.hpp"
 #include "envs/core/error.hpp"
+#include "envs/core/files.hpp"
 #include "envs/core/params.hpp"
 #include "proxies/proxy.hpp"
 
@@ -68,7 +69,7 @@ StepResult proxy_step(const EnvSpec& spec, const proxy::Prediction& p, const std
 
 class ProxyEnv final : public Env {
 public:
-  ProxyEnv(const EnvSpec& inner, const std::string& path) : Env(nullptr), model_(ProxyModel::load(path)) {
+  ProxyEnv(const EnvSpec& inner, const std::string& path) : Env(nullptr), model_(ProxyModel::load(user_file(path, "cost_model 'proxy:'"))) {
     const std::string cm = "proxy:" + path;
     require_one_shot(inner, cm);
     if (model_.env() != inner.id)

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "envs/core/error.hpp"
+#include "envs/core/json_io.hpp"
 
 namespace dsegym {
 
@@ -83,10 +84,43 @@ void check_written(std::ostream& out, const fs::path& path) {
 }
 
 nlohmann::json read_json(const fs::path& p) {
-  std::ifstream f(p);
-  if (!f) return nullptr;
-  nlohmann::json j = nlohmann::json::parse(f, nullptr, false);
-  return j.is_discarded() ? nlohmann::json() : j;
+  try {
+    return read_json_file(p);
+  } catch (const InvalidArgument&) {
+    return nullptr;
+  }
+}
+
+namespace {
+thread_local const FileConfinement* t_confinement = nullptr;
+}
+
+FileConfinement::FileConfinement(fs::path data_dir) : previous_(t_confinement) {
+  if (!data_dir.empty()) {
+    std::error_code ec;
+    dir_ = fs::canonical(data_dir, ec);
+    if (ec) throw InvalidArgument("data folder " + data_dir.string() + ": " + ec.message());
+  }
+  t_confinement = this;
+}
+
+FileConfinement::~FileConfinement() { t_confinement = previous_; }
+
+std::string user_file(const std::string& path, const std::string& what) {
+  const FileConfinement* c = t_confinement;
+  if (!c) return path;
+  if (c->dir_.empty())
+    throw InvalidArgument(what + ": this server reads no files named by clients (its operator can allow a folder with --data-dir); use a built-in name");
+  const fs::path given(path);
+  for (const auto& part : given)
+    if (part == "..") throw InvalidArgument(what + ": '..' is not allowed in a path; name a file inside the server's data folder");
+  const fs::path full = given.is_absolute() ? given : c->dir_ / given;
+  std::error_code ec;
+  const fs::path real = fs::weakly_canonical(full, ec);  // follows symlinks
+  const std::string root = c->dir_.string() + "/";
+  if (ec || real.string().rfind(root, 0) != 0)
+    throw InvalidArgument(what + ": '" + excerpt(path, 120) + "' is not inside the server's data folder");
+  return real.string();
 }
 
 FolderLock::FolderLock(const fs::path& path, const std::string& what, const std::string& holder) {

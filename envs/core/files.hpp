@@ -22,6 +22,30 @@ void check_written(std::ostream& out, const std::filesystem::path& path);
 // A JSON file's content; null when missing or not JSON.
 nlohmann::json read_json(const std::filesystem::path& path);
 
+// Files named by untrusted input (a remote client's env options): while a
+// FileConfinement is alive on a thread, user_file() on that thread refuses
+// every path unless the confinement has a data folder, and then accepts
+// only paths inside it (relative ones are taken from it; "..", absolute
+// paths elsewhere and symlinks leading out are refused). Outside any
+// confinement user_file() returns the path as given.
+class FileConfinement {
+public:
+  explicit FileConfinement(std::filesystem::path data_dir);  // empty: no files at all
+  ~FileConfinement();
+  FileConfinement(const FileConfinement&) = delete;
+  FileConfinement& operator=(const FileConfinement&) = delete;
+
+private:
+  const FileConfinement* previous_;
+  std::filesystem::path dir_;
+  friend std::string user_file(const std::string& path, const std::string& what);
+};
+
+// `path` as named by a user, checked against this thread's confinement;
+// `what` names the option for messages (the path itself is not echoed back
+// beyond an excerpt).
+std::string user_file(const std::string& path, const std::string& what);
+
 // An exclusive lock on `path` (created if needed) holding this process's pid.
 class FolderLock {
 public:

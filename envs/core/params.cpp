@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "envs/core/error.hpp"
+#include "envs/core/json_io.hpp"
 
 namespace dsegym {
 
@@ -45,26 +46,26 @@ std::string param_names(const std::vector<ParamSpec>& specs) {
 }
 
 void check_keys(const json& j, std::initializer_list<const char*> keys, const std::string& where) {
-  if (!j.is_object()) throw InvalidArgument(where + ": expected a JSON object, got " + j.dump());
+  if (!j.is_object()) throw InvalidArgument(where + ": expected a JSON object, got " + excerpt(j));
   for (auto it = j.begin(); it != j.end(); ++it) {
     bool ok = false;
     for (const char* k : keys) ok = ok || it.key() == k;
     if (!ok) {
       std::string list;
       for (const char* k : keys) list += (list.empty() ? "" : ", ") + std::string(k);
-      throw InvalidArgument(where + ": unknown key '" + it.key() + "'; valid keys: " + list);
+      throw InvalidArgument(where + ": unknown key '" + excerpt(it.key(), 100) + "'; valid keys: " + list);
     }
   }
 }
 
 Params::Params(const std::vector<ParamSpec>& specs, const json& given, std::string what) : what_(std::move(what)) {
   if (!given.is_null() && !given.is_object())
-    throw InvalidArgument(what_ + "s must be a JSON object, got " + given.dump());
+    throw InvalidArgument(what_ + "s must be a JSON object, got " + excerpt(given));
   if (given.is_object()) {
     for (auto it = given.begin(); it != given.end(); ++it) {
       bool known = false;
       for (const auto& s : specs) known = known || s.name == it.key();
-      if (!known) throw InvalidArgument("unknown " + what_ + " '" + it.key() + "'; valid: " + param_names(specs));
+      if (!known) throw InvalidArgument("unknown " + what_ + " '" + excerpt(it.key(), 100) + "'; valid: " + param_names(specs));
     }
     given_ = given;
   }
@@ -77,7 +78,7 @@ Params::Params(const std::vector<ParamSpec>& specs, const json& given, std::stri
         v.get<double>() == std::floor(v.get<double>()) && std::fabs(v.get<double>()) < 9.0e15)
       v = static_cast<std::int64_t>(v.get<double>());
     if (has && !compatible(s.default_value, v))
-      throw InvalidArgument(what_ + " '" + s.name + "': expected " + json_kind(s.default_value) + ", got " + v.dump());
+      throw InvalidArgument(what_ + " '" + s.name + "': expected " + json_kind(s.default_value) + ", got " + excerpt(v));
     if (has && s.range) {
       // Normalise through the range's parser (3.0 -> 3 for integers) and check membership.
       try {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "envs/core/error.hpp"
+#include "envs/core/json_io.hpp"
 
 namespace dsegym {
 
@@ -39,8 +40,8 @@ public:
     if (it != entries_.end()) return it->second;
     std::vector<std::string> names;
     for (const auto& kv : entries_) names.push_back(kv.first);
-    std::string msg = "unknown " + what_ + " '" + id + "'";
-    const auto near = closest_match(id, names);
+    std::string msg = "unknown " + what_ + " '" + excerpt(id, 100) + "'";
+    const auto near = id.size() <= 64 ? closest_match(id, names) : std::string();  // no edit distance over megabytes
     if (!near.empty()) msg += " (did you mean '" + near + "'?)";
     std::string list;
     for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;

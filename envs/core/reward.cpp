@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "envs/core/error.hpp"
+#include "envs/core/json_io.hpp"
 
 namespace dsegym {
 
@@ -21,9 +22,13 @@ const MetricSpec& metric(const EnvSpec& env, const std::string& name, const std:
   throw InvalidArgument(where + ": env '" + env.id + "' has no metric '" + name + "'; valid: " + metric_list(env));
 }
 
+// Numbers of a reward spec: finite and at most 1e100 in magnitude, so that
+// no reward of finite metrics overflows.
 double number(const json& j, const std::string& where) {
-  if (!j.is_number()) throw InvalidArgument(where + ": expected a number, got " + j.dump());
-  return j.get<double>();
+  if (!j.is_number()) throw InvalidArgument(where + ": expected a number, got " + excerpt(j));
+  const double x = j.get<double>();
+  if (!(std::fabs(x) <= 1e100)) throw InvalidArgument(where + ": " + excerpt(j) + " is out of range; give a number within +-1e100");
+  return x;
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "envs/core/error.hpp"
+#include "envs/core/json_io.hpp"
 #include "envs/core/params.hpp"
 
 namespace dsegym {
@@ -15,7 +16,7 @@ namespace dsegym {
 namespace {
 
 [[noreturn]] void invalid(const Path& path, const std::string& what) {
-  throw InvalidArgument(path.str() + ": " + what);
+  throw InvalidArgument(excerpt(path.str(), 200) + ": " + what);
 }
 
 std::string num(double x) {
@@ -55,7 +56,7 @@ T need(const json& j, const char* key, const std::string& where) {
   try {
     return j.at(key).get<T>();
   } catch (const json::exception&) {
-    throw InvalidArgument(where + "." + key + ": wrong type: " + j.at(key).dump());
+    throw InvalidArgument(where + "." + key + ": wrong type: " + excerpt(j.at(key)));
   }
 }
 
@@ -148,7 +149,7 @@ Value Space::from_indices(const std::vector<std::int64_t>& idx) const {
 }
 
 SpacePtr Space::from_json(const json& j, const std::string& where) {
-  if (!j.is_object()) throw InvalidArgument(where + ": a space must be a JSON object, got " + j.dump());
+  if (!j.is_object()) throw InvalidArgument(where + ": a space must be a JSON object, got " + excerpt(j));
   const auto type = need<std::string>(j, "type", where);
   if (type == "discrete") {
     check_keys(j, {"type", "n"}, where);
@@ -181,7 +182,7 @@ SpacePtr Space::from_json(const json& j, const std::string& where) {
           if (s == "inf") return std::numeric_limits<double>::infinity();
           if (s == "-inf") return -std::numeric_limits<double>::infinity();
         }
-        if (!e.is_number()) throw InvalidArgument(where + "." + key + ": not a number: " + e.dump());
+        if (!e.is_number()) throw InvalidArgument(where + "." + key + ": not a number: " + excerpt(e));
         return e.get<double>();
       };
       if (b.is_array())
@@ -231,7 +232,7 @@ Discrete::Discrete(std::int64_t n) : n_(n) {
 }
 
 void Discrete::check(const Value& v, const Path& path) const {
-  if (!v.is_int()) invalid(path, "expected an integer in 0.." + std::to_string(n_ - 1) + ", got " + v.dump());
+  if (!v.is_int()) invalid(path, "expected an integer in 0.." + std::to_string(n_ - 1) + ", got " + excerpt(v.dump()));
   const auto i = v.as_int();
   if (i < 0 || i >= n_) invalid(path, std::to_string(i) + " is not valid; valid: integers 0.." + std::to_string(n_ - 1));
 }
@@ -242,7 +243,7 @@ json Discrete::to_json() const { return {{"type", "discrete"}, {"n", n_}}; }
 
 Value Discrete::parse(const json& j, const Path& path) const {
   std::int64_t i;
-  if (!json_integer(j, i)) invalid(path, "expected an integer in 0.." + std::to_string(n_ - 1) + ", got " + j.dump());
+  if (!json_integer(j, i)) invalid(path, "expected an integer in 0.." + std::to_string(n_ - 1) + ", got " + excerpt(j));
   Value v(i);
   check(v, path);
   return v;
@@ -276,8 +277,8 @@ std::string Categorical::valid_list() const {
 }
 
 void Categorical::check(const Value& v, const Path& path) const {
-  if (!v.is_string()) invalid(path, "expected one of " + valid_list() + ", got " + v.dump());
-  if (index_of(v.as_string()) < 0) invalid(path, v.dump() + " is not valid; choices: " + valid_list());
+  if (!v.is_string()) invalid(path, "expected one of " + valid_list() + ", got " + excerpt(v.dump()));
+  if (index_of(v.as_string()) < 0) invalid(path, excerpt(v.dump()) + " is not valid; choices: " + valid_list());
 }
 
 Value Categorical::sample(Rng& rng) const { return Value(labels_[rng.below(labels_.size())]); }
@@ -285,7 +286,7 @@ Value Categorical::sample(Rng& rng) const { return Value(labels_[rng.below(label
 json Categorical::to_json() const { return {{"type", "categorical"}, {"labels", labels_}}; }
 
 Value Categorical::parse(const json& j, const Path& path) const {
-  if (!j.is_string()) invalid(path, "expected one of " + valid_list() + ", got " + j.dump());
+  if (!j.is_string()) invalid(path, "expected one of " + valid_list() + ", got " + excerpt(j));
   Value v(j.get<std::string>());
   check(v, path);
   return v;
@@ -349,7 +350,7 @@ std::string Integer::describe() const {
 }
 
 void Integer::check(const Value& v, const Path& path) const {
-  if (!v.is_int()) invalid(path, "expected an integer (" + describe() + "), got " + v.dump());
+  if (!v.is_int()) invalid(path, "expected an integer (" + describe() + "), got " + excerpt(v.dump()));
   if (index_of(v.as_int()) < 0) invalid(path, std::to_string(v.as_int()) + " is not valid; valid: " + describe());
 }
 
@@ -368,7 +369,7 @@ json Integer::to_json() const {
 
 Value Integer::parse(const json& j, const Path& path) const {
   std::int64_t i;
-  if (!json_integer(j, i)) invalid(path, "expected an integer (" + describe() + "), got " + j.dump());
+  if (!json_integer(j, i)) invalid(path, "expected an integer (" + describe() + "), got " + excerpt(j));
   Value v(i);
   check(v, path);
   return v;
@@ -413,12 +414,12 @@ void Box::check_element(double x, std::size_t i, const Path& path) const {
 
 void Box::check(const Value& v, const Path& path) const {
   if (is_scalar()) {
-    if (!v.is_number()) invalid(path, "expected a real number in [" + num(lo_[0]) + ", " + num(hi_[0]) + "], got " + v.dump());
+    if (!v.is_number()) invalid(path, "expected a real number in [" + num(lo_[0]) + ", " + num(hi_[0]) + "], got " + excerpt(v.dump()));
     check_element(v.as_double(), 0, path);
     return;
   }
   if (!v.is_real() || v.as_real().size() != lo_.size())
-    invalid(path, "expected a vector of " + std::to_string(lo_.size()) + " reals, got " + v.dump());
+    invalid(path, "expected a vector of " + std::to_string(lo_.size()) + " reals, got " + excerpt(v.dump()));
   const auto& r = v.as_real();
   for (std::size_t i = 0; i < r.size(); ++i) check_element(r[i], i, path);
 }
@@ -464,15 +465,15 @@ json Box::to_json() const {
 Value Box::parse(const json& j, const Path& path) const {
   Value v;
   if (is_scalar()) {
-    if (!j.is_number()) invalid(path, "expected a real number in [" + num(lo_[0]) + ", " + num(hi_[0]) + "], got " + j.dump());
+    if (!j.is_number()) invalid(path, "expected a real number in [" + num(lo_[0]) + ", " + num(hi_[0]) + "], got " + excerpt(j));
     v = Value(j.get<double>());
   } else {
     if (!j.is_array() || j.size() != lo_.size())
-      invalid(path, "expected an array of " + std::to_string(lo_.size()) + " reals, got " + j.dump());
+      invalid(path, "expected an array of " + std::to_string(lo_.size()) + " reals, got " + excerpt(j));
     std::vector<double> r;
     r.reserve(j.size());
     for (std::size_t i = 0; i < j.size(); ++i) {
-      if (!j[i].is_number()) invalid(path.item(static_cast<std::int64_t>(i)), "expected a real number, got " + j[i].dump());
+      if (!j[i].is_number()) invalid(path.item(static_cast<std::int64_t>(i)), "expected a real number, got " + excerpt(j[i]));
       r.push_back(j[i].get<double>());
     }
     v = Value(std::move(r));
@@ -521,12 +522,12 @@ MultiDiscrete::MultiDiscrete(std::vector<std::int64_t> nvec) : nvec_(std::move(n
 
 void MultiDiscrete::check(const Value& v, const Path& path) const {
   if (!v.is_list() || v.as_list().size() != nvec_.size())
-    invalid(path, "expected a list of " + std::to_string(nvec_.size()) + " integers, got " + v.dump());
+    invalid(path, "expected a list of " + std::to_string(nvec_.size()) + " integers, got " + excerpt(v.dump()));
   const auto& l = v.as_list();
   for (std::size_t i = 0; i < l.size(); ++i) {
     if (!l[i].is_int() || l[i].as_int() < 0 || l[i].as_int() >= nvec_[i])
       invalid(path.item(static_cast<std::int64_t>(i)),
-              l[i].dump() + " is not valid; valid: integers 0.." + std::to_string(nvec_[i] - 1));
+              excerpt(l[i].dump()) + " is not valid; valid: integers 0.." + std::to_string(nvec_[i] - 1));
   }
 }
 
@@ -541,11 +542,11 @@ json MultiDiscrete::to_json() const { return {{"type", "multi_discrete"}, {"nvec
 
 Value MultiDiscrete::parse(const json& j, const Path& path) const {
   if (!j.is_array() || j.size() != nvec_.size())
-    invalid(path, "expected an array of " + std::to_string(nvec_.size()) + " integers, got " + j.dump());
+    invalid(path, "expected an array of " + std::to_string(nvec_.size()) + " integers, got " + excerpt(j));
   Value::List l;
   for (std::size_t i = 0; i < j.size(); ++i) {
     std::int64_t x;
-    if (!json_integer(j[i], x)) invalid(path.item(static_cast<std::int64_t>(i)), "expected an integer, got " + j[i].dump());
+    if (!json_integer(j[i], x)) invalid(path.item(static_cast<std::int64_t>(i)), "expected an integer, got " + excerpt(j[i]));
     l.emplace_back(x);
   }
   Value v(std::move(l));
@@ -604,7 +605,7 @@ const SpacePtr& DictSpace::child(std::string_view name) const {
 }
 
 void DictSpace::check(const Value& v, const Path& path) const {
-  if (!v.is_dict()) invalid(path, "expected a dict with keys " + key_list() + ", got " + v.dump());
+  if (!v.is_dict()) invalid(path, "expected a dict with keys " + key_list() + ", got " + excerpt(v.dump()));
   const auto& d = v.as_dict();
   for (const auto& [name, space] : children_) {
     const Value* e = v.find(name);
@@ -615,9 +616,9 @@ void DictSpace::check(const Value& v, const Path& path) const {
     for (const auto& kv : d) {
       bool known = false;
       for (const auto& c : children_) known = known || c.first == kv.first;
-      if (!known) invalid(path, "unknown key '" + kv.first + "'; valid keys: " + key_list());
+      if (!known) invalid(path, "unknown key '" + excerpt(kv.first, 100) + "'; valid keys: " + key_list());
     }
-    invalid(path, "duplicate keys in " + v.dump());
+    invalid(path, "duplicate keys in " + excerpt(v.dump()));
   }
 }
 
@@ -635,11 +636,11 @@ json DictSpace::to_json() const {
 }
 
 Value DictSpace::parse(const json& j, const Path& path) const {
-  if (!j.is_object()) invalid(path, "expected an object with keys " + key_list() + ", got " + j.dump());
+  if (!j.is_object()) invalid(path, "expected an object with keys " + key_list() + ", got " + excerpt(j));
   for (auto it = j.begin(); it != j.end(); ++it) {
     bool known = false;
     for (const auto& c : children_) known = known || c.first == it.key();
-    if (!known) invalid(path, "unknown key '" + it.key() + "'; valid keys: " + key_list());
+    if (!known) invalid(path, "unknown key '" + excerpt(it.key(), 100) + "'; valid keys: " + key_list());
   }
   Value::Dict d;
   d.reserve(children_.size());

@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "envs/core/error.hpp"
+#include "envs/core/json_io.hpp"
 
 namespace dsegym {
 
@@ -168,7 +169,12 @@ TraceFile read_trace(const std::string& path) {
     ++line_no;
     if (line.empty()) continue;
     const std::string where = path + ":" + std::to_string(line_no);
-    json j = json::parse(line, nullptr, false);
+    json j;
+    try {
+      j = parse_json(line, where);
+    } catch (const InvalidArgument&) {
+      j = json(json::value_t::discarded);
+    }
     if (j.is_discarded()) {
       // A line with no newline at the end of the file is the row that was in
       // flight when a writer died.

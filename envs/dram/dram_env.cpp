@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "envs/core/error.hpp"
+#include "envs/core/files.hpp"
 #include "simulators/dram/simulator.hpp"
 
 namespace dsegym {
@@ -27,6 +28,7 @@ struct Setup {
   d::MemSpec spec;
   std::shared_ptr<const std::vector<d::Request>> trace;
   std::string workload;
+  bool wrap = false;
 };
 
 std::vector<ParamSpec> dram_options() {
@@ -42,6 +44,8 @@ std::vector<ParamSpec> dram_options() {
       {"objective", "default reward: latency, power, energy, edp (minimised) or target (ArchGym's target-spec reward)",
        "latency", std::make_shared<Categorical>(std::vector<std::string>{"latency", "power", "energy", "edp", "target"})},
       {"targets", "targets for objective 'target', e.g. {\"latency_ns\": 150000, \"power_mw\": 1000}", json::object(), nullptr},
+      {"wrap_addresses", "accept trace addresses beyond the memspec's capacity, ignoring their high bits as DRAMSys does (default: an error)",
+       false, nullptr},
   };
 }
 
@@ -109,11 +113,17 @@ Setup load_setup(const Params& p) {
     s.workload = "generator " + gen.dump();
     return s;
   }
-  std::string path = p.get_string("workload");
+  std::string path;
   for (const auto& [name, file] : builtin_workloads())
-    if (path == name) path = d::dram_data_dir() + "/traces/" + file;
+    if (p.get_string("workload") == name) path = d::dram_data_dir() + "/traces/" + file;
+  if (path.empty()) path = user_file(p.get_string("workload"), "env 'dram-v0' option 'workload'");
   s.trace = std::make_shared<const std::vector<d::Request>>(d::load_stl(path, p.get_double("trace_clock_mhz")));
   s.workload = p.get_string("workload");
+  s.wrap = p.get_bool("wrap_addresses");
+  if (const std::int64_t k = d::first_address_beyond(s.spec, *s.trace); k >= 0 && !s.wrap)
+    throw InvalidArgument("env 'dram-v0' option 'workload': request " + std::to_string(k + 1) + " of " + s.workload + " is beyond the " +
+                          std::to_string(s.spec.capacity_bytes()) + "-byte memspec " + s.spec.id +
+                          "; choose a memspec with room, or set wrap_addresses to ignore the high bits as DRAMSys does");
   return s;
 }
 
@@ -149,7 +159,9 @@ protected:
 
     StepResult r;
     r.terminated = true;
-    const d::SimResult s = d::simulate(setup_.spec, c, mapping, *setup_.trace);
+    d::SimOptions opt;
+    opt.wrap_addresses = setup_.wrap;
+    const d::SimResult s = d::simulate(setup_.spec, c, mapping, *setup_.trace, opt);
     r.metrics.set("latency_ns", s.total_time_ns);
     r.metrics.set("avg_read_latency_ns", s.avg_read_latency_ns);
     r.metrics.set("p99_read_latency_ns", s.p99_read_latency_ns);

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "envs/core/error.hpp"
+#include "envs/core/json_io.hpp"
 #include "envs/core/files.hpp"
 #include "envs/core/params.hpp"
 #include "envs/core/subprocess.hpp"
@@ -144,12 +145,7 @@ struct ExternalSpec {
 ExternalSpec load_spec(const std::string& path) {
   const std::string where = "env spec " + path;
   if (!fs::exists(path)) throw InvalidArgument(where + ": no such file");
-  json j;
-  try {
-    j = json::parse(read_file(path));
-  } catch (const json::parse_error& e) {
-    throw InvalidArgument(where + ": not valid JSON: " + e.what());
-  }
+  const json j = read_json_file(path, "env spec");
   check_keys(j, {"id", "description", "knobs", "command", "files", "env", "inherit_env", "metrics", "infeasible", "timeout_s", "retries",
                  "default_reward", "max_output_bytes"},
              where);
@@ -310,9 +306,9 @@ bool extract(const MetricRule& rule, const RunOutcome& run, const fs::path& dir,
   if (!rule.json_pointer.empty()) {
     json j;
     try {
-      j = json::parse(text);
-    } catch (const json::parse_error&) {
-      why = "metric '" + rule.spec.name + "': " + src + " is not JSON; it begins: " + head(text);
+      j = parse_json(text, src, static_cast<std::size_t>(cap));
+    } catch (const InvalidArgument&) {
+      why = "metric '" + rule.spec.name + "': " + src + " is not JSON (or nests deeper than " + std::to_string(kMaxJsonDepth) + "); it begins: " + head(text);
       return false;
     }
     const json::json_pointer ptr(rule.json_pointer);
@@ -483,7 +479,12 @@ std::string dsegym_program() {
 }
 
 std::string register_external_env(EnvRegistry& reg, const std::string& spec_path) {
-  auto ext = std::make_shared<const ExternalSpec>(load_spec(spec_path));
+  std::shared_ptr<const ExternalSpec> ext;
+  try {
+    ext = std::make_shared<const ExternalSpec>(load_spec(spec_path));
+  } catch (const json::exception& e) {  // a field of the wrong type
+    throw InvalidArgument("env spec " + spec_path + ": a field has the wrong type (" + excerpt(std::string_view(e.what()), 200) + ")");
+  }
   // The same spec given twice (on the command line and in a sweep config) registers once.
   static std::mutex mutex;
   static std::map<std::string, std::string> registered;  // id -> absolute spec path
@@ -513,7 +514,8 @@ std::string register_external_env(EnvRegistry& reg, const std::string& spec_path
                      spec->default_reward = ext->default_reward;
                      spec->resolved_options = p.resolved();
                      spec->max_episode_steps = 1;
-                     const std::string root = p.get_string("workdir_root");
+                     const std::string root =
+                         p.get_string("workdir_root").empty() ? std::string() : user_file(p.get_string("workdir_root"), "option 'workdir_root'");
                      return std::make_unique<ExternalEnv>(std::move(spec), ext,
                                                           root.empty() ? fs::temp_directory_path() / "dsegym-external" : fs::path(root),
                                                           p.get_bool("keep_workdirs"));

@@ -6,6 +6,8 @@
 #include <fstream>
 
 #include "envs/core/error.hpp"
+#include "envs/core/files.hpp"
+#include "envs/core/json_io.hpp"
 #include "envs/core/params.hpp"
 #include "envs/nas/nas_eval.hpp"
 
@@ -55,7 +57,8 @@ CellEvalOptions cell_eval_options(const Params& p, const std::string& env_id) {
   return o;
 }
 
-CellEvaluator::CellEvaluator(CellEvalOptions o) : opt_(std::move(o)), path_(opt_.cache) {
+CellEvaluator::CellEvaluator(CellEvalOptions o)
+    : opt_(std::move(o)), path_(opt_.cache.empty() ? std::string() : user_file(opt_.cache, "option 'cache'")) {
   json options = opt_.evaluator == "train" ? opt_.train : json{{"batch", opt_.zero_cost_batch}};
   if (!opt_.classes.empty()) options["classes"] = opt_.classes;
   request_ = {{"task", opt_.evaluator},
@@ -69,7 +72,7 @@ CellEvaluator::CellEvaluator(CellEvalOptions o) : opt_(std::move(o)), path_(opt_
   for (std::size_t n = 1; std::getline(in, line); ++n) {
     if (line.empty()) continue;
     try {
-      const json row = json::parse(line);
+      const json row = parse_json(line, "NAS cache " + path_);
       mem_[row.at("key").get<std::string>()] = row.at("result");
     } catch (const std::exception&) {
       // A cut-short last line (a run killed mid-write) is skipped; anything else is an error.

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "envs/core/error.hpp"
+#include "envs/core/json_io.hpp"
 
 namespace dsegym::rpc_convert {
 
@@ -38,7 +39,13 @@ void to_proto(const Value& v, rpc::Value* out) {
   }
 }
 
-Value from_proto(const rpc::Value& v) {
+namespace {
+// Values nest at most this deep (a dict in a list in ...): deeper is an
+// error, never a deep recursion.
+constexpr int kMaxValueDepth = 32;
+
+Value from_proto_at(const rpc::Value& v, int depth) {
+  if (depth > kMaxValueDepth) throw InvalidArgument("rpc: a value nested deeper than " + std::to_string(kMaxValueDepth) + " levels");
   switch (v.kind_case()) {
     case rpc::Value::kNullValue:
     case rpc::Value::KIND_NOT_SET: return Value();
@@ -49,17 +56,20 @@ Value from_proto(const rpc::Value& v) {
     case rpc::Value::kRealValue: return Value(std::vector<double>(v.real_value().values().begin(), v.real_value().values().end()));
     case rpc::Value::kListValue: {
       Value::List l;
-      for (const auto& e : v.list_value().values()) l.push_back(from_proto(e));
+      for (const auto& e : v.list_value().values()) l.push_back(from_proto_at(e, depth + 1));
       return Value(std::move(l));
     }
     case rpc::Value::kDictValue: {
       Value::Dict d;
-      for (const auto& e : v.dict_value().entries()) d.emplace_back(e.name(), from_proto(e.value()));
+      for (const auto& e : v.dict_value().entries()) d.emplace_back(e.name(), from_proto_at(e.value(), depth + 1));
       return Value(std::move(d));
     }
   }
   return Value();
 }
+}  // namespace
+
+Value from_proto(const rpc::Value& v) { return from_proto_at(v, 0); }
 
 void to_proto(const Space& s, rpc::Space* out) {
   if (const auto* d = dynamic_cast<const Discrete*>(&s)) {
@@ -162,8 +172,8 @@ void to_proto(const EnvSpec& spec, rpc::GetSpacesReply* out) {
 
 std::shared_ptr<EnvSpec> from_proto(const rpc::GetSpacesReply& r) {
   auto spec = std::make_shared<EnvSpec>();
-  const json j = json::parse(r.spec_json(), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) throw InvalidArgument("rpc: the server sent an unreadable env spec");
+  const json j = parse_json(r.spec_json(), "rpc: the server's env spec");
+  if (!j.is_object()) throw InvalidArgument("rpc: the server sent an unreadable env spec");
   spec->id = j.value("id", "");
   spec->description = j.value("description", "");
   spec->action_space = from_proto(r.action_space());

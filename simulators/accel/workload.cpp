@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "envs/core/error.hpp"
+#include "envs/core/files.hpp"
+#include "envs/core/json_io.hpp"
 #include "envs/core/params.hpp"
 
 namespace dsegym::accel {
@@ -44,11 +46,10 @@ std::vector<std::string> builtin_workloads() {
   return {"alexnet", "vgg16", "resnet18", "resnet50", "mobilenetv2", "bert_base_encoder"};
 }
 
-Workload load_workload(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) throw InvalidArgument("workload " + path + ": cannot open file");
-  const json j = json::parse(f, nullptr, false);
-  if (j.is_discarded()) throw InvalidArgument("workload " + path + ": not valid JSON");
+Workload load_workload(const std::string& path) { return parse_workload(read_json_file(path, "workload"), path); }
+
+Workload parse_workload(const json& j, const std::string& path) {
+  if (!j.is_object()) throw InvalidArgument("workload " + path + ": expected a JSON object with 'layers'");
   check_keys(j, {"name", "source", "layers"}, path);
   Workload w;
   w.name = j.value("name", std::filesystem::path(path).stem().string());
@@ -94,10 +95,11 @@ Workload load_workload(const std::string& path) {
 Workload resolve_workload(const std::string& name) {
   for (const auto& b : builtin_workloads())
     if (b == name) return load_workload(data_dir() + "/workloads/" + b + ".json");
-  if (std::filesystem::exists(name)) return load_workload(name);
+  const std::string path = user_file(name, "workload");
+  if (std::filesystem::exists(path)) return load_workload(path);
   std::string list;
   for (const auto& b : builtin_workloads()) list += (list.empty() ? "" : ", ") + b;
-  throw InvalidArgument("workload '" + name + "' is neither a built-in name (" + list + ") nor an existing file");
+  throw InvalidArgument("workload '" + excerpt(name, 120) + "' is neither a built-in name (" + list + ") nor an existing file");
 }
 
 }  // namespace dsegym::accel

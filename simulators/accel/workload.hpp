@@ -21,6 +21,7 @@ struct Workload {
 };
 
 Workload load_workload(const std::string& path);
+Workload parse_workload(const nlohmann::json& j, const std::string& path);  // `path` names it in messages
 // A built-in name (alexnet, vgg16, resnet18, resnet50, mobilenetv2,
 // bert_base_encoder) or a path.
 Workload resolve_workload(const std::string& name_or_path);

@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "envs/core/error.hpp"
+#include "envs/core/files.hpp"
+#include "envs/core/json_io.hpp"
 
 namespace dsegym::dram {
 
@@ -118,10 +120,7 @@ ControllerConfig parse_controller_config(const json& in, const std::string& wher
 }
 
 ControllerConfig load_controller_config(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) throw InvalidArgument("controller config " + path + ": cannot open file");
-  json j = json::parse(f, nullptr, false);
-  if (j.is_discarded()) throw InvalidArgument("controller config " + path + ": not valid JSON");
+  json j = read_json_file(path, "controller config");
   return parse_controller_config(j, path);
 }
 
@@ -224,11 +223,11 @@ AddressMapping make_mapping(const std::string& name, const MemSpec& spec) {
 AddressMapping resolve_mapping(const std::string& name_or_path, const MemSpec& spec) {
   const auto& names = mapping_names();
   if (std::find(names.begin(), names.end(), name_or_path) != names.end()) return make_mapping(name_or_path, spec);
-  if (!std::filesystem::exists(name_or_path))
-    throw InvalidArgument("address mapping '" + name_or_path + "' is neither a built-in name (" + join(names) + ") nor an existing file");
-  std::ifstream f(name_or_path);
-  json j = json::parse(f, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) throw InvalidArgument("address mapping " + name_or_path + ": not valid JSON");
+  const std::string path = user_file(name_or_path, "address mapping");
+  if (!std::filesystem::exists(path))
+    throw InvalidArgument("address mapping '" + excerpt(name_or_path, 120) + "' is neither a built-in name (" + join(names) + ") nor an existing file");
+  json j = read_json_file(path, "address mapping");
+  if (!j.is_object()) throw InvalidArgument("address mapping " + name_or_path + ": not a JSON object");
   const json& c = j.contains("CONGEN") ? j.at("CONGEN") : (j.contains("addressmapping") ? j.at("addressmapping") : j);
   const std::string where = name_or_path + ": CONGEN";
   AddressMapping m;

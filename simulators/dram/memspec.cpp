@@ -1,5 +1,7 @@
 #include "simulators/dram/memspec.hpp"
 
+#include <cmath>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "envs/core/error.hpp"
+#include "envs/core/files.hpp"
+#include "envs/core/json_io.hpp"
 
 namespace dsegym::dram {
 
@@ -64,16 +68,22 @@ struct Reader {
       return fallback;
     }
     const json& v = obj.at(key);
-    if (!v.is_number()) throw InvalidArgument(where + "." + key + ": expected a number, got " + v.dump());
+    if (!v.is_number()) throw InvalidArgument(where + "." + key + ": expected a number, got " + excerpt(v));
     const double d = v.get<double>();
-    if (d < 0) throw InvalidArgument(where + "." + key + ": must not be negative, got " + v.dump());
+    if (d < 0) throw InvalidArgument(where + "." + key + ": must not be negative, got " + excerpt(v));
     return d;
   }
   int integer(const char* key, bool required = true, int fallback = 0) {
     const double d = number(key, required, fallback);
-    if (d != static_cast<double>(static_cast<int>(d)))
-      throw InvalidArgument(where + "." + key + ": expected an integer number of clock cycles, got " + std::to_string(d));
+    if (d > 1e9 || d != std::floor(d))
+      throw InvalidArgument(where + "." + key + ": expected an integer in 0..1000000000, got " + std::to_string(d));
     return static_cast<int>(d);
+  }
+  // An integer that must be at least 1 (a width, a count, a timing no device has at 0).
+  int positive(const char* key, bool required = true, int fallback = 1) {
+    const int v = integer(key, required, fallback);
+    if (v < 1) throw InvalidArgument(where + "." + key + ": must be at least 1, got " + std::to_string(v));
+    return v;
   }
   // Keys the standard knows but the model does not need.
   void ignore(std::initializer_list<const char*> keys) {
@@ -96,11 +106,9 @@ const json& section(const json& m, const char* key, const std::string& file) {
 
 }  // namespace
 
-MemSpec load_memspec(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) throw InvalidArgument("memspec " + path + ": cannot open file");
-  json root = json::parse(f, nullptr, false);
-  if (root.is_discarded()) throw InvalidArgument("memspec " + path + ": not valid JSON");
+MemSpec load_memspec(const std::string& path) { return parse_memspec(read_json_file(path, "memspec"), path); }
+
+MemSpec parse_memspec(const json& root, const std::string& path) {
   if (!root.is_object() || !root.contains("memspec") || !root.at("memspec").is_object())
     throw InvalidArgument("memspec " + path + ": expected an object with a 'memspec' object");
   const json& m = root.at("memspec");
@@ -128,15 +136,15 @@ MemSpec load_memspec(const std::string& path) {
 
   {
     Reader a{section(m, "memarchitecturespec", path), path + ": memspec.memarchitecturespec", {}};
-    s.burst_length = a.integer("burstLength");
-    s.data_rate = a.integer("dataRate");
-    s.banks = a.integer("nbrOfBanks");
-    s.bank_groups = a.integer("nbrOfBankGroups", false, 1);
-    s.columns = a.integer("nbrOfColumns");
-    s.rows = a.integer("nbrOfRows");
-    s.ranks = a.integer("nbrOfRanks");
-    s.width = a.integer("width");
-    s.devices = a.integer("nbrOfDevicesOnDIMM", false, 1);
+    s.burst_length = a.positive("burstLength");
+    s.data_rate = a.positive("dataRate");
+    s.banks = a.positive("nbrOfBanks");
+    s.bank_groups = a.positive("nbrOfBankGroups", false, 1);
+    s.columns = a.positive("nbrOfColumns");
+    s.rows = a.positive("nbrOfRows");
+    s.ranks = a.positive("nbrOfRanks");
+    s.width = a.positive("width");
+    s.devices = a.positive("nbrOfDevicesOnDIMM", false, 1);
     const int channels = a.integer("nbrOfChannels", false, 1);
     a.reject_unknown();
     if (channels != 1) throw InvalidArgument(path + ": memspec.memarchitecturespec.nbrOfChannels: only 1 channel is modelled, got " + std::to_string(channels));
@@ -153,10 +161,10 @@ MemSpec load_memspec(const std::string& path) {
   {
     Reader t{section(m, "memtimingspec", path), path + ": memspec.memtimingspec", {}};
     s.clk_mhz = t.number("clkMhz");
-    if (!(s.clk_mhz > 0)) throw InvalidArgument(path + ": memspec.memtimingspec.clkMhz: must be positive");
-    s.RL = t.integer("RL");
-    s.WL = t.integer("WL");
-    s.RAS = t.integer("RAS");
+    if (!(s.clk_mhz > 0 && s.clk_mhz <= 1e5)) throw InvalidArgument(path + ": memspec.memtimingspec.clkMhz: must be in (0, 100000]");
+    s.RL = t.positive("RL");
+    s.WL = t.positive("WL");
+    s.RAS = t.positive("RAS");
     s.RTP = t.integer("RTP");
     s.WR = t.integer("WR");
     s.FAW = t.integer("FAW");
@@ -166,11 +174,11 @@ MemSpec load_memspec(const std::string& path) {
     switch (s.standard) {
       case Standard::DDR3:
       case Standard::DDR4: {
-        s.RCD = s.RCD_WR = t.integer("RCD");
-        s.RP = s.RP_AB = t.integer("RP");
-        s.RC = t.integer("RC");
-        s.RFC = t.integer("RFC");
-        s.REFI = t.integer("REFI");
+        s.RCD = s.RCD_WR = t.positive("RCD");
+        s.RP = s.RP_AB = t.positive("RP");
+        s.RC = t.positive("RC");
+        s.RFC = t.positive("RFC");
+        s.REFI = t.positive("REFI");
         s.XS = t.integer("XS");
         s.CKESR = t.integer("CKESR");
         s.ACTPDEN = t.integer("ACTPDEN", false, 1);
@@ -195,7 +203,7 @@ MemSpec load_memspec(const std::string& path) {
         break;
       }
       case Standard::LPDDR4:
-        s.RCD = s.RCD_WR = t.integer("RCD");
+        s.RCD = s.RCD_WR = t.positive("RCD");
         s.RP = t.integer("RPPB");
         s.RP_AB = t.integer("RPAB");
         s.RC = t.integer("RCPB");
@@ -205,7 +213,7 @@ MemSpec load_memspec(const std::string& path) {
         s.WTR_S = s.WTR_L = t.integer("WTR");
         s.RFC = t.integer("RFCAB");
         s.RFC_PB = t.integer("RFCPB");
-        s.REFI = t.integer("REFI");
+        s.REFI = t.positive("REFI");
         s.REFI_PB = t.integer("REFIPB");
         s.PPD = t.integer("PPD");
         s.XS = t.integer("XSR");
@@ -215,8 +223,8 @@ MemSpec load_memspec(const std::string& path) {
       case Standard::HBM2:
         s.RCD = t.integer("RCDRD");
         s.RCD_WR = t.integer("RCDWR");
-        s.RP = s.RP_AB = t.integer("RP");
-        s.RC = t.integer("RC");
+        s.RP = s.RP_AB = t.positive("RP");
+        s.RC = t.positive("RC");
         s.CCD_S = t.integer("CCDS");
         s.CCD_L = t.integer("CCDL");
         s.RRD_S = t.integer("RRDS");
@@ -224,9 +232,9 @@ MemSpec load_memspec(const std::string& path) {
         s.WTR_S = t.integer("WTRS");
         s.WTR_L = t.integer("WTRL");
         s.RTW = t.integer("RTW");
-        s.RFC = t.integer("RFC");
+        s.RFC = t.positive("RFC");
         s.RFC_PB = t.integer("RFCSB");
-        s.REFI = t.integer("REFI");
+        s.REFI = t.positive("REFI");
         s.REFI_PB = t.integer("REFISB");
         s.RREFD = t.integer("RREFD");
         s.XS = t.integer("XS");
@@ -299,10 +307,11 @@ MemSpec load_memspec(const std::string& path) {
 MemSpec resolve_memspec(const std::string& name_or_path) {
   for (const auto& b : builtin_memspecs())
     if (name_or_path == b.name) return load_memspec(dram_data_dir() + "/memspecs/" + b.file);
-  if (std::filesystem::exists(name_or_path)) return load_memspec(name_or_path);
+  const std::string path = user_file(name_or_path, "memspec");
+  if (std::filesystem::exists(path)) return load_memspec(path);
   std::string names;
   for (const auto& b : builtin_memspecs()) names += (names.empty() ? "" : ", ") + std::string(b.name);
-  throw InvalidArgument("memspec '" + name_or_path + "' is neither a built-in name (" + names + ") nor an existing file");
+  throw InvalidArgument("memspec '" + excerpt(name_or_path, 120) + "' is neither a built-in name (" + names + ") nor an existing file");
 }
 
 }  // namespace dsegym::dram

@@ -3,6 +3,8 @@
 // IDD/VDD currents, read from DRAMSys-format memspec JSON files.
 #include <cstdint>
 #include <string>
+
+#include <nlohmann/json_fwd.hpp>
 #include <vector>
 
 namespace dsegym::dram {
@@ -72,6 +74,7 @@ struct MemSpec {
 // Loads a memspec file. Unknown or missing fields are errors naming the
 // file and field.
 MemSpec load_memspec(const std::string& path);
+MemSpec parse_memspec(const nlohmann::json& root, const std::string& path);  // `path` names it in messages
 
 // The memspecs shipped in data/dram/memspecs, by short name.
 struct BuiltinMemSpec {

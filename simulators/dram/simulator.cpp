@@ -1,6 +1,7 @@
 #include "simulators/dram/simulator.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cmath>
 #include <deque>
 #include <limits>
@@ -123,7 +124,15 @@ private:
     payloads_.resize(trace_.size());
     for (std::size_t i = 0; i < trace_.size(); ++i) {
       std::uint64_t a = trace_[i].address;
-      if (a & ~used) ++result_.wrapped_addresses;
+      if (a & ~used) {
+        if (!opt_.wrap_addresses) {
+          char buf[32];
+          std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(trace_[i].address));
+          throw InvalidArgument("trace request " + std::to_string(i + 1) + ": address " + buf + " is beyond the " + std::to_string(s_.capacity_bytes()) +
+                                "-byte device; use a trace that fits, or wrap_addresses to ignore the high bits as DRAMSys does");
+        }
+        ++result_.wrapped_addresses;
+      }
       for (const auto& [first, second] : m.xor_bits) a ^= ((a >> second) & 1U) << first;
       Payload& p = payloads_[i];
       p.index = static_cast<std::uint32_t>(i);
@@ -923,6 +932,13 @@ json SimResult::to_json() const {
   }
   j["units"] = {{"time", "ns"}, {"bandwidth", "GB/s (1e9 B/s)"}, {"energy", "nJ (breakdown: pJ)"}, {"power", "mW"}};
   return j;
+}
+
+std::int64_t first_address_beyond(const MemSpec& spec, const std::vector<Request>& trace) {
+  const std::uint64_t cap = spec.capacity_bytes();
+  for (std::size_t i = 0; i < trace.size(); ++i)
+    if (trace[i].address >= cap) return static_cast<std::int64_t>(i);
+  return -1;
 }
 
 SimResult simulate(const MemSpec& spec, const ControllerConfig& config, const AddressMapping& mapping,

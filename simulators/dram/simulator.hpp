@@ -62,7 +62,14 @@ struct SimResult {
 
 struct SimOptions {
   bool record_commands = false;
+  // An address beyond the device's capacity is an error unless this is set;
+  // then its high bits are ignored, as DRAMSys does (counted in
+  // SimResult::wrapped_addresses).
+  bool wrap_addresses = false;
 };
+
+// The first request whose address is beyond the device's capacity, or -1.
+std::int64_t first_address_beyond(const MemSpec& spec, const std::vector<Request>& trace);
 
 // Runs the trace to completion. Throws InvalidArgument for a configuration
 // that the memspec cannot support.

@@ -22,7 +22,8 @@ std::vector<Request> load_stl(const std::string& path, double clk_mhz) {
 }
 
 std::vector<Request> parse_stl(const std::string& text, double clk_mhz, const std::string& where) {
-  if (!(clk_mhz > 0)) throw InvalidArgument("trace " + where + ": clock must be positive");
+  if (!(clk_mhz >= 1e-3 && clk_mhz <= 1e6))
+    throw InvalidArgument("trace " + where + ": the trace clock must be in 0.001..1000000 MHz, got " + std::to_string(clk_mhz));
   std::vector<Request> out;
   out.reserve(text.size() / 20);
   const double ns_per_cycle = 1000.0 / clk_mhz;
@@ -39,13 +40,15 @@ std::vector<Request> parse_stl(const std::string& text, double clk_mhz, const st
     std::size_t i = 0;
     while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
     if (i == line.size()) continue;
+    // Messages name the line, never quote it (the file may not be a trace at all).
     auto fail = [&](const std::string& why) -> void {
-      throw InvalidArgument(where + ":" + std::to_string(line_no) + ": " + why + " in '" + std::string(line) +
-                            "'; expected '<cycle>:<tab><read|write><tab><hex address>'");
+      throw InvalidArgument(where + ":" + std::to_string(line_no) + ": " + why + "; expected '<cycle>:<tab><read|write><tab><hex address>'");
     };
     std::uint64_t cycle = 0;
     const std::size_t start = i;
     while (i < line.size() && line[i] >= '0' && line[i] <= '9') {
+      if (cycle > (kMaxTraceCycle - static_cast<std::uint64_t>(line[i] - '0')) / 10)
+        fail("cycle number above " + std::to_string(kMaxTraceCycle) + " (2^53)");
       cycle = cycle * 10 + static_cast<std::uint64_t>(line[i] - '0');
       ++i;
     }
@@ -65,7 +68,7 @@ std::vector<Request> parse_stl(const std::string& text, double clk_mhz, const st
     else if (cmd == "write")
       r.write = true;
     else
-      fail("command '" + std::string(cmd) + "' is neither read nor write");
+      fail("the command is neither read nor write");
     skip_ws();
     if (i + 2 > line.size() || line[i] != '0' || (line[i + 1] != 'x' && line[i + 1] != 'X')) fail("missing hex address (0x...)");
     i += 2;
@@ -92,6 +95,7 @@ std::vector<Request> parse_stl(const std::string& text, double clk_mhz, const st
       fail("cycle " + std::to_string(cycle) + " is earlier than the previous request's " + std::to_string(last_cycle));
     last_cycle = cycle;
     r.time_ns = static_cast<double>(cycle) * ns_per_cycle;
+    if (r.time_ns > kMaxTraceTimeNs) fail("the request comes " + std::to_string(r.time_ns) + " ns in, more than the " + std::to_string(kMaxTraceTimeNs) + " ns a trace may span");
     r.address = addr;
     out.push_back(r);
   }

@@ -14,9 +14,15 @@ struct Request {
   std::uint64_t address = 0;
 };
 
+// Limits of a trace: cycle numbers up to 2^53 (exact in a double), requests
+// within 10^11 ns (100 s) of the start (idle time is simulated: refreshes).
+inline constexpr std::uint64_t kMaxTraceCycle = std::uint64_t{1} << 53;
+inline constexpr double kMaxTraceTimeNs = 1e11;
+
 // Parses a DRAMSys trace: one request per line, "<cycle>:\t<read|write>\t<hex address>"
 // (optionally followed by data, which is ignored); '#' starts a comment.
-// The cycle is in a clock of clk_mhz. Errors name the file, line and text.
+// The cycle is in a clock of clk_mhz (0.001..10^6 MHz). Errors name the file
+// and line and what is wrong, never quoting the line.
 std::vector<Request> load_stl(const std::string& path, double clk_mhz);
 std::vector<Request> parse_stl(const std::string& text, double clk_mhz, const std::string& where);
 

@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include "envs/core/error.hpp"
+#include "envs/core/files.hpp"
+#include "envs/core/json_io.hpp"
 #include "envs/core/params.hpp"
 #include "envs/core/rng.hpp"
 
@@ -121,10 +123,8 @@ std::string data_dir() {
 }
 
 json read(const std::string& path, const char* what) {
-  std::ifstream f(path);
-  if (!f) throw InvalidArgument(std::string(what) + " " + path + ": cannot open file");
-  json j = json::parse(f, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) throw InvalidArgument(std::string(what) + " " + path + ": not a JSON object");
+  json j = read_json_file(path, what);
+  if (!j.is_object()) throw InvalidArgument(std::string(what) + " " + path + ": not a JSON object");
   return j;
 }
 
@@ -171,8 +171,10 @@ void load_dvfs(PeType& t, const json& p, const std::string& where) {
 
 }  // namespace
 
-App load_app(const std::string& path) {
-  const json j = read(path, "application");
+App load_app(const std::string& path) { return parse_app(read(path, "application"), path); }
+
+App parse_app(const json& j, const std::string& path) {
+  if (!j.is_object()) throw InvalidArgument("application " + path + ": not a JSON object");
   check_keys(j, {"name", "source", "time_unit", "tasks", "edges"}, path);
   App a;
   a.name = j.value("name", std::filesystem::path(path).stem().string());
@@ -213,8 +215,10 @@ App load_app(const std::string& path) {
   return a;
 }
 
-Soc load_soc(const std::string& path) {
-  const json j = read(path, "SoC");
+Soc load_soc(const std::string& path) { return parse_soc(read(path, "SoC"), path); }
+
+Soc parse_soc(const json& j, const std::string& path) {
+  if (!j.is_object()) throw InvalidArgument("SoC " + path + ": not a JSON object");
   check_keys(j, {"name", "source", "time_unit", "pe_types", "bandwidth"}, path);
   Soc s;
   s.name = j.value("name", std::filesystem::path(path).stem().string());
@@ -280,10 +284,11 @@ template <class F>
 auto resolve(const std::string& name, const std::vector<std::string>& builtins, const std::string& folder, const char* what, F load) {
   for (const auto& b : builtins)
     if (b == name) return load(data_dir() + "/" + folder + "/" + b + ".json");
-  if (std::filesystem::exists(name)) return load(name);
+  const std::string path = user_file(name, what);
+  if (std::filesystem::exists(path)) return load(path);
   std::string list;
   for (const auto& b : builtins) list += (list.empty() ? "" : ", ") + b;
-  throw InvalidArgument(std::string(what) + " '" + name + "' is neither a built-in name (" + list + ") nor an existing file");
+  throw InvalidArgument(std::string(what) + " '" + excerpt(name, 120) + "' is neither a built-in name (" + list + ") nor an existing file");
 }
 }  // namespace
 

@@ -73,6 +73,9 @@ struct Soc {
 
 App load_app(const std::string& path);
 Soc load_soc(const std::string& path);
+// The same from JSON already read; `path` names it in messages.
+App parse_app(const nlohmann::json& j, const std::string& path);
+Soc parse_soc(const nlohmann::json& j, const std::string& path);
 // Built-in names (data/soc/apps, data/soc/socs) or paths.
 App resolve_app(const std::string& name_or_path);
 Soc resolve_soc(const std::string& name_or_path);

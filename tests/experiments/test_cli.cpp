@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -74,7 +75,7 @@ TEST_CASE("a bad action value is one error line naming the knob and the valid va
 TEST_CASE("invalid JSON, unknown agents and bad budgets are errors") {
   Output o = run("run --env toy-v0 --env-options '{noise: 1}'");
   CHECK(o.code != 0);
-  CHECK(o.err.find("invalid JSON") != std::string::npos);
+  CHECK(o.err.find("--env-options: not valid JSON") != std::string::npos);
   o = run("run --env toy-v0 --agent randm");
   CHECK(o.code != 0);
   CHECK(o.err.find("did you mean 'random'") != std::string::npos);
@@ -215,4 +216,102 @@ TEST_CASE("sim accel --mapping evaluates the printed mappings, and a bad mapping
   CHECK(o.code != 0);
   CHECK(o.err.find("alexnet has no such layer; its layers: conv1, conv2_g1") != std::string::npos);
   std::filesystem::remove(path);
+}
+
+// Issue: hostile or careless input on the command line. Each case was a
+// crash, a wrong number or a multi-line / raw message before.
+TEST_CASE("bad command-line input is one short error line with exit 2, never a crash or a silent wrong number") {
+  const auto dir = std::filesystem::temp_directory_path() / ("dsegym_cli_bad_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto one_error = [](const Output& o, const std::string& want) {
+    INFO(o.err);
+    CHECK(o.code == 2);
+    CHECK(lines(o.err) == 1);
+    CHECK(o.err.size() < 1200);
+    CHECK(o.err.find(want) != std::string::npos);
+  };
+  // Usage errors (CLI11's own codes 104-109 before, over two lines).
+  one_error(run("run --env toy-v0 --budget"), "--budget");
+  one_error(run("run --env toy-v0 --no-such-flag"), "--no-such-flag");
+  one_error(run("frobnicate"), "A subcommand is required");
+  // Numbers out of range.
+  one_error(run("run --env toy-v0 --seed -1"), "--seed");
+  one_error(run("run --env toy-v0 --budget 99999999999999999999"), "--budget");
+  one_error(run("run --env toy-v0 --batch 1e12"), "--batch");
+  one_error(run("sim dram --trace-clock-mhz 1e-300"), "--trace-clock-mhz");
+  // JSON nested 100,000 deep, in every JSON argument and in a sweep config.
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  std::ofstream(dir / "deep.json") << deep;
+  const std::string deep_path = (dir / "deep.json").string();
+  for (const std::string& args : std::vector<std::string>{"eval --env toy-v0 --action @" + deep_path, "run --env toy-v0 --env-options @" + deep_path,
+                                                          "run --env toy-v0 --reward @" + deep_path,
+                                                          "sweep " + deep_path + " --out " + (dir / "o").string()})
+    one_error(run(args), "nested deeper than 64");
+  // A 10 MB value is named, not echoed back.
+  std::ofstream(dir / "big.json") << "{\"" << std::string(10 << 20, 'k') << "\": 1}";
+  one_error(run("run --env toy-v0 --env-options @" + (dir / "big.json").string()), "kkkkkkkk... (10485760 bytes)");
+  // Wrong types are named (a raw JSON exception before).
+  one_error(run("run --env toy-v0 --objectives loss,cost --hv-ref '{\"loss\": \"big\"}'"), "hypervolume reference 'loss'");
+  std::ofstream(dir / "t.json") << R"({"envs": [{"id": "toy-v0"}], "agents": [{"id": "random"}], "parallel": {"timeout_s": "soon"}})";
+  one_error(run("sweep " + (dir / "t.json").string() + " --out " + (dir / "t").string()), "parallel.timeout_s");
+  // Reward weights that overflow every reward to inf.
+  one_error(run("eval --env toy-v0 --action '{\"kind\": \"b\", \"n\": 8, \"m\": 7, \"x\": 1.5, \"y\": -0.5}' --reward '{\"type\": \"weighted\", \"weights\": {\"loss\": 1e308}}'"),
+            "within +-1e100");
+  // A report folder that cannot be written is named with the reason.
+  std::ofstream(dir / "s.json") << R"({"envs": [{"id": "toy-v0"}], "agents": [{"id": "random"}], "budget": 5})";
+  REQUIRE(run("sweep " + (dir / "s.json").string() + " --out " + (dir / "s").string()).code == 0);
+  std::ofstream(dir / "s" / "report") << "a file where the report folder goes";
+  const Output report = run("report " + (dir / "s").string());
+  CHECK(report.code == 2);
+  CHECK(report.err.find((dir / "s" / "report").string()) != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+// Issue: silent wrong numbers from the DRAM simulator's inputs.
+TEST_CASE("sim dram refuses cycles, clocks and addresses it cannot honour") {
+  const auto dir = std::filesystem::temp_directory_path() / ("dsegym_cli_stl_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto sim = [&](const std::string& trace, const std::string& extra = "") {
+    std::ofstream(dir / "t.stl") << trace;
+    return run("sim dram --trace " + (dir / "t.stl").string() + " " + extra);
+  };
+  Output o = sim("9300000000000000000:\tread\t0x0\n");  // wrapped int64 before (36.25 ns)
+  CHECK(o.code == 2);
+  CHECK(o.err.find("t.stl:1: cycle number above") != std::string::npos);
+  o = sim("99999999999999999999999:\tread\t0x0\n");  // "stalled at cycle 0" before
+  CHECK(o.err.find("cycle number above") != std::string::npos);
+  o = sim("1000:\tread\t0x0\n", "--trace-clock-mhz 0.001");  // 1 s in: fine
+  CHECK(o.code == 0);
+  o = sim("1000000000:\tread\t0x0\n", "--trace-clock-mhz 0.001");  // 11.6 days of idle refreshes (142 s and 4.2 GB at 1e-9 MHz before)
+  CHECK(o.code == 2);
+  CHECK(o.err.find("a trace may span") != std::string::npos);
+  o = sim("0:\tread\t0x40000000\n");  // 1 GiB DDR3: a row hit on 0x0 before
+  CHECK(o.code == 2);
+  CHECK(o.err.find("beyond the 1073741824-byte device") != std::string::npos);
+  o = sim("0:\tread\t0x40000000\n", "--wrap-addresses");
+  REQUIRE(o.code == 0);
+  CHECK(nlohmann::json::parse(o.out).at("wrapped_addresses") == 1);
+  // A memspec with a zero width or no devices is refused (bandwidth and energy 0 before).
+  nlohmann::json spec;
+  std::ifstream(std::string(TESTS_SOURCE_DIR) + "/../data/dram/memspecs/MICRON_1Gb_DDR3-1600_8bit_G.json") >> spec;
+  for (const char* key : {"width", "nbrOfDevicesOnDIMM"}) {
+    nlohmann::json bad = spec;
+    bad["memspec"]["memarchitecturespec"][key] = 0;
+    std::ofstream(dir / "m.json") << bad.dump();
+    std::ofstream(dir / "t.stl") << "0:\tread\t0x0\n";
+    o = run("sim dram --memspec " + (dir / "m.json").string() + " --trace " + (dir / "t.stl").string());
+    CHECK(o.code == 2);
+    CHECK(o.err.find(std::string(key) + ": must be at least 1") != std::string::npos);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("benchmarks answer --help with their usage") {
+  for (const char* b : {"bench_remote", "bench_dram", "bench_step", "bench_nasaic"}) {
+    const std::string exe = (std::filesystem::path(DSEGYM_BIN).parent_path() / b).string();
+    const int status = std::system((exe + " --help >/dev/null 2>&1").c_str());
+    CHECK_MESSAGE(WEXITSTATUS(status) == 0, b);
+    const int bad = std::system((exe + " notanumber >/dev/null 2>&1").c_str());
+    CHECK_MESSAGE(WEXITSTATUS(bad) == 2, b);
+  }
 }

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <functional>
 #include <fstream>
 
 #include "envs/core/error.hpp"
@@ -187,4 +188,75 @@ TEST_CASE("native evaluation of boosted trees and forests equals XGBoost's predi
   }
   CHECK_THROWS_WITH_AS(make_regressor("xgb", json{{"max_depth", 16}}, 1), doctest::Contains("expected an integer in [1, 15], got 16"),
                        InvalidArgument);
+}
+
+// Issue: crafted model files crashed (out-of-bounds reads, segfaults),
+// hung (a tree whose child points back to its root) or allocated without
+// bound. Each is now an error naming the file and the field.
+TEST_CASE("crafted proxy model files are refused with a reason, never a crash or a hang") {
+  const auto dir = testing::temp_dir("proxy_crafted");
+  const Dataset d = load_dataset(write_dataset(dir, "a", 200, 3).string());
+  TrainOptions opt;
+  opt.targets = {"f"};
+  auto saved = [&](const std::string& kind) {
+    opt.model = kind;
+    opt.model_options = kind == "xgb" ? json{{"rounds", 5}, {"max_depth", 3}} : json::object();
+    const fs::path p = dir / (kind + ".json");
+    ProxyModel::train(d, opt, nullptr).save(p.string());
+    std::ifstream f(p);
+    return json::parse(f);
+  };
+  auto refused = [&](const json& model, const std::string& why) {
+    INFO(why);
+    const fs::path p = dir / "crafted.json";
+    std::ofstream(p) << model.dump();
+    CHECK_THROWS_WITH_AS(ProxyModel::load(p.string()), doctest::Contains(why.c_str()), InvalidArgument);
+  };
+  const json gp = saved("gp");
+  json g = gp;
+  auto& gm = g["targets"][0]["model"];
+  gm["x"] = json::array({0.1, 0.2});  // shorter than rows x cols
+  refused(g, "'x' has 2 values, expected rows x cols");
+  for (const json& cols : {json(0), json(1000000), json(-5)}) {
+    g = gp;
+    g["targets"][0]["model"]["cols"] = cols;
+    refused(g, "'cols' must be in 1..100000");
+  }
+  g = gp;
+  g["targets"][0]["model"]["lengthscales"] = json::array({1.0});
+  refused(g, "'lengthscales' has 1 values");
+  g = gp;
+  g["targets"][0]["model"]["noise"] = -1;
+  refused(g, "'signal' and 'noise' must be positive");
+  g = gp;
+  g["targets"][0]["scale"] = 0;
+  refused(g, "'scale' positive");
+
+  const json xgb = saved("xgb");
+  auto with_tree = [&](const std::function<void(json&)>& edit) {
+    json m = xgb;
+    json booster = json::parse(m["targets"][0]["model"]["booster"].get<std::string>());
+    edit(booster["learner"]["gradient_booster"]["model"]["trees"][0]);
+    m["targets"][0]["model"]["booster"] = booster.dump();
+    return m;
+  };
+  refused(with_tree([](json& t) { t["left_children"][0] = 100000; }), "not a later node");
+  refused(with_tree([](json& t) { t["right_children"][0] = 0; }), "not a later node");  // a cycle back to the root: hung before
+  refused(with_tree([](json& t) { t["split_indices"][0] = 4000; }), "splits on feature 4000");
+  refused(with_tree([](json& t) { t["split_conditions"].erase(0); }), "XGBoost load");  // XGBoost checks the lengths itself
+  json garbage = xgb;
+  garbage["targets"][0]["model"]["booster"] = "not a booster";
+  const fs::path p = dir / "garbage.json";
+  std::ofstream(p) << garbage.dump();
+  try {
+    ProxyModel::load(p.string());
+    FAIL("a garbage booster loaded");
+  } catch (const InvalidArgument& e) {
+    const std::string msg = e.what();
+    CHECK(msg.find("XGBoost load") != std::string::npos);
+    CHECK(msg.find('\n') == std::string::npos);  // one line (11 lines of stack trace before)
+  }
+  // Not JSON, or nested too deep: named.
+  std::ofstream(dir / "deep.json") << std::string(10000, '[') << std::string(10000, ']');
+  CHECK_THROWS_WITH_AS(ProxyModel::load((dir / "deep.json").string()), doctest::Contains("nested deeper than 64"), InvalidArgument);
 }

@@ -13,6 +13,7 @@
 #include "envs/core/error.hpp"
 #include "envs/remote/convert.hpp"
 #include "envs/remote/remote_env.hpp"
+#include "experiments/server.hpp"
 #include "experiments/sweep.hpp"
 #include "server_process.hpp"
 
@@ -213,4 +214,120 @@ TEST_CASE("a sweep runs its remote envs on a pool of endpoints and gets the loca
                        doctest::Contains("has no \"endpoints\""), InvalidArgument);
   std::filesystem::remove_all(dir);
   ::unsetenv("DSEGYM_RPC_RETRY_S");
+}
+
+namespace {
+
+grpc::Status start_session(rpc::EnvService::Stub& s, const std::string& env, const std::string& options, rpc::StartSessionReply* reply,
+                           const std::string& reward = "") {
+  rpc::StartSessionRequest req;
+  req.set_env_id(env);
+  req.set_options_json(options);
+  req.set_reward_json(reward);
+  grpc::ClientContext ctx;
+  return s.StartSession(&ctx, req, reply);
+}
+
+}  // namespace
+
+// Issue: the server read any file a client named (`workload: /etc/passwd`
+// came back quoted in the error).
+TEST_CASE("clients cannot make the server open files outside its data folder, nor see file content") {
+  const auto data = std::filesystem::temp_directory_path() / ("dsegym_data_" + std::to_string(::getpid()));
+  const auto outside = std::filesystem::temp_directory_path() / ("dsegym_outside_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(data / "sub");
+  std::filesystem::create_directories(outside);
+  std::ofstream(outside / "secret.stl") << "0:\tread\t0x0\n";
+  std::ofstream(data / "sub" / "mine.stl") << "0:\tread\t0x0\n10:\twrite\t0x40\n";
+  std::filesystem::remove(data / "link.stl");
+  std::filesystem::create_symlink(outside / "secret.stl", data / "link.stl");
+  rpc::StartSessionReply reply;
+  {
+    ServerProcess plain;  // no --data-dir: no files at all
+    auto s = stub(plain);
+    const grpc::Status st = start_session(*s, "dram-v0", R"({"workload": "/etc/passwd"})", &reply);
+    CHECK(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(st.error_message().find("reads no files named by clients") != std::string::npos);
+    CHECK(st.error_message().find("root:") == std::string::npos);
+    // Built-in names still work.
+    CHECK(start_session(*s, "dram-v0", R"({"workload": "cloud-1"})", &reply).ok());
+  }
+  ServerProcess confined({"--data-dir", data.string()});
+  auto s = stub(confined);
+  for (const std::string& bad : std::vector<std::string>{"/etc/passwd", "../" + outside.filename().string() + "/secret.stl", (outside / "secret.stl").string(),
+                                "sub/../../" + outside.filename().string() + "/secret.stl", "link.stl"}) {
+    INFO(bad);
+    const grpc::Status st = start_session(*s, "dram-v0", json{{"workload", bad}}.dump(), &reply);
+    CHECK(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(st.error_message().find("root:") == std::string::npos);
+    CHECK(st.error_message().find("0x0") == std::string::npos);  // nothing of the file
+  }
+  // A file inside the folder is served, by relative or absolute path; one
+  // that is not a trace is named, not quoted.
+  CHECK(start_session(*s, "dram-v0", R"({"workload": "sub/mine.stl"})", &reply).ok());
+  CHECK(start_session(*s, "dram-v0", json{{"workload", (data / "sub" / "mine.stl").string()}}.dump(), &reply).ok());
+  std::ofstream(data / "passwd.stl") << "root:x:0:0:root:/root:/bin/bash\n";
+  const grpc::Status st = start_session(*s, "dram-v0", R"({"workload": "passwd.stl"})", &reply);
+  CHECK(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(st.error_message().find("passwd.stl:1") != std::string::npos);
+  CHECK(st.error_message().find("root:x") == std::string::npos);
+  // Other file-valued options are confined the same way.
+  CHECK(start_session(*s, "accel-v0", R"({"workload": "/etc/passwd"})", &reply).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(start_session(*s, "dram-v0", R"({"memspec": "/etc/passwd"})", &reply).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(start_session(*s, "dram-v0", R"({"cost_model": "proxy:/etc/passwd"})", &reply).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  std::filesystem::remove_all(data);
+  std::filesystem::remove_all(outside);
+}
+
+// Issue: a 10 MB env id came back inside the error (RESOURCE_EXHAUSTED after
+// seconds); a deeply nested action gave INTERNAL with no message; an empty
+// reward_json gave reward NaN.
+TEST_CASE("huge or deep requests get a short INVALID_ARGUMENT; an empty reward_json is the env's default reward") {
+  ServerProcess server;
+  auto s = stub(server);
+  rpc::StartSessionReply reply;
+  const auto t0 = std::chrono::steady_clock::now();
+  const grpc::Status big = start_session(*s, std::string(10 << 20, 'x'), "", &reply);
+  CHECK(big.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(big.error_message().size() <= kMaxStatusMessage + 40);
+  CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < 5);
+  const grpc::Status big_option = start_session(*s, "toy-v0", json{{std::string(10 << 20, 'k'), 1}}.dump(), &reply);
+  CHECK(big_option.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(big_option.error_message().size() <= kMaxStatusMessage + 40);
+  CHECK(start_session(*s, "toy-v0", std::string(100, '[') + std::string(100, ']'), &reply).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  REQUIRE(start_session(*s, "toy-v0", "", &reply).ok());
+  Value deep(std::int64_t{1});
+  for (int i = 0; i < 40; ++i) deep = Value(Value::List{deep});
+  rpc::StepRequest step;
+  step.set_session_id(reply.session_id());
+  rpc_convert::to_proto(deep, step.mutable_action());
+  rpc::StepReply out;
+  grpc::ClientContext ctx;
+  const grpc::Status st = s->Step(&ctx, step, &out);
+  CHECK(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(st.error_message().find("nested deeper than") != std::string::npos);
+  // Empty reward_json: the env's default reward (toy-v0: minus the loss).
+  REQUIRE(start_session(*s, "toy-v0", "", &reply, "").ok());
+  step.set_session_id(reply.session_id());
+  rpc_convert::to_proto(Value(Value::Dict{{"kind", "b"}, {"n", 8}, {"m", 7}, {"x", 1.5}, {"y", 1.5}}), step.mutable_action());
+  grpc::ClientContext c2;
+  REQUIRE(s->Step(&c2, step, &out).ok());
+  CHECK(out.reward() == doctest::Approx(-4.0));
+}
+
+TEST_CASE("the server takes its secret from DSEGYM_TOKEN or a token file, never needing it on the command line") {
+  const auto file = std::filesystem::temp_directory_path() / ("dsegym_token_" + std::to_string(::getpid()));
+  std::ofstream(file) << "from-file\n";
+  for (const bool from_env : {true, false}) {
+    if (from_env) ::setenv("DSEGYM_TOKEN", "from-env", 1);
+    ServerProcess server(from_env ? std::vector<std::string>{} : std::vector<std::string>{"--token-file", file.string()});
+    ::unsetenv("DSEGYM_TOKEN");
+    CHECK_THROWS_WITH_AS(make_env(env_registry(), "remote://" + server.address() + "/toy-v0"), doctest::Contains("DSEGYM_TOKEN"), InvalidArgument);
+    ::setenv("DSEGYM_TOKEN", from_env ? "from-env" : "from-file", 1);
+    CHECK_NOTHROW(make_env(env_registry(), "remote://" + server.address() + "/toy-v0"));
+    ::setenv("DSEGYM_TOKEN", "wrong", 1);
+    CHECK_THROWS_AS(make_env(env_registry(), "remote://" + server.address() + "/toy-v0"), InvalidArgument);
+    ::unsetenv("DSEGYM_TOKEN");
+  }
+  std::filesystem::remove(file);
 }

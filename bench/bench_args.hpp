@@ -1,0 +1,34 @@
+#pragma once
+// Positional arguments of the benchmarks: --help prints the usage, a bad
+// number is one line and exit 2 (never an uncaught std::stoi exception).
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+namespace dsegym::bench {
+
+// Prints `usage` and exits 0 when any argument is -h or --help.
+inline void help(int argc, char** argv, const char* usage) {
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], "-h") == 0 || std::strcmp(argv[i], "--help") == 0) {
+      std::printf("%s\n", usage);
+      std::exit(0);
+    }
+}
+
+// argv[index] as an integer in [lo, hi], or `fallback` when absent.
+inline long long int_arg(int argc, char** argv, int index, long long fallback, long long lo, long long hi, const char* usage) {
+  if (index >= argc) return fallback;
+  char* end = nullptr;
+  errno = 0;
+  const long long v = std::strtoll(argv[index], &end, 10);
+  if (errno != 0 || end == argv[index] || *end != '\0' || v < lo || v > hi) {
+    std::fprintf(stderr, "error: argument %d '%s' is not an integer in %lld..%lld\n%s\n", index, argv[index], lo, hi, usage);
+    std::exit(2);
+  }
+  return v;
+}
+
+}  // namespace dsegym::bench
