@@ -24,9 +24,9 @@ for f in fuzz/fuzz_*.cpp; do
 done
 
 # Tests that need libtorch (RL agents, MLP proxies, NAS networks, and the
-# env contract over every env, which includes the NAS envs) are left to the
-# main build.
+# env contract over every env, which includes the NAS envs) and the one that
+# runs the benchmarks (not built here) are left to the main build.
 echo "asan: tests"
 build-asan/bin/dsegym_tests --no-intro \
   -sfe='*test_rl.cpp,*test_nas_env.cpp,*test_asic_env.cpp' \
-  -tce='every registered env keeps the contract,every model learns a known function*,*zero-cost*,*nasaic*'
+  -tce='every registered env keeps the contract,every model learns a known function*,*zero-cost*,*nasaic*,policy agents run in episodes*,a saved policy evaluates greedily*,benchmarks answer --help*'

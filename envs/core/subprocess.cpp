@@ -83,14 +83,29 @@ ProcessResult run_process(const ProcessSpec& spec) {
     exe = found.string();
   }
   if (!fs::exists(exe)) throw InvalidArgument("program '" + exe + "' does not exist");
-  bp::environment env = spec.inherit_env ? bp::environment(boost::this_process::environment()) : bp::environment();
-  for (const auto& [k, v] : spec.env) env[k] = v;
+  // The child's environment, built here and handed to execve directly:
+  // Boost 1.74's environment lookup reads past the end of shorter entries
+  // (an AddressSanitizer heap-buffer-overflow), so its environment classes
+  // are not used.
+  std::vector<std::string> env_text;
+  if (spec.inherit_env)
+    for (char** e = ::environ; e && *e; ++e) {
+      const std::string entry(*e);
+      const std::string key = entry.substr(0, entry.find('='));
+      if (!spec.env.count(key)) env_text.push_back(entry);
+    }
+  for (const auto& [k, v] : spec.env) env_text.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& e : env_text) envp.push_back(e.data());
+  envp.push_back(nullptr);
   const std::string out = fresh(spec.stdout_path), err = spec.stderr_path == spec.stdout_path ? out : fresh(spec.stderr_path);
   const std::string dir = spec.dir.empty() ? fs::current_path().string() : spec.dir;
   // In the child: its own group, and death with the parent (also if the
   // parent died before the request took effect).
   const pid_t parent = ::getpid();
-  auto own_group = bp::extend::on_exec_setup = [parent](auto&) {
+  char** const child_env = envp.data();
+  auto own_group = bp::extend::on_exec_setup = [parent, child_env](auto& exec) {
+    exec.env = child_env;
     ::setpgid(0, 0);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);
@@ -99,9 +114,9 @@ ProcessResult run_process(const ProcessSpec& spec) {
   const auto start = std::chrono::steady_clock::now();
   bp::child c = out == err && !spec.stdout_path.empty()
                     ? bp::child(bp::exe = exe, bp::args = spec.args, bp::start_dir = dir, (bp::std_out & bp::std_err) > out, bp::std_in < bp::null,
-                                env, launch, own_group)
+                                launch, own_group)
                     : bp::child(bp::exe = exe, bp::args = spec.args, bp::start_dir = dir, bp::std_out > out, bp::std_err > err, bp::std_in < bp::null,
-                                env, launch, own_group);
+                                launch, own_group);
   if (launch) throw InvalidArgument("cannot start '" + exe + "': " + launch.message());
   const pid_t pid = c.id();
   ::setpgid(pid, pid);  // also here, so the group exists before the first kill whatever the child's progress

@@ -198,7 +198,8 @@ ExternalSpec load_spec(const std::string& path) {
     }
     s.files.emplace_back(rel, Template::parse(text, names, where + " file '" + rel + "'"));
   }
-  for (const auto& [k, v] : j.value("env", json::object()).items()) {
+  const json env_vars = j.value("env", json::object());  // items() of a temporary would dangle
+  for (const auto& [k, v] : env_vars.items()) {
     if (!v.is_string()) throw InvalidArgument(where + ": env." + k + " must be a string");
     s.env[k] = v.get<std::string>();
   }
