@@ -257,7 +257,9 @@ ReportFiles write_report(const std::string& sweep_dir) {
     if (!fronts.empty()) {
       std::vector<Series> pts;
       const auto& signs = trials[idx[0]].signs;
-      for (const auto& [agent, all] : fronts) {
+      for (const auto& entry : fronts) {
+        const auto& agent = entry.first;
+        const auto& all = entry.second;  // plain references: clang 14 lambdas cannot capture structured bindings
         std::vector<Point> minimised;
         for (const auto& q : all) minimised.push_back({signs.at(objectives[0]) * q[0], signs.at(objectives[1]) * q[1]});
         Series s;

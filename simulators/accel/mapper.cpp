@@ -299,12 +299,14 @@ MappedLayer map_layer(const Layer& l, const Arch& a, Dataflow df, Objective obj)
 }
 
 WorkloadResult run_workload(const Workload& w, const Arch& a, Dataflow df, const std::map<std::string, Mapping>& fixed, Objective obj) {
-  for (const auto& [name, m] : fixed)
+  for (const auto& entry : fixed) {
+    const std::string& name = entry.first;  // a plain reference: lambdas cannot capture structured bindings in clang 14
     if (std::none_of(w.layers.begin(), w.layers.end(), [&](const Layer& l) { return l.name == name; })) {
       std::string names;
       for (const auto& l : w.layers) names += (names.empty() ? "" : ", ") + l.name;
       throw InvalidArgument("mapping for layer '" + name + "': " + w.name + " has no such layer; its layers: " + names);
     }
+  }
   WorkloadResult r;
   double busy = 0;
   std::map<std::tuple<std::array<std::int64_t, kDims>, int, bool>, MappedLayer> by_shape;
