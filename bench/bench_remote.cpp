@@ -16,6 +16,7 @@
 #include "dsegym.grpc.pb.h"
 #include "envs/builtin.hpp"
 #include "envs/remote/convert.hpp"
+#include "envs/remote/grpc_module.hpp"
 #include "remote/server_process.hpp"
 
 using namespace dsegym;
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
   constexpr const char* kUsage = "Usage: bench_remote [steps]   (default 5000)";
   dsegym::bench::help(argc, argv, kUsage);
   const int n = static_cast<int>(dsegym::bench::int_arg(argc, argv, 1, 5000, 1, 100000000, kUsage));
+  use_linked_grpc(&dsegym_grpc_serve, &dsegym_grpc_remote_env);  // this program links the gRPC code
   dsegym::testing::ServerProcess server;
   auto env = make_env(env_registry(), "remote://" + server.address() + "/toy-v0");
   Rng rng(1);

@@ -83,7 +83,7 @@ void cmd_eval(const std::string& id, const json& options, const json& action_jso
 }
 
 void cmd_sim_dram(const std::string& memspec, const std::string& config, const std::string& mapping, const std::string& trace,
-                  const std::string& generator, double trace_clk, bool log, bool wrap) {
+                  const std::string& generator, double trace_clk, const std::string& trace_format, bool log, bool wrap) {
   namespace d = dsegym::dram;
   const d::MemSpec spec = d::resolve_memspec(memspec);
   const d::ControllerConfig cfg = config.empty() ? d::ControllerConfig{} : d::load_controller_config(config);
@@ -92,10 +92,11 @@ void cmd_sim_dram(const std::string& memspec, const std::string& config, const s
   if (trace.empty() && generator.empty()) throw InvalidArgument("give --trace FILE or --generator JSON");
   const std::vector<d::Request> requests =
       trace.empty() ? d::generate_trace(parse_json_arg("--generator", generator), spec.bytes_per_burst(), spec.capacity_bytes(), "--generator")
-                    : d::load_stl(trace, trace_clk);
+                    : d::load_trace(trace, {trace_clk, d::parse_trace_format(trace_format, "--trace-format"), spec.bytes_per_burst()});
   d::SimOptions opt;
   opt.record_commands = log;
   opt.wrap_addresses = wrap;
+  opt.player_clk_mhz = trace.empty() ? parse_json_arg("--generator", generator).value("clk_mhz", 800.0) : trace_clk;
   const d::SimResult r = d::simulate(spec, cfg, map, requests, opt);
   json out = r.to_json();
   out["memspec"] = spec.id;
@@ -103,7 +104,7 @@ void cmd_sim_dram(const std::string& memspec, const std::string& config, const s
   out["mapping"] = map.name;
   if (log) {
     json cmds = json::array();
-    for (const auto& c : r.command_log) cmds.push_back({c.cycle, d::cmd_name(c.cmd), c.rank, c.bank, c.row});
+    for (const auto& c : r.command_log) cmds.push_back({c.cycle, d::cmd_name(c.cmd), c.channel, c.rank, c.bank, c.row});
     out["command_log"] = cmds;
   }
   std::cout << out.dump(2) << "\n";
@@ -121,6 +122,7 @@ int main(int argc, char** argv) {
   kill_children_on_signal();  // no child process outlives an interrupted dsegym
   CLI::App app{"dsegym: a gym for design-space exploration of computer architectures.\n\n"
                "Example:\n  dsegym run --env toy-v0 --agent random --budget 200 --seed 1 --out runs/toy\n"};
+  app.set_version_flag("--version", std::string("dsegym ") + DSEGYM_VERSION);
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
   std::vector<std::string> plugins;
@@ -186,24 +188,30 @@ int main(int argc, char** argv) {
   sim->require_subcommand(1);
   std::string sim_memspec = "ddr3-1600", sim_config, sim_trace, sim_mapping = "RoBaCo", sim_generator;
   double sim_trace_clk = 800;
+  std::string sim_trace_format = "auto";
   bool sim_log = false, sim_wrap = false;
   auto* sim_dram = sim->add_subcommand(
       "dram", "Simulate a DRAM memory controller and device on a trace.\n\n"
               "Example:\n  dsegym sim dram --memspec ddr3-1600 --config data/dram/mcconfigs/policy.json "
               "--trace data/dram/traces/cloud-1.stl");
   sim_dram->add_option("--memspec", sim_memspec,
-                       "built-in memspec (ddr3-1600, ddr4-2400, ddr4-2400-jedec, lpddr4-3200, hbm2) or a DRAMSys memspec JSON file")
+                       "built-in memspec (" + dsegym::dram::builtin_memspec_names() + ") or a DRAMSys memspec JSON file")
       ->capture_default_str();
   sim_dram->add_option("--config", sim_config, "DRAMSys mcconfig JSON file (default: DRAMSys' defaults)");
   sim_dram->add_option("--mapping", sim_mapping, "address mapping: RoBaCo, BaRoCo, RoCoBa or a DRAMSys amconfig JSON file")
       ->capture_default_str();
-  auto* trace_opt = sim_dram->add_option("--trace", sim_trace, "DRAMSys .stl trace file");
+  auto* trace_opt = sim_dram->add_option("--trace", sim_trace, "trace file: DRAMSys .stl, DRAMsim3 or Ramulator 2 (see --trace-format)");
   sim_dram->add_option("--generator", sim_generator,
                        "generated trace as JSON, e.g. '{\"type\": \"random\", \"requests\": 10000, \"write_fraction\": 0.3}'")
       ->excludes(trace_opt);
   sim_dram->add_option("--trace-clock-mhz", sim_trace_clk, "clock of the trace's cycle numbers (0.001..1000000)")
       ->capture_default_str()
       ->check(CLI::Range(1e-3, 1e6));
+  sim_dram->add_option("--trace-format", sim_trace_format,
+                       "stl ('<cycle>: [(<bytes>)] read|write <hex address>'), dramsim3 ('<hex address> READ|WRITE <cycle>'),\n"
+                       "ramulator2 ('LD|ST <address>', no timing) or auto (the .stl extension or the first line decides)")
+      ->capture_default_str()
+      ->check(CLI::IsMember(dsegym::dram::trace_format_names()));
   sim_dram->add_flag("--command-log", sim_log, "also print every issued DRAM command");
   sim_dram->add_flag("--wrap-addresses", sim_wrap,
                      "accept addresses beyond the memspec's capacity, ignoring their high bits as DRAMSys does (default: an error)");
@@ -477,7 +485,7 @@ int main(int argc, char** argv) {
       const proxy::ProxyModel m = proxy::ProxyModel::load(peval_model);
       std::cout << m.evaluate(proxy::load_dataset(peval_data), peval_predictions).dump(2) << "\n";
     } else if (*sim_dram) {
-      cmd_sim_dram(sim_memspec, sim_config, sim_mapping, sim_trace, sim_generator, sim_trace_clk, sim_log, sim_wrap);
+      cmd_sim_dram(sim_memspec, sim_config, sim_mapping, sim_trace, sim_generator, sim_trace_clk, sim_trace_format, sim_log, sim_wrap);
     } else if (*sweep) {
       SweepOptions opt;
       opt.self_exe = fs::read_symlink("/proc/self/exe").string();

@@ -16,10 +16,10 @@
 #include <nlohmann/json.hpp>
 
 #include "dsegym.grpc.pb.h"
-#include "envs/builtin.hpp"
 #include "envs/core/error.hpp"
 #include "envs/core/json_io.hpp"
 #include "envs/core/files.hpp"
+#include "envs/remote/grpc_module.hpp"
 #include "envs/core/wrappers.hpp"
 #include "envs/remote/convert.hpp"
 
@@ -43,21 +43,21 @@ json parse_options(const std::string& text, const char* what) {
 
 class Service final : public rpc::EnvService::Service {
 public:
-  explicit Service(const ServeOptions& opt) : opt_(opt) {}
+  Service(const ServeOptions& opt, const ServeHost& host) : opt_(opt), host_(host) {}
 
   grpc::Status GetVersion(grpc::ServerContext* ctx, const rpc::GetVersionRequest*, rpc::GetVersionReply* rep) override {
     return guard(ctx, [&] {
-      rep->set_version(DSEGYM_VERSION);
+      rep->set_version(host_.version);
       rep->set_protocol(kProtocol);
     });
   }
 
   grpc::Status ListEnvs(grpc::ServerContext* ctx, const rpc::ListEnvsRequest*, rpc::ListEnvsReply* rep) override {
     return guard(ctx, [&] {
-      for (const auto& id : env_registry().ids()) {
+      for (const auto& [id, description] : host_.list_envs()) {
         auto* e = rep->add_envs();
         e->set_id(id);
-        e->set_description(env_registry().get(id).description);
+        e->set_description(description);
       }
     });
   }
@@ -156,9 +156,9 @@ private:
     using Error::Error;
   };
 
-  static EnvPtr make_local(const std::string& id, const json& options) {
+  EnvPtr make_local(const std::string& id, const json& options) const {
     if (id.find("://") != std::string::npos) throw InvalidArgument("env '" + id + "': a server runs local envs only");
-    return make_env(env_registry(), id, options);
+    return host_.make_env(id, options);
   }
 
   // A simulator's exception is the evaluation's sim_error status, as in a
@@ -207,8 +207,7 @@ private:
     }
     try {
       // Files a client names are confined to the server's data folder (none without --data-dir).
-      FileConfinement confined(opt_.data_dir);
-      f();
+      host_.confined(opt_.data_dir, f);
       return grpc::Status::OK;
     } catch (const InvalidArgument& e) {
       return status(grpc::StatusCode::INVALID_ARGUMENT, e.what());
@@ -224,6 +223,7 @@ private:
   }
 
   const ServeOptions& opt_;
+  const ServeHost& host_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Session>> sessions_;
   std::uint64_t next_id_ = 0;
@@ -235,7 +235,7 @@ bool loopback(const std::string& host) {
 
 }  // namespace
 
-void serve(const ServeOptions& opt) {
+void serve_grpc(const ServeOptions& opt, const ServeHost& env_host) {
   if (!opt.data_dir.empty() && !std::filesystem::is_directory(opt.data_dir))
     throw InvalidArgument("--data-dir " + opt.data_dir + ": not a folder");
   if (!loopback(opt.bind) && opt.token.empty())
@@ -248,8 +248,8 @@ void serve(const ServeOptions& opt) {
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-  env_registry();  // register everything before the first request
-  Service service(opt);
+  env_host.list_envs();  // register everything before the first request
+  Service service(opt, env_host);
   grpc::ServerBuilder builder;
   int port = 0;
   const std::string host = opt.bind.find(':') != std::string::npos && opt.bind[0] != '[' ? "[" + opt.bind + "]" : opt.bind;

@@ -9,7 +9,7 @@
 #include "agents/rl/common.hpp"
 #include "envs/core/error.hpp"
 #include "envs/core/rng.hpp"
-#include "proxies/torch_bridge.hpp"
+#include "proxies/model_modules.hpp"
 
 namespace dsegym::proxy {
 
@@ -124,19 +124,6 @@ private:
   mutable torch::nn::Sequential net_{nullptr};  // forward() is not const
 };
 
-template <class F>
-int guarded(Regressor** out, std::string* error, F make) {
-  try {
-    *out = make().release();
-    return 0;
-  } catch (const InvalidArgument& e) {
-    *error = e.what();
-    return 1;
-  } catch (const std::exception& e) {
-    *error = e.what();
-    return 2;
-  }
-}
 
 }  // namespace
 
@@ -144,10 +131,10 @@ int guarded(Regressor** out, std::string* error, F make) {
 
 extern "C" __attribute__((visibility("default"))) int dsegym_mlp_make(const nlohmann::json* options, std::uint64_t seed,
                                                                       dsegym::proxy::Regressor** out, std::string* error) {
-  return dsegym::proxy::guarded(out, error, [&] { return std::make_unique<dsegym::proxy::Mlp>(*options, seed); });
+  return dsegym::module_call(error, [&] { *out = std::make_unique<dsegym::proxy::Mlp>(*options, seed).release(); });
 }
 
 extern "C" __attribute__((visibility("default"))) int dsegym_mlp_load(const nlohmann::json* saved, dsegym::proxy::Regressor** out,
                                                                       std::string* error) {
-  return dsegym::proxy::guarded(out, error, [&] { return dsegym::proxy::Mlp::load(*saved); });
+  return dsegym::module_call(error, [&] { *out = dsegym::proxy::Mlp::load(*saved).release(); });
 }

@@ -12,7 +12,7 @@ for f in fuzz/fuzz_*.cpp; do t=$(basename "$f" .cpp); targets+=("fuzz_replay_${t
 cmake --build build-asan -j"$(nproc)" --target "${targets[@]}"
 
 # verify_asan_link_order=0: the disk-full test preloads its write() wrapper.
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:verify_asan_link_order=0:detect_stack_use_after_return=0
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:verify_asan_link_order=0:detect_stack_use_after_return=0:allocator_may_return_null=1
 export LSAN_OPTIONS=suppressions=$PWD/scripts/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 

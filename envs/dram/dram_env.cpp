@@ -28,19 +28,22 @@ struct Setup {
   d::MemSpec spec;
   std::shared_ptr<const std::vector<d::Request>> trace;
   std::string workload;
+  double player_clk_mhz = 800;  // clock of the trace's cycle numbers
   bool wrap = false;
 };
 
 std::vector<ParamSpec> dram_options() {
   return {
-      {"memspec", "built-in memspec (ddr3-1600, ddr4-2400, ddr4-2400-jedec, lpddr4-3200, hbm2) or a DRAMSys memspec file",
+      {"memspec", "built-in memspec (" + d::builtin_memspec_names() + ") or a DRAMSys memspec file",
        "ddr3-1600", nullptr},
-      {"workload", "built-in trace (cloud-1, cloud-2, ddr3_example) or a .stl trace file; ignored when 'generator' is given",
+      {"workload", "built-in trace (cloud-1, cloud-2, ddr3_example) or a trace file (see trace_format); ignored when 'generator' is given",
        "cloud-1", nullptr},
       {"generator", "generated workload instead of a trace, e.g. {\"type\": \"random\", \"requests\": 10000}", json::object(),
        nullptr},
       {"trace_clock_mhz", "clock of the trace's cycle numbers (ArchGym's traces: 800 MHz)", 800.0,
        std::make_shared<Box>(1e-3, 1e6)},
+      {"trace_format", "format of the workload file: stl (DRAMSys), dramsim3, ramulator2, or auto (from the extension or first line)",
+       "auto", std::make_shared<Categorical>(d::trace_format_names())},
       {"objective", "default reward: latency, power, energy, edp (minimised) or target (ArchGym's target-spec reward)",
        "latency", std::make_shared<Categorical>(std::vector<std::string>{"latency", "power", "energy", "edp", "target"})},
       {"targets", "targets for objective 'target', e.g. {\"latency_ns\": 150000, \"power_mw\": 1000}", json::object(), nullptr},
@@ -111,14 +114,20 @@ Setup load_setup(const Params& p) {
     s.trace = std::make_shared<const std::vector<d::Request>>(
         d::generate_trace(gen, s.spec.bytes_per_burst(), s.spec.capacity_bytes(), "env 'dram-v0' option 'generator'"));
     s.workload = "generator " + gen.dump();
+    s.player_clk_mhz = gen.value("clk_mhz", 800.0);
     return s;
   }
   std::string path;
   for (const auto& [name, file] : builtin_workloads())
     if (p.get_string("workload") == name) path = d::dram_data_dir() + "/traces/" + file;
   if (path.empty()) path = user_file(p.get_string("workload"), "env 'dram-v0' option 'workload'");
-  s.trace = std::make_shared<const std::vector<d::Request>>(d::load_stl(path, p.get_double("trace_clock_mhz")));
+  d::TraceOptions topt;
+  topt.clk_mhz = p.get_double("trace_clock_mhz");
+  topt.format = d::parse_trace_format(p.get_string("trace_format"), "env 'dram-v0' option 'trace_format'");
+  topt.burst_bytes = s.spec.bytes_per_burst();
+  s.trace = std::make_shared<const std::vector<d::Request>>(d::load_trace(path, topt));
   s.workload = p.get_string("workload");
+  s.player_clk_mhz = topt.clk_mhz;
   s.wrap = p.get_bool("wrap_addresses");
   if (const std::int64_t k = d::first_address_beyond(s.spec, *s.trace); k >= 0 && !s.wrap)
     throw InvalidArgument("env 'dram-v0' option 'workload': request " + std::to_string(k + 1) + " of " + s.workload + " is beyond the " +
@@ -161,6 +170,7 @@ protected:
     r.terminated = true;
     d::SimOptions opt;
     opt.wrap_addresses = setup_.wrap;
+    opt.player_clk_mhz = setup_.player_clk_mhz;
     const d::SimResult s = d::simulate(setup_.spec, c, mapping, *setup_.trace, opt);
     r.metrics.set("latency_ns", s.total_time_ns);
     r.metrics.set("avg_read_latency_ns", s.avg_read_latency_ns);

@@ -11,6 +11,7 @@
 #include "dsegym.grpc.pb.h"
 #include "envs/core/error.hpp"
 #include "envs/remote/convert.hpp"
+#include "envs/remote/grpc_module.hpp"
 
 namespace dsegym {
 
@@ -114,8 +115,9 @@ private:
   std::string lost_reason_;
 };
 
-EnvPtr make_remote(const std::string& id, const json& options) {
-  const RemoteTarget target = parse_remote_id(id);
+}  // namespace
+
+EnvPtr make_remote_env(const RemoteTarget& target, const std::string& id, const json& options) {
   static std::atomic<std::size_t> next{0};
   const std::size_t first = next++;
   std::string errors;
@@ -150,28 +152,5 @@ EnvPtr make_remote(const std::string& id, const json& options) {
   throw Error("env '" + id + "': no server could start a session (" + errors + ")");
 }
 
-}  // namespace
-
-RemoteTarget parse_remote_id(const std::string& id) {
-  const std::string prefix = "remote://";
-  const auto slash = id.find('/', prefix.size());
-  if (id.rfind(prefix, 0) != 0 || slash == std::string::npos || slash + 1 >= id.size())
-    throw InvalidArgument("env '" + id + "': expected remote://host:port[,host:port...]/ENV-ID");
-  RemoteTarget t;
-  t.env_id = id.substr(slash + 1);
-  std::string hosts = id.substr(prefix.size(), slash - prefix.size());
-  std::size_t start = 0;
-  while (start <= hosts.size()) {
-    const auto comma = hosts.find(',', start);
-    const std::string h = hosts.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    if (h.empty() || h.find(':') == std::string::npos) throw InvalidArgument("env '" + id + "': server '" + h + "' is not host:port");
-    t.servers.push_back(h);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return t;
-}
-
-void register_remote_scheme() { register_env_scheme("remote", make_remote); }
 
 }  // namespace dsegym

@@ -1,6 +1,7 @@
 #include "simulators/dram/config.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -39,6 +40,10 @@ const std::vector<std::string>& power_down_policy_names() {
   static const std::vector<std::string> v = {"NoPowerDown", "Staggered"};
   return v;
 }
+const std::vector<std::string>& cmd_mux_names() {
+  static const std::vector<std::string> v = {"Oldest", "Strict"};
+  return v;
+}
 const std::vector<std::string>& arbiter_names() {
   static const std::vector<std::string> v = {"Simple", "Fifo", "Reorder"};
   return v;
@@ -62,11 +67,22 @@ E enum_value(const json& j, const std::string& where, const std::vector<std::str
 }
 
 int int_value(const json& j, const std::string& where, int lo, int hi) {
-  if (!j.is_number_integer() && !(j.is_number_float() && j.get<double>() == static_cast<double>(static_cast<int>(j.get<double>()))))
-    throw InvalidArgument(where + ": expected an integer, got " + j.dump());
-  const auto v = j.get<std::int64_t>();
+  const bool whole_float = j.is_number_float() && std::isfinite(j.get<double>()) && std::floor(j.get<double>()) == j.get<double>();
+  if (!j.is_number_integer() && !whole_float) throw InvalidArgument(where + ": expected an integer, got " + excerpt(j));
+  if (whole_float && std::fabs(j.get<double>()) > 1e15)
+    throw InvalidArgument(where + ": " + excerpt(j) + " is not valid; valid: integers " + std::to_string(lo) + ".." + std::to_string(hi));
+  const auto v = j.is_number_unsigned() ? static_cast<std::int64_t>(std::min<std::uint64_t>(j.get<std::uint64_t>(), std::uint64_t{1} << 62))
+                 : whole_float         ? static_cast<std::int64_t>(j.get<double>())
+                                       : j.get<std::int64_t>();
   if (v < lo || v > hi) throw InvalidArgument(where + ": " + std::to_string(v) + " is not valid; valid: integers " + std::to_string(lo) + ".." + std::to_string(hi));
   return static_cast<int>(v);
+}
+
+double ns_value(const json& j, const std::string& where) {
+  if (!j.is_number()) throw InvalidArgument(where + ": expected a delay in ns, got " + excerpt(j));
+  const double v = j.get<double>();
+  if (!(v >= 0 && v <= 1e6)) throw InvalidArgument(where + ": " + excerpt(j) + " ns is not valid; valid: 0..1000000 ns");
+  return v;
 }
 
 }  // namespace
@@ -98,7 +114,7 @@ ControllerConfig parse_controller_config(const json& in, const std::string& wher
   if (j.contains("SchedulerBuffer"))
     c.scheduler_buffer = enum_value<SchedulerBuffer>(j["SchedulerBuffer"], at("SchedulerBuffer"), scheduler_buffer_names());
   if (j.contains("RequestBufferSize")) c.request_buffer_size = int_value(j["RequestBufferSize"], at("RequestBufferSize"), 1, 1 << 16);
-  if (j.contains("CmdMux")) enum_value<int>(j["CmdMux"], at("CmdMux"), {"Oldest"});
+  if (j.contains("CmdMux")) c.cmd_mux = enum_value<CmdMux>(j["CmdMux"], at("CmdMux"), cmd_mux_names());
   if (j.contains("RespQueue")) c.resp_queue = enum_value<RespQueue>(j["RespQueue"], at("RespQueue"), resp_queue_names());
   if (j.contains("RefreshPolicy")) c.refresh_policy = enum_value<RefreshPolicy>(j["RefreshPolicy"], at("RefreshPolicy"), refresh_policy_names());
   // JEDEC DDR3/DDR4 allow at most 8 refreshes to be postponed or pulled in.
@@ -110,12 +126,13 @@ ControllerConfig parse_controller_config(const json& in, const std::string& wher
   if (j.contains("MaxActiveTransactions")) c.max_active_transactions = int_value(j["MaxActiveTransactions"], at("MaxActiveTransactions"), 1, 1 << 16);
   if (j.contains("RefreshManagement") && !(j["RefreshManagement"].is_boolean() && !j["RefreshManagement"].get<bool>()))
     throw InvalidArgument(at("RefreshManagement") + ": only false is modelled");
-  if (j.contains("ThinkDelayFw")) c.think_delay_fw = int_value(j["ThinkDelayFw"], at("ThinkDelayFw"), 0, 1000);
-  if (j.contains("ThinkDelayBw")) c.think_delay_bw = int_value(j["ThinkDelayBw"], at("ThinkDelayBw"), 0, 1000);
-  if (j.contains("PhyDelayFw")) c.phy_delay_fw = int_value(j["PhyDelayFw"], at("PhyDelayFw"), 0, 1000);
-  if (j.contains("PhyDelayBw")) c.phy_delay_bw = int_value(j["PhyDelayBw"], at("PhyDelayBw"), 0, 1000);
-  if (j.contains("ArbitrationDelayFw")) c.arbitration_delay_fw = int_value(j["ArbitrationDelayFw"], at("ArbitrationDelayFw"), 0, 1000);
-  if (j.contains("ArbitrationDelayBw")) c.arbitration_delay_bw = int_value(j["ArbitrationDelayBw"], at("ArbitrationDelayBw"), 0, 1000);
+  // Delays in ns (DRAMSys' Configuration: rounded to whole clock cycles).
+  if (j.contains("ThinkDelayFw")) c.think_delay_fw = ns_value(j["ThinkDelayFw"], at("ThinkDelayFw"));
+  if (j.contains("ThinkDelayBw")) c.think_delay_bw = ns_value(j["ThinkDelayBw"], at("ThinkDelayBw"));
+  if (j.contains("PhyDelayFw")) c.phy_delay_fw = ns_value(j["PhyDelayFw"], at("PhyDelayFw"));
+  if (j.contains("PhyDelayBw")) c.phy_delay_bw = ns_value(j["PhyDelayBw"], at("PhyDelayBw"));
+  if (j.contains("ArbitrationDelayFw")) c.arbitration_delay_fw = ns_value(j["ArbitrationDelayFw"], at("ArbitrationDelayFw"));
+  if (j.contains("ArbitrationDelayBw")) c.arbitration_delay_bw = ns_value(j["ArbitrationDelayBw"], at("ArbitrationDelayBw"));
   return c;
 }
 
@@ -129,7 +146,7 @@ json controller_config_to_json(const ControllerConfig& c) {
           {"Scheduler", scheduler_names()[static_cast<std::size_t>(c.scheduler)]},
           {"SchedulerBuffer", scheduler_buffer_names()[static_cast<std::size_t>(c.scheduler_buffer)]},
           {"RequestBufferSize", c.request_buffer_size},
-          {"CmdMux", "Oldest"},
+          {"CmdMux", cmd_mux_names()[static_cast<std::size_t>(c.cmd_mux)]},
           {"RespQueue", resp_queue_names()[static_cast<std::size_t>(c.resp_queue)]},
           {"RefreshPolicy", refresh_policy_names()[static_cast<std::size_t>(c.refresh_policy)]},
           {"RefreshMaxPostponed", c.refresh_max_postponed},
@@ -167,8 +184,9 @@ void AddressMapping::validate(const MemSpec& spec, const std::string& where) con
   expect(bank_bits, static_cast<std::uint64_t>(spec.banks_per_group()), "BANK_BIT");
   expect(bankgroup_bits, static_cast<std::uint64_t>(spec.bank_groups), "BANKGROUP_BIT");
   expect(rank_bits, static_cast<std::uint64_t>(spec.ranks), "RANK_BIT");
+  expect(channel_bits, static_cast<std::uint64_t>(spec.channels), "CHANNEL_BIT");
   std::set<int> seen;
-  for (const auto* v : {&byte_bits, &column_bits, &row_bits, &bank_bits, &bankgroup_bits, &rank_bits})
+  for (const auto* v : {&byte_bits, &column_bits, &row_bits, &bank_bits, &bankgroup_bits, &rank_bits, &channel_bits})
     for (int b : *v) {
       if (b < 0 || b > 63) throw InvalidArgument(where + ": bit " + std::to_string(b) + " is out of range 0..63");
       if (!seen.insert(b).second) throw InvalidArgument(where + ": bit " + std::to_string(b) + " is used twice");
@@ -217,6 +235,7 @@ AddressMapping make_mapping(const std::string& name, const MemSpec& spec) {
   } else {
     throw InvalidArgument("address mapping '" + name + "' is not valid; choices: " + join(mapping_names()) + ", or an amconfig JSON file");
   }
+  take(m.channel_bits, log2_exact(static_cast<std::uint64_t>(spec.channels)));  // channels on top, as DRAMSys' Wide I/O mappings
   return m;
 }
 
@@ -240,6 +259,7 @@ AddressMapping resolve_mapping(const std::string& name_or_path, const MemSpec& s
                               : k == "BANK_BIT"      ? &m.bank_bits
                               : k == "BANKGROUP_BIT" ? &m.bankgroup_bits
                               : k == "RANK_BIT"      ? &m.rank_bits
+                              : k == "CHANNEL_BIT"   ? &m.channel_bits
                                                      : nullptr;
     if (field) {
       if (!it.value().is_array()) throw InvalidArgument(where + "." + k + ": expected an array of bit positions");
@@ -249,13 +269,15 @@ AddressMapping resolve_mapping(const std::string& name_or_path, const MemSpec& s
       }
     } else if (k == "XOR") {
       for (const auto& x : it.value()) {
-        if (!x.contains("FIRST") || !x.contains("SECOND")) throw InvalidArgument(where + ".XOR: entries need FIRST and SECOND");
-        m.xor_bits.emplace_back(x.at("FIRST").get<int>(), x.at("SECOND").get<int>());
+        if (!x.is_object() || !x.contains("FIRST") || !x.contains("SECOND") || !x.at("FIRST").is_number_integer() ||
+            !x.at("SECOND").is_number_integer())
+          throw InvalidArgument(where + ".XOR: entries need integer FIRST and SECOND bit positions");
+        const auto first = x.at("FIRST").get<std::int64_t>(), second = x.at("SECOND").get<std::int64_t>();
+        if (first < 0 || first > 63 || second < 0 || second > 63) throw InvalidArgument(where + ".XOR: bit positions must be in 0..63");
+        m.xor_bits.emplace_back(static_cast<int>(first), static_cast<int>(second));
       }
-    } else if (k == "CHANNEL_BIT") {
-      if (!it.value().empty()) throw InvalidArgument(where + ".CHANNEL_BIT: only one channel is modelled");
     } else {
-      throw InvalidArgument(where + "." + k + ": unknown field; valid: BYTE_BIT, COLUMN_BIT, ROW_BIT, BANK_BIT, BANKGROUP_BIT, RANK_BIT, XOR");
+      throw InvalidArgument(where + "." + k + ": unknown field; valid: BYTE_BIT, COLUMN_BIT, ROW_BIT, BANK_BIT, BANKGROUP_BIT, RANK_BIT, CHANNEL_BIT, XOR");
     }
   }
   m.validate(spec, where);

@@ -18,6 +18,7 @@ enum class RespQueue { Fifo, Reorder };
 enum class RefreshPolicy { NoRefresh, AllBank, PerBank, SameBank };
 enum class PowerDownPolicy { NoPowerDown, Staggered };
 enum class Arbiter { Simple, Fifo, Reorder };
+enum class CmdMux { Oldest, Strict };
 
 // Names as DRAMSys spells them.
 const std::vector<std::string>& page_policy_names();
@@ -27,12 +28,16 @@ const std::vector<std::string>& resp_queue_names();
 const std::vector<std::string>& refresh_policy_names();
 const std::vector<std::string>& power_down_policy_names();
 const std::vector<std::string>& arbiter_names();
+const std::vector<std::string>& cmd_mux_names();
 
 struct ControllerConfig {
   PagePolicy page_policy = PagePolicy::Open;
   SchedulerKind scheduler = SchedulerKind::FrFcfs;
   SchedulerBuffer scheduler_buffer = SchedulerBuffer::Bankwise;
   int request_buffer_size = 8;
+  // Oldest: the command of the oldest request that is ready; Strict: the
+  // same, but column commands only in request acceptance order.
+  CmdMux cmd_mux = CmdMux::Oldest;
   RespQueue resp_queue = RespQueue::Fifo;
   RefreshPolicy refresh_policy = RefreshPolicy::AllBank;
   int refresh_max_postponed = 0;
@@ -40,13 +45,14 @@ struct ControllerConfig {
   PowerDownPolicy power_down_policy = PowerDownPolicy::NoPowerDown;
   Arbiter arbiter = Arbiter::Simple;
   int max_active_transactions = 64;
-  // Pipeline delays in clock cycles (DRAMSys' defaults).
-  int think_delay_fw = 1;
-  int think_delay_bw = 0;
-  int phy_delay_fw = 0;
-  int phy_delay_bw = 0;
-  int arbitration_delay_fw = 0;
-  int arbitration_delay_bw = 0;
+  // Pipeline delays in ns, rounded to the nearest clock cycle as DRAMSys
+  // does (its defaults: all 0).
+  double think_delay_fw = 0;
+  double think_delay_bw = 0;
+  double phy_delay_fw = 0;
+  double phy_delay_bw = 0;
+  double arbitration_delay_fw = 0;
+  double arbitration_delay_bw = 0;
 
   // Throws InvalidArgument naming the knob when a value is impossible for
   // this memspec (e.g. per-bank refresh on DDR3).
@@ -60,7 +66,7 @@ ControllerConfig load_controller_config(const std::string& path);
 nlohmann::json controller_config_to_json(const ControllerConfig& c);
 
 struct AddressMapping {
-  std::vector<int> byte_bits, column_bits, bank_bits, bankgroup_bits, rank_bits, row_bits;
+  std::vector<int> byte_bits, column_bits, bank_bits, bankgroup_bits, rank_bits, row_bits, channel_bits;
   std::vector<std::pair<int, int>> xor_bits;  // bit FIRST ^= bit SECOND before decoding
   std::string name;
 
@@ -72,13 +78,11 @@ struct AddressMapping {
 //   RoBaCo: row | rank | bank | bank group | column | byte     (DRAMSys "rbc")
 //   BaRoCo: rank | bank | bank group | row | column | byte     (DRAMSys "brc")
 //   RoCoBa: row | rank | column (high) | bank | bank group | column (burst) | byte
+// With several channels the channel bits sit above all of these.
 const std::vector<std::string>& mapping_names();
 AddressMapping make_mapping(const std::string& name, const MemSpec& spec);
 // A DRAMSys amconfig file ({"CONGEN": {...}}) or a built-in name.
 AddressMapping resolve_mapping(const std::string& name_or_path, const MemSpec& spec);
 
-struct Decoded {
-  std::uint32_t rank, bankgroup, bank, row, column;  // bank: index within the channel
-};
 
 }  // namespace dsegym::dram

@@ -1,8 +1,8 @@
 #include "simulators/dram/simulator.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <deque>
 #include <limits>
 #include <map>
@@ -26,14 +26,17 @@ namespace {
 using i64 = std::int64_t;
 constexpr i64 kNever = std::numeric_limits<i64>::max() / 4;
 constexpr i64 kPast = -(i64{1} << 40);
+constexpr i64 kPowerDownPrio = std::numeric_limits<i64>::max();  // DRAMSys: the power-down payload loses every tie
+
+bool is_cas(Cmd c) { return c == Cmd::RD || c == Cmd::RDA || c == Cmd::WR || c == Cmd::WRA; }
 
 enum class Outcome : std::uint8_t { None, Hit, Miss, Conflict };
 
 struct Payload {
-  i64 id = 0;  // acceptance order at the controller (1-based; refresh uses 0)
+  i64 id = 0;               // acceptance order at its channel's controller (1-based; refresh uses 0)
   std::uint32_t index = 0;  // position in the trace
   bool write = false;
-  std::uint32_t rank = 0, bankgroup = 0, bank = 0, row = 0;
+  std::uint32_t channel = 0, rank = 0, bankgroup = 0, bank = 0, row = 0;
   Outcome outcome = Outcome::None;
 };
 
@@ -42,36 +45,47 @@ struct Bank {
   std::uint32_t row = 0;
   Payload* cur = nullptr;
   bool keep = false;     // DRAMSys keepTrans: the open row was activated for `cur`
-  bool blocked = false;  // by the refresh manager
+  bool blocked = false;  // by a forced refresh
   std::vector<Payload*> queue;  // scheduler buffer, arrival order
-  i64 t_act = kPast, t_rd = kPast, t_wr = kPast, t_pre_issue = kPast, t_pre_done = kPast, t_refpb = kPast;
-  i64 open_since = 0;
+  i64 t_act = kPast, t_rd = kPast, t_wr = kPast, t_pre_done = kPast, t_refpb = kPast;
   // Candidate command of this bank for the current cycle.
   bool has_cmd = false;
   Cmd cmd = Cmd::ACT;
 };
 
-enum class PdState { Awake, PdnA, PdnP, Sref };
+// DRAMSys' PowerDownManagerStaggered states.
+enum class PdState { Idle, ActivePdn, PrechargePdn, SelfRefresh, ExtraRefresh };
 
 struct Rank {
-  i64 t_act = kPast, t_rd = kPast, t_wr = kPast, t_ref = kPast, t_refpb = kPast, t_pre = kPast;
-  i64 t_pde = kPast, t_pdx = kPast, t_srefen = kPast, t_srefx = kPast;
-  std::array<i64, 4> faw{kPast, kPast, kPast, kPast};
+  // Last command times for the timing checker.
+  i64 t_act = kPast, t_rd = kPast, t_rda = kPast, t_wr = kPast, t_wr_plain = kPast, t_wra = kPast;
+  i64 t_ref = kPast, t_refpb = kPast, t_pre = kPast;  // t_pre: any precharge, auto-precharges included
+  i64 t_pre_cmd = kPast;                               // explicit PRE/PREA
+  i64 t_pdea = kPast, t_pdep = kPast, t_pdxa = kPast, t_pdxp = kPast, t_srefen = kPast, t_srefx = kPast;
+  std::vector<i64> faw;  // the last acts_in_faw ACTs (ring)
   int faw_pos = 0;
   std::vector<i64> bg_act, bg_rd, bg_wr;
   int open_banks = 0;
+  // The power-down manager's own count of activated banks, as in the DRAMSys
+  // that ArchGym ships (460604a): ACT +1, PRE -1, PREA 0; auto-precharges
+  // (RDA/WRA) do not count, so with closed or adaptive pages a rank whose
+  // banks are all precharged enters active power-down (and never self
+  // refresh). DRAMSys 4.0 asks the bank machines instead.
+  int pdm_activated = 0;
   int pending = 0;  // requests of this rank in the scheduler
-  PdState pd = PdState::Awake;
-  bool sref_next = false;
-  i64 pd_since = 0;
-  // Refresh bookkeeping.
-  i64 next_due = 0;
-  int owed = 0, pulled = 0;
-  int pb_bank = 0;  // next bank for per-bank refresh (within the rank)
-  bool ref_want = false, ref_urgent = false;
-  // Energy.
-  std::vector<std::pair<i64, i64>> busy;  // bank-open and refresh intervals
-  i64 pdna_cycles = 0, pdnp_cycles = 0, sref_cycles = 0;
+  // Refresh manager (DRAMSys RefreshManagerAllBank / PerBank).
+  i64 ref_due = kNever;
+  bool pulled_in = false;  // state Pulledin (else Regular)
+  int flex = 0;            // > 0: refreshes postponed, < 0: pulled in
+  std::vector<int> pb_remaining;  // per-bank: banks (within the rank) not refreshed in this round
+  std::size_t pb_pos = 0;         // index in pb_remaining of the bank chosen
+  bool pb_skip = false;
+  bool rm_has = false;
+  Cmd rm_cmd = Cmd::REFA;
+  int rm_bank = -1;  // channel bank index for PRE/REFPB
+  // Power-down manager (DRAMSys PowerDownManagerStaggered as ArchGym ships it).
+  PdState pd = PdState::Idle;
+  bool ctrl_idle = true, entry = true, exit = false, enter_sref = false;
 };
 
 struct Candidate {
@@ -79,31 +93,83 @@ struct Candidate {
   int rank;
   int bank;  // channel bank index, -1 for rank commands
   i64 time;
-  i64 prio;  // payload id; 0 for refresh and power-down
+  i64 prio;  // payload id; 0 for refresh, largest for power-down
+};
+
+// DRAMPower's command set (MemCommand::cmds) as DRAMSys maps its commands.
+enum class PCmd : std::uint8_t { PRE, ACT, RD, WR, PREA, REF, REFB, PDN_S_ACT, PDN_S_PRE, PUP_ACT, PUP_PRE, SREN, SREX };
+
+struct PowerEvent {
+  i64 t;
+  PCmd type;
+  std::uint16_t rank;
+  std::uint16_t bank;  // within the rank
+};
+
+struct Channel {
+  std::vector<Bank> banks;
+  std::vector<Rank> ranks;
+  i64 last_row_cmd = kPast, last_col_cmd = kPast;
+  i64 last_rd = kPast, last_wr = kPast;
+  int last_cas_rank = -1;
+  bool last_cas_write = false;
+  int last_stored_bank = 0;
+  int buffered_reads = 0, buffered_writes = 0;
+  i64 next_id = 1;      // channel payload ids, in acceptance order
+  i64 next_cas_id = 1;  // CmdMux Strict: the payload whose column command goes next
+  // Controller input: the request the arbiter forwarded (BEGIN_REQ).
+  bool in_valid = false;
+  std::size_t in_idx = 0;
+  i64 in_arrival = 0;
+  i64 end_req = kPast;  // the controller's last END_REQ
+  std::deque<std::pair<std::size_t, i64>> arb_queue;  // Fifo/Reorder arbiter: requests waiting for this channel
+  // Responses.
+  std::deque<std::pair<Payload*, i64>> resp_fifo;
+  std::map<i64, std::pair<Payload*, i64>> resp_reorder;
+  i64 resp_next_id = 1;
+  i64 resp_free = kPast;  // earliest next BEGIN_RESP (one cycle after the last END_RESP)
+  std::vector<Candidate> ready;
+  bool dirty = true;
+  std::vector<PowerEvent> power;
+  i64 data_cycles = 0;
 };
 
 class Engine {
 public:
-  Engine(const MemSpec& s, const ControllerConfig& c, const AddressMapping& m, const std::vector<Request>& trace,
-         const SimOptions& o)
+  Engine(const MemSpec& s, const ControllerConfig& c, const AddressMapping& m, const std::vector<Request>& trace, const SimOptions& o)
       : s_(s), c_(c), trace_(trace), opt_(o) {
     c_.validate(s_, "controller config");
     m.validate(s_, "address mapping");
     nb_ = s_.banks;
-    banks_.resize(static_cast<std::size_t>(s_.ranks * nb_));
-    ranks_.resize(static_cast<std::size_t>(s_.ranks));
-    for (auto& r : ranks_) {
-      r.bg_act.assign(static_cast<std::size_t>(s_.bank_groups), kPast);
-      r.bg_rd.assign(static_cast<std::size_t>(s_.bank_groups), kPast);
-      r.bg_wr.assign(static_cast<std::size_t>(s_.bank_groups), kPast);
-      r.next_due = c_.refresh_policy == RefreshPolicy::PerBank ? s_.REFI_PB : s_.REFI;
-    }
     bl_ = s_.burst_cycles();
-    rd_wr_ = s_.RTW > 0 ? s_.RTW : s_.RL + bl_ + 2 - s_.WL;
-    wr_rd_s_ = s_.WL + bl_ + s_.WTR_S;
-    wr_rd_l_ = s_.WL + bl_ + s_.WTR_L;
-    wr_pre_ = s_.WL + bl_ + s_.WR;
-    tck_ = s_.tck_ns();
+    tck_ps_ = s_.tck_ps();
+    if (tck_ps_ < 1) throw InvalidArgument("memspec " + s_.id + ": clkMhz gives a clock period below 1 ps");
+    player_ps_ = opt_.player_clk_mhz > 0 ? period_ps(opt_.player_clk_mhz) : tck_ps_;
+    if (player_ps_ < 1) throw InvalidArgument("dram simulator: the trace player clock period is below 1 ps");
+    const auto cyc = [&](double ns) { return static_cast<i64>(std::llround(ns * 1000.0 / static_cast<double>(tck_ps_))); };
+    think_fw_ = cyc(c_.think_delay_fw);
+    think_bw_ = cyc(c_.think_delay_bw);
+    phy_fw_ = cyc(c_.phy_delay_fw);
+    phy_bw_ = cyc(c_.phy_delay_bw);
+    arb_fw_ = cyc(c_.arbitration_delay_fw);
+    arb_bw_ = cyc(c_.arbitration_delay_bw);
+    channels_.resize(static_cast<std::size_t>(s_.channels));
+    const bool per_bank = c_.refresh_policy == RefreshPolicy::PerBank;
+    const i64 interval = per_bank ? s_.REFI_PB : s_.REFI;
+    for (auto& ch : channels_) {
+      ch.banks.resize(static_cast<std::size_t>(s_.ranks * nb_));
+      ch.ranks.resize(static_cast<std::size_t>(s_.ranks));
+      for (std::size_t ri = 0; ri < ch.ranks.size(); ++ri) {
+        Rank& r = ch.ranks[ri];
+        r.faw.assign(static_cast<std::size_t>(s_.acts_in_faw), kPast);
+        r.bg_act.assign(static_cast<std::size_t>(s_.bank_groups), kPast);
+        r.bg_rd.assign(static_cast<std::size_t>(s_.bank_groups), kPast);
+        r.bg_wr.assign(static_cast<std::size_t>(s_.bank_groups), kPast);
+        for (int b = 0; b < nb_; ++b) r.pb_remaining.push_back(b);
+        if (c_.refresh_policy != RefreshPolicy::NoRefresh) r.ref_due = first_refresh(interval, static_cast<int>(ri));
+      }
+    }
+    tck_ns_ = static_cast<double>(tck_ps_) / 1000.0;
     decode_all(m);
   }
 
@@ -119,9 +185,10 @@ private:
 
   void decode_all(const AddressMapping& m) {
     std::uint64_t used = 0;
-    for (const auto* v : {&m.byte_bits, &m.column_bits, &m.row_bits, &m.bank_bits, &m.bankgroup_bits, &m.rank_bits})
+    for (const auto* v : {&m.byte_bits, &m.column_bits, &m.row_bits, &m.bank_bits, &m.bankgroup_bits, &m.rank_bits, &m.channel_bits})
       for (int b : *v) used |= std::uint64_t{1} << b;
     payloads_.resize(trace_.size());
+    time_ps_.resize(trace_.size());
     for (std::size_t i = 0; i < trace_.size(); ++i) {
       std::uint64_t a = trace_[i].address;
       if (a & ~used) {
@@ -137,29 +204,48 @@ private:
       Payload& p = payloads_[i];
       p.index = static_cast<std::uint32_t>(i);
       p.write = trace_[i].write;
+      p.channel = gather(a, m.channel_bits);
       p.rank = gather(a, m.rank_bits);
       p.bankgroup = gather(a, m.bankgroup_bits);
       const std::uint32_t bank_in_group = gather(a, m.bank_bits);
       p.bank = p.rank * static_cast<std::uint32_t>(nb_) + p.bankgroup * static_cast<std::uint32_t>(s_.banks_per_group()) + bank_in_group;
       p.row = gather(a, m.row_bits);
+      const double t = trace_[i].time_ns;
+      if (!(t >= 0 && t <= kMaxTraceTimeNs))
+        throw InvalidArgument("trace request " + std::to_string(i + 1) + ": its time must be in 0.." + std::to_string(kMaxTraceTimeNs) + " ns");
+      time_ps_[i] = std::llround(t * 1000.0);
     }
   }
 
-  i64 to_cycles(double ns) const { return static_cast<i64>(std::ceil(ns / tck_ - 1e-9)); }
-
-  // ------------------------------------------------------------ timing checker
-  i64 bus_free(Cmd c) const {
-    const bool column = c == Cmd::RD || c == Cmd::RDA || c == Cmd::WR || c == Cmd::WRA;
-    return (column && s_.separate_row_column_bus() ? last_col_cmd_ : last_row_cmd_) + 1;
+  // DRAMSys RefreshManagerIF::getTimeForFirstTrigger: one interval after the
+  // start, ranks staggered in bit-reversed order, rounded up to a clock edge.
+  i64 first_refresh(i64 interval, int rank) const {
+    int bits = 0;
+    while ((1 << bits) < s_.ranks) ++bits;
+    int rev = 0;
+    for (int i = 0; i < bits; ++i)
+      if (rank & (1 << i)) rev |= 1 << (bits - 1 - i);
+    const i64 ps = interval * tck_ps_ - rev * (interval * tck_ps_ / s_.ranks);
+    return (ps + tck_ps_ - 1) / tck_ps_;
   }
 
-  i64 earliest(Cmd c, int rank, int bank) const {
-    const Rank& r = ranks_[static_cast<std::size_t>(rank)];
-    i64 t = bus_free(c);
+  i64 ceil_cycles(i64 ps) const { return (ps + tck_ps_ - 1) / tck_ps_; }
+  // The player's next clock edge strictly after `ps` (DRAMSys StlPlayer).
+  i64 next_edge(i64 ps) const { return ps + player_ps_ - ((ps % player_ps_) + player_ps_) % player_ps_; }
+
+  // ------------------------------------------------------------ timing checker
+  i64 bus_free(const Channel& ch, Cmd c) const {
+    return (is_cas(c) && s_.separate_row_column_bus() ? ch.last_col_cmd : ch.last_row_cmd) + 1;
+  }
+
+  i64 earliest(const Channel& ch, Cmd c, int rank, int bank) const {
+    const Rank& r = ch.ranks[static_cast<std::size_t>(rank)];
+    i64 t = bus_free(ch, c);
     auto at_least = [&t](i64 x) { t = std::max(t, x); };
+    auto bank_at = [&](int i) -> const Bank& { return ch.banks[static_cast<std::size_t>(rank * nb_ + i)]; };
     switch (c) {
       case Cmd::ACT: {
-        const Bank& b = banks_[static_cast<std::size_t>(bank)];
+        const Bank& b = ch.banks[static_cast<std::size_t>(bank)];
         const auto bg = static_cast<std::size_t>((bank % nb_) / s_.banks_per_group());
         at_least(b.t_act + s_.RC);
         at_least(b.t_pre_done);
@@ -168,98 +254,117 @@ private:
         at_least(r.faw[static_cast<std::size_t>(r.faw_pos)] + s_.FAW);
         at_least(r.t_ref + s_.RFC);
         at_least(b.t_refpb + s_.RFC_PB);
-        at_least(r.t_pdx + s_.XP);
+        at_least(r.t_pdxa + s_.XP);
+        at_least(r.t_pdxp + s_.XP);
         at_least(r.t_srefx + s_.XS);
         break;
       }
       case Cmd::PRE: {
-        const Bank& b = banks_[static_cast<std::size_t>(bank)];
+        const Bank& b = ch.banks[static_cast<std::size_t>(bank)];
         at_least(b.t_act + s_.RAS);
-        at_least(b.t_rd + s_.RTP);
-        at_least(b.t_wr + wr_pre_);
+        at_least(b.t_rd + s_.rd_to_pre);
+        at_least(b.t_wr + s_.wr_to_pre);
         at_least(r.t_pre + s_.PPD);
-        at_least(r.t_pdx + s_.XP);
+        at_least(r.t_pdxa + s_.XP);
         break;
       }
       case Cmd::PREA:
         for (int i = 0; i < nb_; ++i) {
-          const Bank& b = banks_[static_cast<std::size_t>(rank * nb_ + i)];
+          const Bank& b = bank_at(i);
           if (!b.open) continue;
           at_least(b.t_act + s_.RAS);
-          at_least(b.t_rd + s_.RTP);
-          at_least(b.t_wr + wr_pre_);
+          at_least(b.t_rd + s_.rd_to_pre);
+          at_least(b.t_wr + s_.wr_to_pre);
         }
         at_least(r.t_pre + s_.PPD);
-        at_least(r.t_pdx + s_.XP);
+        at_least(r.t_pdxa + s_.XP);
         break;
       case Cmd::RD:
       case Cmd::RDA:
       case Cmd::WR:
       case Cmd::WRA: {
         const bool rd = c == Cmd::RD || c == Cmd::RDA;
-        const Bank& b = banks_[static_cast<std::size_t>(bank)];
+        const Bank& b = ch.banks[static_cast<std::size_t>(bank)];
         const auto bg = static_cast<std::size_t>((bank % nb_) / s_.banks_per_group());
         at_least(b.t_act + (rd ? s_.RCD : s_.RCD_WR));
         if (rd) {
           at_least(r.t_rd + s_.CCD_S);
           at_least(r.bg_rd[bg] + s_.CCD_L);
-          at_least(r.t_wr + wr_rd_s_);
-          at_least(r.bg_wr[bg] + wr_rd_l_);
+          at_least(r.t_wr + s_.wr_to_rd_s);
+          at_least(r.bg_wr[bg] + s_.wr_to_rd_l);
         } else {
           at_least(r.t_wr + s_.CCD_S);
           at_least(r.bg_wr[bg] + s_.CCD_L);
-          at_least(r.t_rd + rd_wr_);
+          at_least(r.t_rd + s_.rd_to_wr);
         }
         // Data bus shared with the other ranks: a rank switch costs RTRS.
-        if (last_cas_rank_ >= 0 && last_cas_rank_ != rank) {
+        if (ch.last_cas_rank >= 0 && ch.last_cas_rank != rank) {
           if (rd) {
-            at_least(last_rd_ + bl_ + s_.RTRS);
-            at_least(last_wr_ + s_.WL + bl_ + s_.RTRS - s_.RL);
+            at_least(ch.last_rd + bl_ + s_.RTRS);
+            at_least(ch.last_wr + s_.WL + bl_ + s_.RTRS - s_.RL);
           } else {
-            at_least(last_wr_ + bl_ + s_.RTRS);
-            at_least(last_rd_ + s_.RL + bl_ + s_.RTRS - s_.WL);
+            at_least(ch.last_wr + bl_ + s_.RTRS);
+            at_least(ch.last_rd + s_.RL + bl_ + s_.RTRS - s_.WL);
           }
         }
-        at_least(r.t_pdx + s_.XP);
-        at_least(r.t_srefx + s_.XS);
+        at_least(r.t_pdxa + s_.XP);
+        at_least(r.t_srefx + s_.XS_DLL);
         break;
       }
       case Cmd::REFA:
         for (int i = 0; i < nb_; ++i) {
-          const Bank& b = banks_[static_cast<std::size_t>(rank * nb_ + i)];
-          at_least(b.t_pre_done);
-          at_least(b.t_refpb + s_.RFC_PB);
+          at_least(bank_at(i).t_pre_done);
+          at_least(bank_at(i).t_refpb + s_.RFC_PB);
         }
+        at_least(r.t_act + s_.RC);
         at_least(r.t_ref + s_.RFC);
-        at_least(r.t_pdx + s_.XP);
+        at_least(r.t_pdxp + s_.XP);
         at_least(r.t_srefx + s_.XS);
         break;
       case Cmd::REFPB: {
-        const Bank& b = banks_[static_cast<std::size_t>(bank)];
+        const Bank& b = ch.banks[static_cast<std::size_t>(bank)];
         at_least(b.t_pre_done);
+        at_least(b.t_act + s_.RC);
         at_least(b.t_refpb + s_.RFC_PB);
         at_least(r.t_ref + s_.RFC);
         at_least(r.t_refpb + (s_.RREFD > 0 ? s_.RREFD : s_.RRD_S));
         at_least(r.t_act + s_.RRD_S);
-        at_least(r.t_pdx + s_.XP);
+        at_least(r.t_pdxa + s_.XP);
+        at_least(r.t_pdxp + s_.XP);
+        at_least(r.t_srefx + s_.XS);
         break;
       }
+      // Power-down entries and exits (DRAMSys' checkers, e.g. CheckerDDR3
+      // 301-416: tRDPDEN, tWRPDEN, tWRAPDEN, tACTPDEN, tPRPDEN, tREFPDEN).
       case Cmd::PDEA:
-      case Cmd::PDEP:
-      case Cmd::SREFEN:
         at_least(r.t_act + s_.ACTPDEN);
-        at_least(r.t_pre + s_.PRPDEN);
-        at_least(r.t_rd + s_.RL + bl_ + 1);
-        at_least(r.t_wr + wr_pre_ + 1);
-        at_least(r.t_ref + (c == Cmd::SREFEN ? s_.RFC : s_.REFPDEN));
-        at_least(r.t_refpb + (c == Cmd::SREFEN ? s_.RFC_PB : s_.REFPDEN));
-        at_least(r.t_pdx + s_.CKE);
-        at_least(r.t_srefx + s_.XS);
-        if (c == Cmd::SREFEN)
-          for (int i = 0; i < nb_; ++i) at_least(banks_[static_cast<std::size_t>(rank * nb_ + i)].t_pre_done);
+        at_least(r.t_rd + s_.rd_to_pden);
+        at_least(r.t_wr_plain + s_.wr_to_pden);
+        at_least(r.t_wra + s_.wra_to_pden);
+        at_least(r.t_pre_cmd + s_.PRPDEN);
+        at_least(r.t_pdxa + s_.CKE);
         break;
-      case Cmd::PDXA:
-      case Cmd::PDXP: at_least(r.t_pde + s_.CKE); break;
+      case Cmd::PDEP:
+        at_least(r.t_rd + s_.rd_to_pden);
+        at_least(r.t_wra + s_.wra_to_pden);
+        at_least(r.t_pre_cmd + s_.PRPDEN);
+        at_least(r.t_ref + s_.REFPDEN);
+        at_least(r.t_refpb + s_.REFPDEN);
+        at_least(r.t_pdxp + s_.CKE);
+        at_least(r.t_srefx + s_.XS);
+        break;
+      case Cmd::SREFEN:
+        at_least(r.t_act + s_.RC);
+        at_least(r.t_rda + s_.rda_to_sref);
+        at_least(r.t_wra + s_.wra_to_sref);
+        for (int i = 0; i < nb_; ++i) at_least(bank_at(i).t_pre_done);
+        at_least(r.t_pdxp + s_.XP);
+        at_least(r.t_ref + s_.RFC);
+        at_least(r.t_refpb + s_.RFC_PB);
+        at_least(r.t_srefx + s_.XS);
+        break;
+      case Cmd::PDXA: at_least(r.t_pdea + s_.CKE); break;
+      case Cmd::PDXP: at_least(r.t_pdep + s_.CKE); break;
       case Cmd::SREFEX: at_least(r.t_srefen + s_.CKESR); break;
       case Cmd::Count: break;
     }
@@ -267,18 +372,18 @@ private:
   }
 
   // ------------------------------------------------------------ scheduler
-  bool has_buffer_space() const {
+  bool has_buffer_space(const Channel& ch) const {
     switch (c_.scheduler_buffer) {
       case SchedulerBuffer::Bankwise:
         // DRAMSys checks the bank of the request stored last.
-        return static_cast<int>(banks_[static_cast<std::size_t>(last_stored_bank_)].queue.size()) < c_.request_buffer_size;
-      case SchedulerBuffer::ReadWrite: return buffered_reads_ < c_.request_buffer_size && buffered_writes_ < c_.request_buffer_size;
-      case SchedulerBuffer::Shared: return buffered_reads_ + buffered_writes_ < c_.request_buffer_size;
+        return static_cast<int>(ch.banks[static_cast<std::size_t>(ch.last_stored_bank)].queue.size()) < c_.request_buffer_size;
+      case SchedulerBuffer::ReadWrite: return ch.buffered_reads < c_.request_buffer_size && ch.buffered_writes < c_.request_buffer_size;
+      case SchedulerBuffer::Shared: return ch.buffered_reads + ch.buffered_writes < c_.request_buffer_size;
     }
     return false;
   }
 
-  Payload* pick(const Bank& b) const {
+  Payload* pick(const Channel& ch, const Bank& b) const {
     if (b.queue.empty()) return nullptr;
     if (c_.scheduler == SchedulerKind::Fifo || !b.open) return b.queue.front();
     if (c_.scheduler == SchedulerKind::FrFcfsGrp) {
@@ -289,7 +394,7 @@ private:
         Payload* p = b.queue[i];
         if (p->row != b.row) continue;
         if (!first_hit) first_hit = p;
-        if (p->write == last_cas_write_) {
+        if (p->write == ch.last_cas_write) {
           bool hazard = false;
           for (std::size_t k = 0; k < i && !hazard; ++k)
             hazard = b.queue[k]->row == b.row && trace_[b.queue[k]->index].address == trace_[p->index].address;
@@ -312,10 +417,10 @@ private:
   }
 
   // ------------------------------------------------------------ bank machine
-  void evaluate_bank(Bank& b, bool sleeping) {
+  void evaluate_bank(const Channel& ch, Bank& b) {
     b.has_cmd = false;
-    if (sleeping || b.blocked) return;
-    Payload* p = pick(b);
+    if (b.blocked) return;
+    Payload* p = pick(ch, b);
     if (!p) return;
     if (!b.keep || p->row == b.row) b.cur = p;
     Payload* cur = b.cur;
@@ -338,255 +443,436 @@ private:
     b.cmd = cur->write ? (auto_pre ? Cmd::WRA : Cmd::WR) : (auto_pre ? Cmd::RDA : Cmd::RD);
   }
 
+  bool rank_busy(const Channel& ch, int rank) const {
+    for (int i = 0; i < nb_; ++i)
+      if (!ch.banks[static_cast<std::size_t>(rank * nb_ + i)].queue.empty()) return true;
+    return false;
+  }
+
+  // ------------------------------------------------------------ managers
+  void pdm_interrupt(Rank& r) {
+    r.entry = false;
+    if (r.pd != PdState::Idle) r.exit = true;
+  }
+  void refresh_manager(Channel& ch, int ri, i64 now);
+  bool power_down_command(const Channel& ch, int ri, Cmd& cmd) const;
+
   // ------------------------------------------------------------ front end
-  void frontend(i64 now);
-  void accept(i64 now, i64 end_req_delay);
-  void deliver_responses(i64 now);
-  void refresh_and_power_down(i64 now);
-  void issue(const Candidate& cand, i64 now);
-  void close_bank(Rank& r, Bank& b, i64 at) {
+  void initiator(i64 now);
+  void arbiter_forward(Channel& ch, i64 now);
+  void release_slot(i64 at);
+  void accept(Channel& ch, i64 now, i64 end_req_delay);
+  void deliver_responses(Channel& ch, i64 now);
+  void controller(Channel& ch, i64 now);
+  void issue(Channel& ch, const Candidate& cand, i64 now);
+  void power_event(Channel& ch, i64 t, PCmd type, int rank, int bank) {
+    if (s_.has_power())
+      ch.power.push_back({t + think_fw_ + phy_fw_, type, static_cast<std::uint16_t>(rank), static_cast<std::uint16_t>(bank % nb_)});
+  }
+  void close_bank(Rank& r, Bank& b) {
     b.open = false;
     b.keep = false;
     --r.open_banks;
-    r.busy.emplace_back(b.open_since, at);
   }
-  void finish_energy(i64 end);
+  double channel_energy(Channel& ch, Energy& e);
 
   const MemSpec& s_;
   ControllerConfig c_;
   const std::vector<Request>& trace_;
   SimOptions opt_;
   int nb_ = 8, bl_ = 4;
-  int rd_wr_ = 0, wr_rd_s_ = 0, wr_rd_l_ = 0, wr_pre_ = 0;
-  double tck_ = 1;
+  i64 tck_ps_ = 1, player_ps_ = 1;
+  double tck_ns_ = 1;
+  i64 think_fw_ = 0, think_bw_ = 0, phy_fw_ = 0, phy_bw_ = 0, arb_fw_ = 0, arb_bw_ = 0;
 
   std::vector<Payload> payloads_;
-  std::vector<Bank> banks_;
-  std::vector<Rank> ranks_;
-  i64 last_row_cmd_ = kPast, last_col_cmd_ = kPast;
-  i64 last_rd_ = kPast, last_wr_ = kPast;
-  int last_cas_rank_ = -1;
-  bool last_cas_write_ = false;
-  int last_stored_bank_ = 0;
-  int buffered_reads_ = 0, buffered_writes_ = 0;
-  i64 next_id_ = 1;
-  bool dirty_ = true;  // candidate commands must be re-derived
+  std::vector<i64> time_ps_;
+  std::vector<Channel> channels_;
 
-  // Front end.
-  std::size_t next_send_ = 0;        // next trace request the initiator sends
-  i64 init_ready_ = 0;               // initiator may send (END_REQ of the previous one received)
-  std::deque<std::pair<std::size_t, i64>> channel_queue_;  // arbiter queue (Fifo/Reorder): request, arrival
-  int active_ = 0;                   // transactions between END_REQ and END_RESP (Fifo/Reorder arbiters)
+  // Initiator (trace player) and arbiter.
+  std::size_t next_send_ = 0;  // next trace request the initiator sends
+  i64 send_ps_ = 0;            // when it sends it (valid unless waiting)
+  bool waiting_ = false;       // waiting for END_REQ of the last request sent
+  int active_ = 0;             // Fifo/Reorder: transactions between END_REQ and END_RESP
+  bool parked_ = false;        // Fifo/Reorder: a request waits for a free slot
+  std::size_t parked_idx_ = 0;
   std::priority_queue<i64, std::vector<i64>, std::greater<>> slot_release_;
-  std::size_t in_idx_ = 0;           // request waiting at the controller input
-  bool in_valid_ = false;
-  i64 in_arrival_ = 0;
-  i64 ctrl_end_req_ = kPast;         // last END_REQ sent by the controller
-
-  // Responses.
-  std::deque<std::pair<Payload*, i64>> resp_fifo_;
-  std::map<i64, std::pair<Payload*, i64>> resp_reorder_;
-  i64 resp_next_id_ = 1;
-  i64 resp_busy_until_ = kPast;  // END_RESP of the response in flight
-  std::map<std::uint32_t, i64> arb_reorder_;  // arbiter Reorder: trace index -> arrival
+  i64 init_last_resp_ = kPast;  // the initiator's last BEGIN_RESP
+  std::map<std::uint32_t, i64> arb_reorder_;  // Reorder arbiter: trace index -> arrival at the arbiter
   std::uint32_t arb_next_index_ = 0;
-  i64 arb_last_ = kPast;
   std::vector<i64> done_cycle_;
   std::size_t delivered_ = 0;
-  i64 data_cycles_ = 0;
   SimResult result_;
 };
 
-void Engine::frontend(i64 now) {
+// ---------------------------------------------------------------- front end
+
+void Engine::initiator(i64 now) {
   const std::size_t n = trace_.size();
-  if (c_.arbiter == Arbiter::Simple) {
-    // The initiator sends the next request once the previous one was
-    // accepted (END_REQ), at its trace time at the earliest.
-    if (!in_valid_ && next_send_ < n) {
-      const i64 send = std::max(to_cycles(trace_[next_send_].time_ns), std::max<i64>(ctrl_end_req_, 0));
-      in_idx_ = next_send_++;
-      in_valid_ = true;
-      in_arrival_ = send + c_.arbitration_delay_fw + c_.think_delay_fw;
+  // Fifo/Reorder: a response freed a slot. A parked request takes it over
+  // (END_REQ at the slot's release); otherwise the slot is returned.
+  while (!slot_release_.empty() && slot_release_.top() <= now) {
+    const i64 at = slot_release_.top();
+    slot_release_.pop();
+    if (parked_) {
+      parked_ = false;
+      Payload& p = payloads_[parked_idx_];
+      channels_[p.channel].arb_queue.emplace_back(parked_idx_, at + arb_fw_);
+      waiting_ = false;
+      if (next_send_ < n) send_ps_ = std::max(next_edge(at * tck_ps_), time_ps_[next_send_]);
+    } else {
+      --active_;
     }
+  }
+  if (waiting_ || next_send_ >= n) return;
+  // The request reaches the arbiter at the memory clock edge at or after it is sent.
+  const i64 arrive = ceil_cycles(send_ps_);
+  if (c_.arbiter == Arbiter::Simple) {
+    // One request in flight: the controller's END_REQ lets the next one go.
+    const std::size_t k = next_send_++;
+    Channel& ch = channels_[payloads_[k].channel];
+    ch.in_valid = true;
+    ch.in_idx = k;
+    ch.in_arrival = arrive + arb_fw_;
+    waiting_ = true;
     return;
   }
-  // Fifo / Reorder arbiters: at most MaxActiveTransactions between END_REQ
-  // and END_RESP; accepted requests queue in the arbiter.
-  while (!slot_release_.empty() && slot_release_.top() <= now) {
-    slot_release_.pop();
-    --active_;
-  }
-  while (next_send_ < n) {
-    const i64 send = std::max(to_cycles(trace_[next_send_].time_ns), init_ready_);
-    if (send > now || active_ >= c_.max_active_transactions) break;
-    ++active_;
-    init_ready_ = std::max(send, now);
-    channel_queue_.emplace_back(next_send_, init_ready_ + c_.arbitration_delay_fw);
-    ++next_send_;
-  }
-  if (!in_valid_ && !channel_queue_.empty()) {
-    const auto [idx, arrive] = channel_queue_.front();
-    channel_queue_.pop_front();
-    in_idx_ = idx;
-    in_valid_ = true;
-    in_arrival_ = std::max(arrive, ctrl_end_req_ + 1) + c_.think_delay_fw;
-  }
-}
-
-void Engine::accept(i64 now, i64 end_req_delay) {
-  if (!in_valid_ || in_arrival_ > now || !has_buffer_space()) return;
-  Payload& p = payloads_[in_idx_];
-  p.id = next_id_++;
-  Bank& b = banks_[p.bank];
-  b.queue.push_back(&p);
-  last_stored_bank_ = static_cast<int>(p.bank);
-  (p.write ? buffered_writes_ : buffered_reads_)++;
-  ++ranks_[p.rank].pending;
-  in_valid_ = false;
-  dirty_ = true;
-  ctrl_end_req_ = now + end_req_delay;
-  if (c_.arbiter == Arbiter::Simple) frontend(now);
-}
-
-void Engine::deliver_responses(i64 now) {
-  for (;;) {
-    if (resp_busy_until_ > now) return;
-    Payload* p = nullptr;
-    if (c_.resp_queue == RespQueue::Fifo) {
-      if (resp_fifo_.empty() || resp_fifo_.front().second > now) return;
-      p = resp_fifo_.front().first;
-      resp_fifo_.pop_front();
+  while (!waiting_ && next_send_ < n) {
+    const i64 a = ceil_cycles(send_ps_);
+    if (a > now) return;
+    const std::size_t k = next_send_++;
+    if (active_ < c_.max_active_transactions) {
+      ++active_;
+      channels_[payloads_[k].channel].arb_queue.emplace_back(k, a + arb_fw_);
+      // END_REQ at once: the initiator sends the next on its next edge.
+      if (next_send_ < n) send_ps_ = std::max(next_edge(a * tck_ps_), time_ps_[next_send_]);
     } else {
-      auto it = resp_reorder_.find(resp_next_id_);
-      if (it == resp_reorder_.end() || it->second.second > now) return;
-      p = it->second.first;
-      resp_reorder_.erase(it);
-      ++resp_next_id_;
+      parked_ = true;
+      parked_idx_ = k;
+      waiting_ = true;
     }
-    // BEGIN_RESP to the arbiter now; the initiator answers END_RESP at once.
-    i64 at_initiator;
-    if (c_.arbiter == Arbiter::Simple) {
-      at_initiator = now + c_.arbitration_delay_bw;
-      resp_busy_until_ = at_initiator;
-      done_cycle_[p->index] = at_initiator;
+  }
+}
+
+// Fifo/Reorder arbiter: forwards the head of a channel's queue once the
+// controller answered the previous BEGIN_REQ (never two in the same cycle).
+void Engine::arbiter_forward(Channel& ch, i64 now) {
+  if (c_.arbiter == Arbiter::Simple || ch.in_valid || ch.arb_queue.empty() || ch.end_req > now) return;
+  const auto [idx, t] = ch.arb_queue.front();
+  if (t > now) return;
+  ch.arb_queue.pop_front();
+  ch.in_valid = true;
+  ch.in_idx = idx;
+  ch.in_arrival = std::max(t, ch.end_req + 1);
+}
+
+void Engine::accept(Channel& ch, i64 now, i64 end_req_delay) {
+  if (!ch.in_valid || ch.in_arrival > now || !has_buffer_space(ch)) return;
+  Payload& p = payloads_[ch.in_idx];
+  p.id = ch.next_id++;
+  Bank& b = ch.banks[p.bank];
+  b.queue.push_back(&p);
+  ch.last_stored_bank = static_cast<int>(p.bank);
+  (p.write ? ch.buffered_writes : ch.buffered_reads)++;
+  Rank& r = ch.ranks[p.rank];
+  if (r.pending++ == 0) {  // PDM triggerExit
+    r.ctrl_idle = false;
+    r.enter_sref = false;
+    r.entry = false;
+    if (r.pd != PdState::Idle) r.exit = true;
+  }
+  ch.in_valid = false;
+  ch.dirty = true;
+  ch.end_req = now + end_req_delay;
+  if (c_.arbiter == Arbiter::Simple) {
+    waiting_ = false;
+    if (next_send_ < trace_.size()) send_ps_ = std::max(next_edge(ch.end_req * tck_ps_), time_ps_[next_send_]);
+  }
+}
+
+void Engine::release_slot(i64 at) {
+  if (c_.arbiter != Arbiter::Simple) slot_release_.push(at);
+}
+
+void Engine::deliver_responses(Channel& ch, i64 now) {
+  if (ch.resp_free > now) return;
+  Payload* p = nullptr;
+  if (c_.resp_queue == RespQueue::Fifo) {
+    if (ch.resp_fifo.empty() || ch.resp_fifo.front().second > now) return;
+    p = ch.resp_fifo.front().first;
+    ch.resp_fifo.pop_front();
+  } else {
+    auto it = ch.resp_reorder.find(ch.resp_next_id);
+    if (it == ch.resp_reorder.end() || it->second.second > now) return;
+    p = it->second.first;
+    ch.resp_reorder.erase(it);
+    ++ch.resp_next_id;
+  }
+  // BEGIN_RESP to the arbiter now. The initiator takes one response per
+  // cycle and answers END_RESP at once; the controller sends its next
+  // response at the earliest one cycle after the END_RESP it receives.
+  switch (c_.arbiter) {
+    case Arbiter::Simple: {
+      const i64 at = std::max(now + arb_bw_, init_last_resp_ + 1);
+      init_last_resp_ = at;
+      done_cycle_[p->index] = at;
       ++delivered_;
-    } else if (c_.arbiter == Arbiter::Fifo) {
-      resp_busy_until_ = now;  // the arbiter takes it immediately
-      at_initiator = std::max(now + c_.arbitration_delay_bw, arb_last_ + 1);
-      arb_last_ = at_initiator;
-      done_cycle_[p->index] = at_initiator;
-      slot_release_.push(at_initiator);
+      ch.resp_free = at + 1;  // the arbiter returns END_RESP when the initiator does
+      break;
+    }
+    case Arbiter::Fifo: {
+      const i64 at = std::max(now + arb_bw_, init_last_resp_ + 1);
+      init_last_resp_ = at;
+      done_cycle_[p->index] = at;
       ++delivered_;
-    } else {
-      resp_busy_until_ = now;
-      arb_reorder_[p->index] = now + c_.arbitration_delay_bw;
+      release_slot(at);
+      ch.resp_free = now + 1;  // the arbiter returns END_RESP at once
+      break;
+    }
+    case Arbiter::Reorder:
+      arb_reorder_[p->index] = now + arb_bw_;
       // Responses reach the initiator in its own request order.
       for (auto it = arb_reorder_.find(arb_next_index_); it != arb_reorder_.end(); it = arb_reorder_.find(arb_next_index_)) {
-        at_initiator = std::max(it->second, arb_last_ + 1);
-        arb_last_ = at_initiator;
-        done_cycle_[it->first] = at_initiator;
-        slot_release_.push(at_initiator);
+        const i64 at = std::max(it->second, init_last_resp_ + 1);
+        init_last_resp_ = at;
+        done_cycle_[it->first] = at;
+        release_slot(at);
         ++delivered_;
         arb_reorder_.erase(it);
         ++arb_next_index_;
       }
-    }
-    if (resp_busy_until_ > now) return;
-    if (c_.resp_queue == RespQueue::Fifo ? resp_fifo_.empty() : resp_reorder_.empty()) return;
-    // Same-cycle responses need a fresh END_RESP; with zero arbitration delay
-    // they may follow in the same cycle.
+      ch.resp_free = now + 1;
+      break;
   }
 }
 
-void Engine::refresh_and_power_down(i64 now) {
+// ---------------------------------------------------------------- managers
+
+// DRAMSys RefreshManagerAllBank/PerBank::start(). Decides at the due time:
+// refresh if the rank is idle, else postpone (up to RefreshMaxPostponed,
+// then force). After a refresh, further ones are pulled in back to back
+// while the rank stays idle (down to -RefreshMaxPulledin).
+void Engine::refresh_manager(Channel& ch, int ri, i64 now) {
+  Rank& r = ch.ranks[static_cast<std::size_t>(ri)];
+  const bool had = r.rm_has;
+  const Cmd had_cmd = r.rm_cmd;
+  const int had_bank = r.rm_bank;
+  r.rm_has = false;
+  if (c_.refresh_policy == RefreshPolicy::NoRefresh || now < r.ref_due) {
+    if (had) ch.dirty = true;
+    return;
+  }
+  if (r.entry || (r.pd != PdState::Idle && !r.exit)) ch.dirty = true;
+  pdm_interrupt(r);
+  if (r.pd != PdState::Idle) return;
   const bool per_bank = c_.refresh_policy == RefreshPolicy::PerBank;
   const i64 interval = per_bank ? s_.REFI_PB : s_.REFI;
-  for (int ri = 0; ri < s_.ranks; ++ri) {
-    Rank& r = ranks_[static_cast<std::size_t>(ri)];
-    const bool was_want = r.ref_want, was_urgent = r.ref_urgent;
-    const int was_owed = r.owed, was_pulled = r.pulled;
-    r.ref_want = r.ref_urgent = false;
-    if (c_.refresh_policy != RefreshPolicy::NoRefresh && r.pd != PdState::Sref) {
-      while (now >= r.next_due) {
-        r.next_due += interval;
-        if (r.pulled > 0)
-          --r.pulled;
-        else
-          ++r.owed;
+  const int scale = per_bank ? nb_ : 1;
+  const int max_postponed = c_.refresh_max_postponed * scale;
+  if (now >= r.ref_due + interval) {  // missed a whole interval (cannot refresh while in self refresh etc.)
+    r.ref_due += interval;
+    r.pulled_in = false;
+  }
+  auto bank_busy = [&](int b) { return !ch.banks[static_cast<std::size_t>(ri * nb_ + b)].queue.empty(); };
+  if (!per_bank) {
+    if (!r.pulled_in) {
+      if (r.flex == max_postponed) {
+        for (int i = 0; i < nb_; ++i) ch.banks[static_cast<std::size_t>(ri * nb_ + i)].blocked = true;  // forced
+      } else if (rank_busy(ch, ri)) {
+        ++r.flex;
+        r.ref_due += interval;
+        ch.dirty = true;
+        return;
       }
-      const bool busy = per_bank ? !banks_[static_cast<std::size_t>(ri * nb_ + r.pb_bank)].queue.empty() : r.pending > 0;
-      r.ref_urgent = r.owed > c_.refresh_max_postponed;
-      r.ref_want = r.ref_urgent || (!busy && r.owed > 0) ||
-                   (!busy && r.owed == 0 && r.pulled < c_.refresh_max_pulledin && r.pd == PdState::Awake);
-      if (r.pd != PdState::Awake && r.owed == 0) r.ref_want = false;  // no pull-in from power-down
+      r.rm_cmd = r.open_banks > 0 ? Cmd::PREA : Cmd::REFA;
+    } else {
+      if (rank_busy(ch, ri)) {
+        r.pulled_in = false;
+        r.ref_due += interval;
+        ch.dirty = true;
+        return;
+      }
+      r.rm_cmd = Cmd::REFA;
     }
-    if (was_want != r.ref_want || was_urgent != r.ref_urgent || was_owed != r.owed || was_pulled != r.pulled) dirty_ = true;
-    // Block the banks a forced refresh needs.
-    for (int i = 0; i < nb_; ++i) {
-      Bank& b = banks_[static_cast<std::size_t>(ri * nb_ + i)];
-      b.blocked = r.ref_urgent && (!per_bank || i == r.pb_bank);
+    r.rm_bank = -1;
+  } else {
+    const bool forced = !r.pulled_in && r.flex == max_postponed;
+    bool all_busy = true;
+    if (r.pulled_in || !r.pb_skip) {
+      if (!r.pulled_in) r.pb_pos = 0;
+      for (std::size_t i = 0; i < r.pb_remaining.size(); ++i)
+        if (!bank_busy(r.pb_remaining[i])) {
+          r.pb_pos = i;
+          all_busy = false;
+          break;
+        }
+    } else {
+      all_busy = false;  // keep the bank chosen by the forced refresh
     }
+    if (all_busy && (r.pulled_in || !forced)) {
+      if (r.pulled_in)
+        r.pulled_in = false;
+      else
+        ++r.flex;
+      r.ref_due += interval;
+      ch.dirty = true;
+      return;
+    }
+    const int bank = ri * nb_ + r.pb_remaining[r.pb_pos];
+    if (ch.banks[static_cast<std::size_t>(bank)].open) {
+      r.rm_cmd = Cmd::PRE;
+    } else {
+      r.rm_cmd = Cmd::REFPB;
+      if (forced) {
+        ch.banks[static_cast<std::size_t>(bank)].blocked = true;
+        r.pb_skip = true;
+      }
+    }
+    r.rm_bank = bank;
+  }
+  r.rm_has = true;
+  if (!had || had_cmd != r.rm_cmd || had_bank != r.rm_bank) ch.dirty = true;
+}
+
+// DRAMSys PowerDownManagerStaggered::start(): exit first, then entry
+// (active power-down if a row is open, else precharge power-down), then
+// self refresh (after a refresh interrupted precharge power-down).
+bool Engine::power_down_command(const Channel& ch, int ri, Cmd& cmd) const {
+  if (c_.power_down_policy != PowerDownPolicy::Staggered) return false;
+  const Rank& r = ch.ranks[static_cast<std::size_t>(ri)];
+  if (r.exit) {
+    switch (r.pd) {
+      case PdState::ActivePdn: cmd = Cmd::PDXA; return true;
+      case PdState::PrechargePdn: cmd = Cmd::PDXP; return true;
+      case PdState::SelfRefresh: cmd = Cmd::SREFEX; return true;
+      case PdState::ExtraRefresh: cmd = Cmd::REFA; return true;
+      case PdState::Idle: return false;
+    }
+  }
+  if (r.entry) {
+    cmd = r.pdm_activated != 0 ? Cmd::PDEA : Cmd::PDEP;
+    return true;
+  }
+  if (r.enter_sref) {
+    cmd = Cmd::SREFEN;
+    return true;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------- controller
+
+// One invocation of DRAMSys' Controller::controllerMethod for a channel,
+// after responses and requests were handled: managers, candidate commands,
+// command multiplexer.
+void Engine::controller(Channel& ch, i64 now) {
+  for (int ri = 0; ri < s_.ranks; ++ri) refresh_manager(ch, ri, now);
+  if (ch.dirty) {
+    ch.ready.clear();
+    for (int ri = 0; ri < s_.ranks; ++ri) {
+      Rank& r = ch.ranks[static_cast<std::size_t>(ri)];
+      Cmd pdc;
+      if (power_down_command(ch, ri, pdc)) {
+        ch.ready.push_back({pdc, ri, -1, earliest(ch, pdc, ri, -1), kPowerDownPrio});
+        continue;  // the power-down manager's command excludes the rank's others
+      }
+      if (r.pd != PdState::Idle) continue;  // bank machines sleep
+      if (r.rm_has) ch.ready.push_back({r.rm_cmd, ri, r.rm_bank, earliest(ch, r.rm_cmd, ri, r.rm_bank), 0});
+      for (int i = 0; i < nb_; ++i) {
+        const int bi = ri * nb_ + i;
+        Bank& b = ch.banks[static_cast<std::size_t>(bi)];
+        evaluate_bank(ch, b);
+        if (b.has_cmd) ch.ready.push_back({b.cmd, ri, bi, earliest(ch, b.cmd, ri, bi), b.cur->id});
+      }
+    }
+    ch.dirty = false;
+  }
+  // Command multiplexer: of the commands ready now, the oldest request's
+  // (refresh first, power-down last); Strict: column commands only in
+  // acceptance order. One command per command bus.
+  bool issued_row = false, issued_col = false;
+  for (int pass = 0; pass < (s_.separate_row_column_bus() ? 2 : 1); ++pass) {
+    const Candidate* best = nullptr;
+    for (const auto& cand : ch.ready) {
+      if (cand.time > now) continue;
+      const bool column = is_cas(cand.cmd);
+      if (s_.separate_row_column_bus() ? (column ? issued_col : issued_row) : (issued_row || issued_col)) continue;
+      if (column && c_.cmd_mux == CmdMux::Strict && cand.prio != ch.next_cas_id) continue;
+      if (!best || cand.prio < best->prio) best = &cand;
+    }
+    if (!best) break;
+    const Candidate chosen = *best;
+    (is_cas(chosen.cmd) ? issued_col : issued_row) = true;
+    issue(ch, chosen, now);
+    // The others must be re-derived (their timing changed); in this cycle
+    // only the other command bus may still issue.
+    for (auto& cand : ch.ready)
+      if (cand.rank == chosen.rank) cand.time = std::max(cand.time, now + 1);
   }
 }
 
-void Engine::issue(const Candidate& cand, i64 now) {
+void Engine::issue(Channel& ch, const Candidate& cand, i64 now) {
   const Cmd c = cand.cmd;
-  Rank& r = ranks_[static_cast<std::size_t>(cand.rank)];
-  dirty_ = true;
+  Rank& r = ch.ranks[static_cast<std::size_t>(cand.rank)];
+  ch.dirty = true;
   ++result_.commands[static_cast<std::size_t>(c)];
-  const bool column = c == Cmd::RD || c == Cmd::RDA || c == Cmd::WR || c == Cmd::WRA;
-  if (column && s_.separate_row_column_bus())
-    last_col_cmd_ = now;
+  if (is_cas(c) && s_.separate_row_column_bus())
+    ch.last_col_cmd = now;
   else
-    last_row_cmd_ = now;
+    ch.last_row_cmd = now;
   if (opt_.record_commands) {
-    const std::uint32_t row = cand.bank >= 0 ? banks_[static_cast<std::size_t>(cand.bank)].row : 0;
-    result_.command_log.push_back({now, c, static_cast<std::uint16_t>(cand.rank),
+    const std::uint32_t row = cand.bank >= 0 ? ch.banks[static_cast<std::size_t>(cand.bank)].row : 0;
+    result_.command_log.push_back({now, c, static_cast<std::uint16_t>(&ch - channels_.data()), static_cast<std::uint16_t>(cand.rank),
                                    static_cast<std::uint16_t>(cand.bank >= 0 ? cand.bank : 0), row});
   }
+  auto wake_banks = [&] {
+    for (int i = 0; i < nb_; ++i) ch.banks[static_cast<std::size_t>(cand.rank * nb_ + i)].blocked = false;
+  };
   switch (c) {
     case Cmd::ACT: {
-      Bank& b = banks_[static_cast<std::size_t>(cand.bank)];
+      Bank& b = ch.banks[static_cast<std::size_t>(cand.bank)];
       const auto bg = static_cast<std::size_t>((cand.bank % nb_) / s_.banks_per_group());
       b.open = true;
       b.row = b.cur->row;
       b.keep = true;
       b.t_act = now;
-      b.open_since = now;
       if (b.cur->outcome == Outcome::None) b.cur->outcome = Outcome::Miss;
       if (opt_.record_commands) result_.command_log.back().row = b.row;
       r.t_act = now;
       r.bg_act[bg] = now;
       r.faw[static_cast<std::size_t>(r.faw_pos)] = now;
-      r.faw_pos = (r.faw_pos + 1) % 4;
+      r.faw_pos = (r.faw_pos + 1) % s_.acts_in_faw;
       ++r.open_banks;
+      ++r.pdm_activated;
+      power_event(ch, now, PCmd::ACT, cand.rank, cand.bank);
       break;
     }
     case Cmd::PRE: {
-      Bank& b = banks_[static_cast<std::size_t>(cand.bank)];
+      Bank& b = ch.banks[static_cast<std::size_t>(cand.bank)];
       if (b.cur && b.cur->row != b.row) b.cur->outcome = Outcome::Conflict;
-      b.t_pre_issue = now;
       b.t_pre_done = now + s_.RP;
-      r.t_pre = now;
-      close_bank(r, b, now);
+      r.t_pre = r.t_pre_cmd = now;
+      close_bank(r, b);
+      --r.pdm_activated;
+      power_event(ch, now, PCmd::PRE, cand.rank, cand.bank);
       break;
     }
     case Cmd::PREA:
       for (int i = 0; i < nb_; ++i) {
-        Bank& b = banks_[static_cast<std::size_t>(cand.rank * nb_ + i)];
+        Bank& b = ch.banks[static_cast<std::size_t>(cand.rank * nb_ + i)];
         if (!b.open) continue;
-        b.t_pre_issue = now;
         b.t_pre_done = now + s_.RP_AB;
-        close_bank(r, b, now);
-        ++result_.commands[static_cast<std::size_t>(Cmd::PRE)];  // counted as bank precharges for energy
+        close_bank(r, b);
       }
-      r.t_pre = now;
+      r.t_pre = r.t_pre_cmd = now;
+      r.pdm_activated = 0;
+      power_event(ch, now, PCmd::PREA, cand.rank, 0);
       break;
     case Cmd::RD:
     case Cmd::RDA:
     case Cmd::WR:
     case Cmd::WRA: {
-      Bank& b = banks_[static_cast<std::size_t>(cand.bank)];
+      Bank& b = ch.banks[static_cast<std::size_t>(cand.bank)];
       Payload* p = b.cur;
       const bool rd = c == Cmd::RD || c == Cmd::RDA;
       const auto bg = static_cast<std::size_t>((cand.bank % nb_) / s_.banks_per_group());
@@ -595,246 +881,335 @@ void Engine::issue(const Candidate& cand, i64 now) {
       if (rd) {
         b.t_rd = now;
         r.t_rd = now;
+        if (c == Cmd::RDA) r.t_rda = now;
         r.bg_rd[bg] = now;
-        last_rd_ = now;
+        ch.last_rd = now;
       } else {
         b.t_wr = now;
         r.t_wr = now;
+        (c == Cmd::WRA ? r.t_wra : r.t_wr_plain) = now;
         r.bg_wr[bg] = now;
-        last_wr_ = now;
+        ch.last_wr = now;
       }
-      last_cas_rank_ = cand.rank;
-      last_cas_write_ = !rd;
-      data_cycles_ += bl_;
+      ch.last_cas_rank = cand.rank;
+      ch.last_cas_write = !rd;
+      ch.data_cycles += bl_;
+      power_event(ch, now, rd ? PCmd::RD : PCmd::WR, cand.rank, cand.bank);
       if (c == Cmd::RDA || c == Cmd::WRA) {
-        const i64 pre_at = rd ? now + s_.RTP : now + wr_pre_;
-        b.t_pre_issue = pre_at;
+        const i64 pre_at = now + (rd ? s_.rd_to_pre : s_.wr_to_pre);
         b.t_pre_done = pre_at + s_.RP;
         r.t_pre = std::max(r.t_pre, pre_at);
-        close_bank(r, b, pre_at);
+        close_bank(r, b);
+        // DRAMPower places the auto-precharge at max(t + offset, ACT + RAS).
+        power_event(ch, std::max(now + (rd ? s_.rda_pre_offset : s_.wra_pre_offset), b.t_act + s_.RAS), PCmd::PRE, cand.rank, cand.bank);
       } else {
         b.keep = false;
       }
       // Remove from the scheduler; the response is ready when the burst ends.
       b.queue.erase(std::find(b.queue.begin(), b.queue.end(), p));
-      (p->write ? buffered_writes_ : buffered_reads_)--;
+      (p->write ? ch.buffered_writes : ch.buffered_reads)--;
       --r.pending;
       b.cur = nullptr;
-      const i64 ready = now + c_.phy_delay_fw + (rd ? s_.RL : s_.WL) + bl_ + c_.phy_delay_bw + c_.think_delay_bw;
+      if (c_.cmd_mux == CmdMux::Strict) ++ch.next_cas_id;
+      const i64 ready = now + think_fw_ + phy_fw_ + (rd ? s_.rd_data : s_.wr_data) + phy_bw_ + think_bw_;
       if (c_.resp_queue == RespQueue::Fifo)
-        resp_fifo_.emplace_back(p, ready);
+        ch.resp_fifo.emplace_back(p, ready);
       else
-        resp_reorder_.emplace(p->id, std::make_pair(p, ready));
-      accept(now, c_.think_delay_fw);
+        ch.resp_reorder.emplace(p->id, std::make_pair(p, ready));
+      accept(ch, now, think_fw_);
       break;
     }
     case Cmd::REFA:
       r.t_ref = now;
-      r.busy.emplace_back(now, now + s_.RFC);
-      if (r.owed > 0)
-        --r.owed;
+      wake_banks();
+      power_event(ch, now, PCmd::REF, cand.rank, 0);
+      if (r.pd == PdState::ExtraRefresh) {  // the refresh that ends self refresh
+        r.pd = PdState::Idle;
+        r.exit = false;
+        r.pulled_in = false;
+        r.ref_due = now + (c_.refresh_policy == RefreshPolicy::PerBank ? s_.REFI_PB : s_.REFI);
+        if (c_.refresh_policy == RefreshPolicy::NoRefresh) r.ref_due = kNever;
+        break;
+      }
+      if (r.pulled_in)
+        --r.flex;
       else
-        ++r.pulled;
+        r.pulled_in = true;
+      if (r.flex == -c_.refresh_max_pulledin) {
+        r.pulled_in = false;
+        r.ref_due += s_.REFI;
+      }
+      if (r.ctrl_idle) r.entry = true;
       break;
     case Cmd::REFPB: {
-      Bank& b = banks_[static_cast<std::size_t>(cand.bank)];
+      Bank& b = ch.banks[static_cast<std::size_t>(cand.bank)];
       b.t_refpb = now;
+      b.blocked = false;
       r.t_refpb = now;
       r.t_act = std::max(r.t_act, now);  // tRRD applies between REFpb and ACT
-      r.busy.emplace_back(now, now + s_.RFC_PB);
-      if (r.owed > 0)
-        --r.owed;
+      power_event(ch, now, PCmd::REFB, cand.rank, cand.bank);
+      r.pb_skip = false;
+      r.pb_remaining.erase(r.pb_remaining.begin() + static_cast<std::ptrdiff_t>(r.pb_pos));
+      if (r.pb_remaining.empty())
+        for (int i = 0; i < nb_; ++i) r.pb_remaining.push_back(i);
+      if (r.pulled_in)
+        --r.flex;
       else
-        ++r.pulled;
-      r.pb_bank = (r.pb_bank + 1) % nb_;
+        r.pulled_in = true;
+      if (r.flex == -c_.refresh_max_pulledin * nb_) {
+        r.pulled_in = false;
+        r.ref_due += s_.REFI_PB;
+      }
+      if (r.ctrl_idle) r.entry = true;
       break;
     }
     case Cmd::PDEA:
     case Cmd::PDEP:
-      r.pd = c == Cmd::PDEA ? PdState::PdnA : PdState::PdnP;
-      r.t_pde = now;
-      r.pd_since = now;
+      r.pd = c == Cmd::PDEA ? PdState::ActivePdn : PdState::PrechargePdn;
+      r.entry = false;
+      (c == Cmd::PDEA ? r.t_pdea : r.t_pdep) = now;
+      power_event(ch, now, c == Cmd::PDEA ? PCmd::PDN_S_ACT : PCmd::PDN_S_PRE, cand.rank, 0);
       break;
     case Cmd::SREFEN:
-      r.pd = PdState::Sref;
+      r.pd = PdState::SelfRefresh;
+      r.entry = false;
+      r.enter_sref = false;
       r.t_srefen = now;
-      r.pd_since = now;
-      r.sref_next = false;
+      r.ref_due = kNever;  // the device refreshes itself
+      power_event(ch, now, PCmd::SREN, cand.rank, 0);
       break;
     case Cmd::PDXA:
     case Cmd::PDXP:
-      (r.pd == PdState::PdnA ? r.pdna_cycles : r.pdnp_cycles) += now - r.pd_since;
-      r.pd = PdState::Awake;
-      r.t_pdx = now;
+      if (c == Cmd::PDXP && r.ctrl_idle) r.enter_sref = true;
+      r.pd = PdState::Idle;
+      r.exit = false;
+      (c == Cmd::PDXA ? r.t_pdxa : r.t_pdxp) = now;
+      power_event(ch, now, c == Cmd::PDXA ? PCmd::PUP_ACT : PCmd::PUP_PRE, cand.rank, 0);
       break;
     case Cmd::SREFEX:
-      r.sref_cycles += now - r.pd_since;
-      r.pd = PdState::Awake;
+      r.pd = PdState::ExtraRefresh;  // exit stays set: a refresh (REFA) follows
       r.t_srefx = now;
-      // The device refreshed itself; restart the refresh schedule.
-      r.owed = 0;
-      r.pulled = 0;
-      r.next_due = now + (c_.refresh_policy == RefreshPolicy::PerBank ? s_.REFI_PB : s_.REFI);
+      power_event(ch, now, PCmd::SREX, cand.rank, 0);
       break;
     case Cmd::Count: break;
   }
+  if (r.pending == 0) {  // PDM triggerEntry
+    r.ctrl_idle = true;
+    if (r.pd == PdState::Idle) r.entry = true;
+  }
 }
 
-void Engine::finish_energy(i64 end) {
-  result_.cycles = end;
-  if (!s_.has_power()) return;
-  result_.has_energy = true;
-  const double dev = s_.devices;
-  Energy& e = result_.energy_pj;
-  const auto n = [&](Cmd c) { return static_cast<double>(result_.commands[static_cast<std::size_t>(c)]); };
-  const double n_act = n(Cmd::ACT);
-  const double n_pre = n(Cmd::PRE) + n(Cmd::RDA) + n(Cmd::WRA);
-  const double n_rd = n(Cmd::RD) + n(Cmd::RDA);
-  const double n_wr = n(Cmd::WR) + n(Cmd::WRA);
-  double act_stby = 0, pre_stby = 0, pdna = 0, pdnp = 0, sref = 0;
-  for (auto& r : ranks_) {
-    // Close what is still open at the end.
-    if (r.pd == PdState::PdnA) r.pdna_cycles += end - r.pd_since;
-    if (r.pd == PdState::PdnP) r.pdnp_cycles += end - r.pd_since;
-    if (r.pd == PdState::Sref) r.sref_cycles += end - r.pd_since;
-    std::sort(r.busy.begin(), r.busy.end());
-    i64 busy = 0, cur_s = kPast, cur_e = kPast;
-    for (auto [a, b] : r.busy) {
-      a = std::min(a, end);
-      b = std::min(b, end);
-      if (a > cur_e) {
-        busy += cur_e - cur_s;
-        cur_s = a;
-        cur_e = b;
+// ---------------------------------------------------------------- energy
+
+// DRAMPower (CommandAnalysis, MemoryPowerModel) on the channel's commands:
+// sorted by time (a precharge first among equal times), ended by a NOP at
+// the last command's completion - 1, counted per rank. Returns the window
+// in cycles.
+double Engine::channel_energy(Channel& ch, Energy& e) {
+  auto& ev = ch.power;
+  if (ev.empty()) return 0;
+  std::stable_sort(ev.begin(), ev.end(), [](const PowerEvent& a, const PowerEvent& b) {
+    return a.t != b.t ? a.t < b.t : (a.type == PCmd::PRE && b.type != PCmd::PRE);
+  });
+  i64 completion = 0;
+  switch (ev.back().type) {
+    case PCmd::RD: completion = s_.rd_completion; break;
+    case PCmd::WR: completion = s_.wr_completion; break;
+    case PCmd::ACT: completion = s_.RCD; break;
+    case PCmd::PRE:
+    case PCmd::PREA: completion = s_.RP; break;
+    default: break;
+  }
+  const i64 t_end = ev.back().t + completion - 1;
+  const i64 rfc = s_.RFC, rp = s_.RP;
+  double window = 0;
+  for (int ri = 0; ri < s_.ranks; ++ri) {
+    enum class State { Normal, PdnAct, PdnPre, Sref } state = State::Normal;
+    std::vector<bool> open(static_cast<std::size_t>(nb_), false), saved;
+    int n_open = 0;
+    i64 first_act = 0, last_pre = 0, pdn = 0, sref_start = 0;
+    double act_cycles = 0, pre_cycles = 0, pd_act = 0, pd_pre = 0, sref_cycles = 0;
+    double sref_ref_act = 0, sref_ref_pre = 0, spup_ref_act = 0, spup_ref_pre = 0;
+    double n_act = 0, n_pre = 0, n_rd = 0, n_wr = 0, n_ref = 0, n_refb = 0;
+    auto guard = [](i64 x) { return static_cast<double>(std::max<i64>(x, 0)); };
+    // The refresh a self-refresh period contains (CmdHandlers.cc handleSREx).
+    auto sref_exit = [&](i64 t) {
+      const i64 d = t - sref_start;
+      if (d >= rfc) {
+        sref_ref_act += static_cast<double>(rfc - rp);
+        sref_ref_pre += static_cast<double>(rp);
+        sref_cycles += static_cast<double>(d - rfc);
+        last_pre = t;
+      } else if (d >= rfc - rp) {
+        const i64 p = d - (rfc - rp);
+        sref_ref_act += static_cast<double>(rfc - rp);
+        sref_ref_pre += static_cast<double>(p);
+        spup_ref_pre += static_cast<double>(rp - p);
+        last_pre = t + rp - p;
       } else {
-        cur_e = std::max(cur_e, b);
+        sref_ref_act += static_cast<double>(d);
+        spup_ref_act += static_cast<double>(rfc - rp - d);
+        spup_ref_pre += static_cast<double>(rp);
+        last_pre = t + (rfc - rp - d) + rp;
+      }
+    };
+    for (const PowerEvent& x : ev) {
+      if (x.rank != ri) continue;
+      const i64 t = x.t;
+      switch (x.type) {
+        case PCmd::ACT:
+          if (!open[x.bank]) {
+            ++n_act;
+            if (n_open == 0) {
+              first_act = t;
+              pre_cycles += guard(t - last_pre);
+            }
+            open[x.bank] = true;
+            ++n_open;
+          }
+          break;
+        case PCmd::RD: ++n_rd; break;
+        case PCmd::WR: ++n_wr; break;
+        case PCmd::PRE:
+          if (open[x.bank]) {
+            ++n_pre;
+            if (n_open == 1) {
+              act_cycles += guard(t - first_act);
+              last_pre = t;
+            }
+            open[x.bank] = false;
+            --n_open;
+          }
+          break;
+        case PCmd::PREA:
+          if (n_open > 0) {
+            act_cycles += guard(t - first_act);
+            last_pre = t;
+            n_pre += n_open;
+            std::fill(open.begin(), open.end(), false);
+            n_open = 0;
+          }
+          break;
+        case PCmd::REF:
+          ++n_ref;
+          first_act = t;
+          pre_cycles += guard(t - last_pre);
+          last_pre = t + rfc - rp;
+          act_cycles += static_cast<double>(rfc - rp);
+          std::fill(open.begin(), open.end(), false);
+          n_open = 0;
+          break;
+        case PCmd::REFB: ++n_refb; break;
+        case PCmd::PDN_S_ACT:
+          pdn = t;
+          act_cycles += guard(t - first_act);
+          saved = open;
+          state = State::PdnAct;
+          break;
+        case PCmd::PDN_S_PRE:
+          pdn = t;
+          pre_cycles += guard(t - last_pre);
+          state = State::PdnPre;
+          break;
+        case PCmd::PUP_ACT:
+          pd_act += guard(t - pdn);
+          // The banks return to their state at the entry, even those a
+          // precharge closed meanwhile (an auto-precharge placed after it).
+          if (!saved.empty()) open = saved;
+          n_open = static_cast<int>(std::count(open.begin(), open.end(), true));
+          first_act = t;
+          state = State::Normal;
+          break;
+        case PCmd::PUP_PRE:
+          pd_pre += guard(t - pdn);
+          last_pre = t;
+          state = State::Normal;
+          break;
+        case PCmd::SREN:
+          sref_start = t;
+          pre_cycles += guard(t - last_pre);
+          state = State::Sref;
+          break;
+        case PCmd::SREX:
+          sref_exit(t);
+          state = State::Normal;
+          break;
       }
     }
-    busy += cur_e - cur_s;
-    act_stby += static_cast<double>(busy - r.pdna_cycles);
-    pre_stby += static_cast<double>(end - busy - r.pdnp_cycles - r.sref_cycles);
-    pdna += static_cast<double>(r.pdna_cycles);
-    pdnp += static_cast<double>(r.pdnp_cycles);
-    sref += static_cast<double>(r.sref_cycles);
+    // The final NOP closes the open interval.
+    switch (state) {
+      case State::Normal:
+        if (n_open > 0)
+          act_cycles += guard(t_end - first_act);
+        else
+          pre_cycles += guard(t_end - last_pre);
+        break;
+      case State::PdnAct: pd_act += guard(t_end - pdn); break;
+      case State::PdnPre: pd_pre += guard(t_end - pdn); break;
+      case State::Sref: sref_exit(t_end); break;
+    }
+    window = std::max(window, act_cycles + pre_cycles + pd_act + pd_pre + sref_cycles + sref_ref_act + sref_ref_pre + spup_ref_act + spup_ref_pre);
+    const double bl = bl_;
+    for (const PowerDomain& d : s_.power) {
+      const double k = d.vdd * s_.exact_tck_ns() * s_.devices;  // mA * V * ns = pJ
+      e.act += k * n_act * s_.RAS * (d.idd0 - d.idd3n);
+      e.pre += k * n_pre * (s_.RC - s_.RAS) * (d.idd0 - d.idd2n);
+      e.read += k * n_rd * bl * (d.idd4r - d.idd3n);
+      e.write += k * n_wr * bl * (d.idd4w - d.idd3n);
+      e.refresh += k * (n_ref * s_.RFC * (d.idd5 - d.idd3n) + n_refb * s_.RFC_PB * (d.idd5pb - d.idd3n));
+      e.act_standby += k * act_cycles * d.idd3n;
+      e.pre_standby += k * pre_cycles * d.idd2n;
+      e.power_down += k * (pd_act * d.idd3p + pd_pre * d.idd2p);
+      e.self_refresh += k * (sref_cycles * d.idd6 + (d.idd5 - d.idd3n) * (sref_ref_act + sref_ref_pre + spup_ref_act + spup_ref_pre) +
+                             sref_ref_act * d.idd3p + sref_ref_pre * d.idd2p + spup_ref_act * d.idd3n + spup_ref_pre * d.idd2n);
+    }
   }
-  for (const PowerDomain& d : s_.power) {
-    const double k = d.vdd * tck_ * dev;  // mA * V * ns = pJ
-    e.act += k * n_act * s_.RAS * (d.idd0 - d.idd3n);
-    e.pre += k * n_pre * (s_.RC - s_.RAS) * (d.idd0 - d.idd2n);
-    e.read += k * n_rd * bl_ * (d.idd4r - d.idd3n);
-    e.write += k * n_wr * bl_ * (d.idd4w - d.idd3n);
-    e.refresh += k * n(Cmd::REFA) * s_.RFC * (d.idd5 - d.idd3n);
-    e.refresh += k * n(Cmd::REFPB) * s_.RFC_PB * (d.idd5pb - d.idd3n);
-    e.act_standby += k * act_stby * d.idd3n;
-    e.pre_standby += k * pre_stby * d.idd2n;
-    e.power_down += k * (pdna * d.idd3p + pdnp * d.idd2p);
-    e.self_refresh += k * sref * d.idd6;
-  }
+  return window;
 }
+
+// ---------------------------------------------------------------- main loop
 
 SimResult Engine::run() {
   const std::size_t n = trace_.size();
   done_cycle_.assign(n, kNever);
+  send_ps_ = time_ps_[0];  // the first request goes at its trace time
   i64 now = 0;
-  std::vector<Candidate> ready;
-  ready.reserve(banks_.size() + 2 * ranks_.size());
-  const bool power_down = c_.power_down_policy == PowerDownPolicy::Staggered;
+  // The controllers run once at time 0 before any request can reach them
+  // (DRAMSys: the request path takes delta cycles): with power-down, every
+  // rank enters precharge power-down at cycle 0.
+  for (auto& ch : channels_) controller(ch, 0);
   std::uint64_t guard = 0;
   while (delivered_ < n) {
     if (++guard > 400000000ULL) throw Error("dram simulator: no progress after 4e8 steps at cycle " + std::to_string(now));
-    deliver_responses(now);
-    frontend(now);
-    accept(now, 0);
-    refresh_and_power_down(now);
-
-    // Gather candidate commands and their earliest legal cycles; they only
-    // change when a request arrives, a command issues or refresh state moves.
-    i64 next = kNever;
-    if (dirty_) ready.clear();
-    for (int ri = 0; dirty_ && ri < s_.ranks; ++ri) {
-      Rank& r = ranks_[static_cast<std::size_t>(ri)];
-      if (power_down) {
-        Cmd pdc = Cmd::Count;
-        if (r.pd == PdState::Awake) {
-          if (r.pending == 0 && !r.ref_want && (r.t_rd > kPast || r.t_wr > kPast || r.t_ref > kPast))
-            pdc = r.open_banks > 0 ? Cmd::PDEA : (r.sref_next ? Cmd::SREFEN : Cmd::PDEP);
-        } else if (r.pd == PdState::Sref) {
-          if (r.pending > 0) pdc = Cmd::SREFEX;
-        } else if (r.pending > 0 || r.owed > 0) {
-          if (r.owed > 0 && r.pending == 0) r.sref_next = true;
-          pdc = r.pd == PdState::PdnA ? Cmd::PDXA : Cmd::PDXP;
-        }
-        if (pdc != Cmd::Count) {
-          ready.push_back({pdc, ri, -1, earliest(pdc, ri, -1), 0});
-          continue;  // a power-down transition goes first on this rank
-        }
-        if (r.pd != PdState::Awake) continue;
-      }
-      if (r.ref_want) {
-        if (c_.refresh_policy == RefreshPolicy::PerBank) {
-          const int bi = ri * nb_ + r.pb_bank;
-          const Cmd rc = banks_[static_cast<std::size_t>(bi)].open ? Cmd::PRE : Cmd::REFPB;
-          if (rc == Cmd::REFPB || r.ref_urgent) ready.push_back({rc, ri, bi, earliest(rc, ri, bi), 0});
-        } else {
-          const Cmd rc = r.open_banks > 0 ? Cmd::PREA : Cmd::REFA;
-          if (rc == Cmd::REFA || r.ref_urgent) ready.push_back({rc, ri, -1, earliest(rc, ri, -1), 0});
-        }
-      }
-      for (int i = 0; i < nb_; ++i) {
-        const int bi = ri * nb_ + i;
-        Bank& b = banks_[static_cast<std::size_t>(bi)];
-        evaluate_bank(b, false);
-        if (!b.has_cmd) continue;
-        ready.push_back({b.cmd, ri, bi, earliest(b.cmd, ri, bi), b.cur->id});
-      }
+    for (auto& ch : channels_) deliver_responses(ch, now);
+    initiator(now);
+    for (auto& ch : channels_) {
+      arbiter_forward(ch, now);
+      accept(ch, now, 0);
     }
-
-    dirty_ = false;
-    // Command multiplexer: the oldest ready command (refresh and power-down
-    // first), one per command bus.
-    bool issued_row = false, issued_col = false;
-    for (int pass = 0; pass < (s_.separate_row_column_bus() ? 2 : 1); ++pass) {
-      const Candidate* best = nullptr;
-      for (const auto& cand : ready) {
-        if (cand.time > now) continue;
-        const bool column = cand.cmd == Cmd::RD || cand.cmd == Cmd::RDA || cand.cmd == Cmd::WR || cand.cmd == Cmd::WRA;
-        if (s_.separate_row_column_bus() ? (column ? issued_col : issued_row) : (issued_row || issued_col)) continue;
-        if (!best || cand.prio < best->prio) best = &cand;
-      }
-      if (!best) break;
-      const Candidate chosen = *best;
-      const bool column = chosen.cmd == Cmd::RD || chosen.cmd == Cmd::RDA || chosen.cmd == Cmd::WR || chosen.cmd == Cmd::WRA;
-      (column ? issued_col : issued_row) = true;
-      issue(chosen, now);
-      // Later candidates on the same bank or rank must be re-derived.
-      for (auto& cand : ready)
-        if (cand.rank == chosen.rank) cand.time = std::max(cand.time, now + 1);
-    }
-    for (const auto& cand : ready) next = std::min(next, std::max(cand.time, now + 1));
-
-    // Other events.
-    if (in_valid_ && in_arrival_ > now) next = std::min(next, in_arrival_);
-    if (in_valid_ && in_arrival_ <= now && has_buffer_space()) next = std::min(next, now + 1);
-    if (c_.resp_queue == RespQueue::Fifo ? !resp_fifo_.empty() : !resp_reorder_.empty()) {
-      i64 t = c_.resp_queue == RespQueue::Fifo ? resp_fifo_.front().second : kNever;
-      if (c_.resp_queue == RespQueue::Reorder) {
-        auto it = resp_reorder_.find(resp_next_id_);
-        if (it != resp_reorder_.end()) t = it->second.second;
-      }
-      if (t < kNever) next = std::min(next, std::max({t, resp_busy_until_, now + 1}));
-    }
-    if (c_.refresh_policy != RefreshPolicy::NoRefresh)
-      for (const auto& r : ranks_)
-        if (r.pd != PdState::Sref) next = std::min(next, std::max(r.next_due, now + 1));
-    if (c_.arbiter != Arbiter::Simple) {
-      if (!slot_release_.empty()) next = std::min(next, std::max(slot_release_.top(), now + 1));
-      if (next_send_ < n && active_ < c_.max_active_transactions)
-        next = std::min(next, std::max({to_cycles(trace_[next_send_].time_ns), init_ready_, now + 1}));
-      if (!in_valid_ && !channel_queue_.empty()) next = std::min(next, now + 1);
-    } else if (!in_valid_ && next_send_ < n) {
-      next = std::min(next, now + 1);
-    }
+    initiator(now);  // Simple: the request after an accepted one
+    for (auto& ch : channels_) controller(ch, now);
     if (delivered_ >= n) break;
+
+    // The next event.
+    i64 next = kNever;
+    auto at = [&](i64 t) { next = std::min(next, std::max(t, now + 1)); };
+    for (auto& ch : channels_) {
+      for (const auto& cand : ch.ready) at(cand.time);
+      if (ch.in_valid) at(ch.in_arrival);  // arrival, or retry next cycle when the buffer is full
+      if (!ch.arb_queue.empty()) at(std::max(ch.arb_queue.front().second, ch.end_req));
+      i64 t = kNever;
+      if (c_.resp_queue == RespQueue::Fifo) {
+        if (!ch.resp_fifo.empty()) t = ch.resp_fifo.front().second;
+      } else if (auto it = ch.resp_reorder.find(ch.resp_next_id); it != ch.resp_reorder.end()) {
+        t = it->second.second;
+      }
+      if (t < kNever) at(std::max(t, ch.resp_free));
+      for (const auto& r : ch.ranks)
+        if (r.ref_due < kNever) at(r.ref_due);
+    }
+    if (!slot_release_.empty()) at(slot_release_.top());
+    if (!waiting_ && next_send_ < n) at(ceil_cycles(send_ps_));
     if (next >= kNever) throw Error("dram simulator: stalled at cycle " + std::to_string(now) + " with " + std::to_string(n - delivered_) + " requests outstanding");
     now = next;
   }
@@ -846,7 +1221,7 @@ SimResult Engine::run() {
   rd_lat.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
     end = std::max(end, done_cycle_[i]);
-    const double lat = static_cast<double>(done_cycle_[i]) * tck_ - trace_[i].time_ns;
+    const double lat = static_cast<double>(done_cycle_[i] * tck_ps_ - time_ps_[i]) / 1000.0;
     sum_all += lat;
     if (trace_[i].write) {
       sum_wr += lat;
@@ -864,7 +1239,8 @@ SimResult Engine::run() {
     }
   }
   result_.requests = static_cast<i64>(n);
-  result_.total_time_ns = static_cast<double>(end) * tck_;
+  result_.cycles = end;
+  result_.total_time_ns = static_cast<double>(end) * tck_ns_;
   result_.avg_latency_ns = sum_all / static_cast<double>(n);
   if (result_.reads > 0) {
     result_.avg_read_latency_ns = sum_rd / static_cast<double>(result_.reads);
@@ -879,14 +1255,30 @@ SimResult Engine::run() {
   }
   if (result_.writes > 0) result_.avg_write_latency_ns = sum_wr / static_cast<double>(result_.writes);
   const double bytes = static_cast<double>(n) * static_cast<double>(s_.bytes_per_burst());
+  i64 data_cycles = 0;
+  for (const auto& ch : channels_) data_cycles += ch.data_cycles;
   result_.bandwidth_gbps = end > 0 ? bytes / result_.total_time_ns : 0;
-  result_.bus_utilization = end > 0 ? static_cast<double>(data_cycles_) / static_cast<double>(end) : 0;
+  result_.bus_utilization = end > 0 ? static_cast<double>(data_cycles) / static_cast<double>(end * s_.channels) : 0;
   result_.row_hit_rate = static_cast<double>(result_.row_hits) / static_cast<double>(n);
-  for (auto& b : banks_)
-    if (b.open) close_bank(ranks_[static_cast<std::size_t>(&b - banks_.data()) / static_cast<std::size_t>(nb_)], b, end);
-  finish_energy(end);
-  result_.energy_nj = result_.energy_pj.total() / 1000.0;
-  result_.average_power_mw = end > 0 ? result_.energy_pj.total() / result_.total_time_ns : 0;  // pJ / ns = mW
+  if (s_.has_power()) {
+    result_.has_energy = true;
+    for (auto& ch : channels_) {
+      Energy e;
+      const double window = channel_energy(ch, e);
+      Energy& t = result_.energy_pj;
+      t.act += e.act;
+      t.pre += e.pre;
+      t.read += e.read;
+      t.write += e.write;
+      t.refresh += e.refresh;
+      t.act_standby += e.act_standby;
+      t.pre_standby += e.pre_standby;
+      t.power_down += e.power_down;
+      t.self_refresh += e.self_refresh;
+      if (window > 0) result_.average_power_mw += e.total() / (window * s_.exact_tck_ns());  // pJ / ns = mW
+    }
+    result_.energy_nj = result_.energy_pj.total() / 1000.0;
+  }
   return result_;
 }
 

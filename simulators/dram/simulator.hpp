@@ -1,11 +1,12 @@
 #pragma once
 // Trace-driven, cycle-level model of a DRAM memory controller and device,
 // following DRAMSys' controller architecture: a front end (trace player and
-// arbiter), a scheduler buffer, one bank machine per bank (page policy),
-// refresh and power-down managers per rank, a command multiplexer issuing at
-// most one command per command bus per clock, a timing checker enforcing the
-// JEDEC constraints of the memspec, and a response queue. Energy follows
-// DRAMPower's IDD-based model.
+// arbiter) feeding one controller per channel, each with a scheduler buffer,
+// one bank machine per bank (page policy), refresh and power-down managers
+// per rank, a command multiplexer issuing at most one command per command
+// bus per clock, a timing checker enforcing the memspec's JEDEC constraints,
+// and a response queue. Energy follows DRAMPower's IDD-based model, fed
+// with the issued commands as DRAMSys feeds it.
 #include <array>
 #include <cstdint>
 #include <string>
@@ -26,12 +27,15 @@ const char* cmd_name(Cmd c);
 struct CommandRecord {
   std::int64_t cycle;
   Cmd cmd;
+  std::uint16_t channel;
   std::uint16_t rank;
   std::uint16_t bank;  // index within the channel (rank * banks + bank)
   std::uint32_t row;
 };
 
-// Energy components in pJ, over all devices of all ranks.
+// Energy components in pJ, over all devices of all ranks and channels.
+// Background: active/precharged standby, power-down (IDD3P/IDD2P), self
+// refresh (IDD6 plus the refresh a self-refresh period includes).
 struct Energy {
   double act = 0, pre = 0, read = 0, write = 0, refresh = 0;
   double act_standby = 0, pre_standby = 0, power_down = 0, self_refresh = 0;
@@ -53,6 +57,8 @@ struct SimResult {
   bool has_energy = false;
   Energy energy_pj;
   double energy_nj = 0;
+  // DRAMPower's average power: each channel's energy over its energy window
+  // (first to last command's completion), summed over channels.
   double average_power_mw = 0;
   std::int64_t wrapped_addresses = 0;  // addresses beyond the capacity (high bits ignored, as DRAMSys does)
   std::vector<CommandRecord> command_log;  // with SimOptions::record_commands
@@ -62,6 +68,10 @@ struct SimResult {
 
 struct SimOptions {
   bool record_commands = false;
+  // Clock of the trace player (MHz): the initiator sends the next request on
+  // its next clock edge after the previous one was accepted. 0: the
+  // memory's clock.
+  double player_clk_mhz = 0;
   // An address beyond the device's capacity is an error unless this is set;
   // then its high bits are ignored, as DRAMSys does (counted in
   // SimResult::wrapped_addresses).

@@ -40,7 +40,7 @@ TEST_CASE("dram-v0 gives the simulator's numbers for the same design") {
   const auto spec = d::resolve_memspec("ddr3-1600");
   const auto cfg = d::load_controller_config(d::dram_data_dir() + "/mcconfigs/policy.json");
   const auto sim = d::simulate(spec, cfg, d::resolve_mapping(d::dram_data_dir() + "/amconfigs/am_ddr3_8x1Gbx8_dimm_p1KB_rbc.json", spec),
-                               d::load_stl(d::dram_data_dir() + "/traces/cloud-1.stl", 800));
+                               d::load_trace(d::dram_data_dir() + "/traces/cloud-1.stl", {}));
   CHECK(r.metrics.at("latency_ns") == sim.total_time_ns);
   CHECK(r.metrics.at("energy_nj") == sim.energy_nj);
   CHECK(r.metrics.at("power_mw") == sim.average_power_mw);
@@ -95,4 +95,15 @@ TEST_CASE("dram-v0 workload errors name the file") {
                        doctest::Contains("'zigzag' is not valid; choices: stream, random, strided"), InvalidArgument);
   CHECK_THROWS_WITH_AS(make_env(env_registry(), "dram-v0", {{"memspec", "ddr5"}}),
                        doctest::Contains("memspec 'ddr5' is neither a built-in name"), InvalidArgument);
+}
+
+TEST_CASE("dram-v0 plays the shipped ddr3_example trace, whose cycles restart at line 470, as DRAMSys does") {
+  auto env = make_env(env_registry(), "dram-v0", {{"workload", "ddr3_example"}});
+  env->reset(0);
+  const StepResult r = env->step(archgym_policy());
+  REQUIRE(r.status.ok());
+  // DRAMSys 460604a (ArchGym's binary) with policy.json on ddr3_example.stl:
+  // Total Time 18305 ns, Total Energy 26872725 pJ.
+  CHECK(r.metrics.at("latency_ns") == doctest::Approx(18305.0));
+  CHECK(r.metrics.at("energy_nj") == doctest::Approx(26872.725));
 }

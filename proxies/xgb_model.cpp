@@ -1,0 +1,261 @@
+// Boosted trees and random forests with XGBoost's C API: the xgb module
+// (libdsegym_xgb.so, loaded on first use; envs/core/module.hpp). Prediction
+// walks the compiled trees natively.
+#include <xgboost/c_api.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <Eigen/Dense>
+#include <nlohmann/json.hpp>
+
+#include "envs/core/error.hpp"
+#include "envs/core/json_io.hpp"
+#include "proxies/model_modules.hpp"
+
+namespace dsegym::proxy {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr std::int64_t kMaxColumns = 100000;  // bound of a loaded model
+
+void xgb_check(int rc, const char* what) {
+  if (rc == 0) return;
+  // XGBoost's messages carry a stack trace: keep the first line.
+  std::string msg = XGBGetLastError();
+  if (const auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
+  throw InvalidArgument(std::string("XGBoost ") + what + ": " + excerpt(msg, 300));
+}
+
+class XgbModel final : public Regressor {
+public:
+  XgbModel(std::string kind, json opt, std::uint64_t seed) : kind_(std::move(kind)), opt_(std::move(opt)), seed_(seed) {}
+  ~XgbModel() override {
+    if (booster_) XGBoosterFree(booster_);
+  }
+
+  void fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const Eigen::MatrixXd& Xv, const Eigen::VectorXd& yv) override {
+    DMatrixHandle dtrain = matrix(X, &y), dval = Xv.rows() > 0 ? matrix(Xv, &yv) : nullptr;
+    if (booster_) XGBoosterFree(booster_);
+    DMatrixHandle cache[2] = {dtrain, dval};
+    xgb_check(XGBoosterCreate(cache, dval ? 2 : 1, &booster_), "create");
+    auto set = [&](const char* k, const std::string& v) { xgb_check(XGBoosterSetParam(booster_, k, v.c_str()), k); };
+    auto num = [&](const char* k) { return opt_.at(k).dump(); };
+    set("objective", "reg:squarederror");
+    set("tree_method", "hist");
+    set("seed", std::to_string(seed_ % 2147483647));
+    set("nthread", num("threads"));
+    set("max_depth", num("max_depth"));
+    set("subsample", num("subsample"));
+    set("min_child_weight", num("min_child_weight"));
+    set("eval_metric", "rmse");
+    int rounds = 1;
+    if (kind_ == "xgb") {
+      set("eta", num("eta"));
+      set("colsample_bytree", num("colsample"));
+      set("lambda", num("lambda"));
+      rounds = opt_.at("rounds").get<int>();
+    } else {  // a random forest: one round of parallel, bagged trees
+      set("eta", "1");
+      set("num_parallel_tree", num("trees"));
+      set("colsample_bynode", num("colsample"));
+      set("lambda", "0");
+    }
+    const int patience = kind_ == "xgb" ? opt_.at("early_stopping").get<int>() : 0;
+    double best = std::numeric_limits<double>::infinity();
+    best_rounds_ = rounds;
+    const char* names[1] = {"val"};
+    for (int it = 0; it < rounds; ++it) {
+      xgb_check(XGBoosterUpdateOneIter(booster_, it, dtrain), "update");
+      if (!dval || patience == 0) continue;
+      const char* out = nullptr;
+      DMatrixHandle evals[1] = {dval};
+      xgb_check(XGBoosterEvalOneIter(booster_, it, evals, names, 1, &out), "eval");
+      const std::string s = out;  // "[it]\tval-rmse:0.1234"
+      const double rmse = std::stod(s.substr(s.find(':') + 1));
+      if (rmse < best) {
+        best = rmse;
+        best_rounds_ = it + 1;
+      } else if (it + 1 - best_rounds_ >= patience) {
+        break;
+      }
+    }
+    XGDMatrixFree(dtrain);
+    if (dval) XGDMatrixFree(dval);
+    compile();
+  }
+
+  // Native evaluation of the compiled trees (XGBoost's own prediction costs
+  // ~60 us per call in set-up alone); equal to XGBoost's up to float
+  // summation order.
+  void predict(const Eigen::MatrixXd& X, Eigen::VectorXd& mean, Eigen::VectorXd* stddev) const override {
+    if (static_cast<std::size_t>(X.cols()) < features_)
+      throw InvalidArgument("boosted trees: inputs have " + std::to_string(X.cols()) + " columns, the model reads " + std::to_string(features_));
+    mean.resize(X.rows());
+    std::vector<float> x(static_cast<std::size_t>(X.cols()));
+    for (Eigen::Index i = 0; i < X.rows(); ++i) {
+      for (Eigen::Index c = 0; c < X.cols(); ++c) x[static_cast<std::size_t>(c)] = static_cast<float>(X(i, c));
+      // Eight trees at a time in lockstep: their independent node walks
+      // overlap in the pipeline instead of waiting on each other's loads.
+      float sum = base_score_;
+      constexpr std::size_t kLanes = 8;
+      for (std::size_t t0 = 0; t0 < roots_.size(); t0 += kLanes) {
+        const std::size_t lanes = std::min(kLanes, roots_.size() - t0);
+        const Node* at[kLanes];
+        for (std::size_t k = 0; k < lanes; ++k) at[k] = nodes_.data() + roots_[t0 + k];
+        for (bool moving = true; moving;) {
+          moving = false;
+          for (std::size_t k = 0; k < lanes; ++k) {
+            const Node& nd = *at[k];
+            if (nd.feature == kLeaf) continue;
+            moving = true;
+            at[k] += x[nd.feature] < nd.value ? 1 : nd.right;
+          }
+        }
+        for (std::size_t k = 0; k < lanes; ++k) sum += at[k]->value;
+      }
+      mean(i) = sum;
+    }
+    if (stddev) stddev->setConstant(X.rows(), kNaN);
+  }
+
+  bool has_uncertainty() const override { return false; }
+
+  json save() const override {
+    bst_ulong len = 0;
+    const char* buf = nullptr;
+    xgb_check(XGBoosterSaveModelToBuffer(booster_, R"({"format": "json"})", &len, &buf), "save");
+    return {{"kind", kind_}, {"options", opt_}, {"seed", seed_}, {"rounds", best_rounds_}, {"booster", std::string(buf, len)}};
+  }
+
+  static std::unique_ptr<XgbModel> load(const json& j) {
+    auto m = std::make_unique<XgbModel>(j.at("kind").get<std::string>(), j.at("options"), j.at("seed").get<std::uint64_t>());
+    m->best_rounds_ = j.at("rounds").get<int>();
+    xgb_check(XGBoosterCreate(nullptr, 0, &m->booster_), "create");
+    const std::string b = j.at("booster").get<std::string>();
+    xgb_check(XGBoosterLoadModelFromBuffer(m->booster_, b.data(), b.size()), "load");
+    m->compile();
+    return m;
+  }
+
+private:
+  // 8 bytes, depth-first: a split's left child follows it, its right child
+  // is `right` nodes further on (so a tree holds fewer than 65536 nodes,
+  // which max_depth <= 15 guarantees).
+  struct Node {
+    float value;           // split threshold, or the leaf's value
+    std::uint16_t feature;  // kLeaf at a leaf
+    std::uint16_t right;
+  };
+  static constexpr std::uint16_t kLeaf = 0xFFFF;
+
+  // The first best_rounds x num_parallel_tree trees of the booster's JSON
+  // model (a split sends x[feature] < threshold left).
+  void compile() {
+    bst_ulong len = 0;
+    const char* buf = nullptr;
+    xgb_check(XGBoosterSaveModelToBuffer(booster_, R"({"format": "json"})", &len, &buf), "save");
+    const json j = json::parse(buf, buf + len);
+    const json& learner = j.at("learner");
+    base_score_ = std::stof(learner.at("learner_model_param").at("base_score").get<std::string>());
+    const json& model = learner.at("gradient_booster").at("model");
+    const int parallel = std::stoi(model.at("gbtree_model_param").at("num_parallel_tree").get<std::string>());
+    const auto& trees = model.at("trees");
+    const std::size_t use = std::min(trees.size(), static_cast<std::size_t>(best_rounds_) * static_cast<std::size_t>(parallel));
+    nodes_.clear();
+    roots_.clear();
+    const auto features = std::stoll(learner.at("learner_model_param").at("num_feature").get<std::string>());
+    if (features < 1 || features > kMaxColumns) throw InvalidArgument("boosted trees: num_feature " + std::to_string(features) + " is out of range");
+    features_ = static_cast<std::size_t>(features);
+    for (std::size_t t = 0; t < use; ++t) {
+      const json& tr = trees[t];
+      const auto left = tr.at("left_children").get<std::vector<std::int32_t>>();
+      const auto right = tr.at("right_children").get<std::vector<std::int32_t>>();
+      const auto feat = tr.at("split_indices").get<std::vector<std::int32_t>>();
+      const auto cond = tr.at("split_conditions").get<std::vector<float>>();
+      const std::string where = "boosted tree " + std::to_string(t);
+      if (left.empty() || right.size() != left.size() || feat.size() != left.size() || cond.size() != left.size())
+        throw InvalidArgument(where + ": its node arrays are empty or of different lengths");
+      if (left.size() >= 0xFFFF) throw InvalidArgument(where + " has " + std::to_string(left.size()) + " nodes: use max_depth <= 15");
+      // XGBoost numbers a node's children after it: each split's children
+      // are later nodes (so the tree has no cycle), leaves have none, and a
+      // split reads a feature the model has.
+      for (std::size_t k = 0; k < left.size(); ++k) {
+        const bool leaf = left[k] < 0;
+        if (leaf != (right[k] < 0)) throw InvalidArgument(where + ": node " + std::to_string(k) + " has one child");
+        if (!std::isfinite(cond[k])) throw InvalidArgument(where + ": node " + std::to_string(k) + " has a value that is not finite");
+        if (leaf) continue;
+        for (const std::int32_t c : {left[k], right[k]})
+          if (c <= static_cast<std::int32_t>(k) || c >= static_cast<std::int32_t>(left.size()))
+            throw InvalidArgument(where + ": node " + std::to_string(k) + " has child " + std::to_string(c) + ", not a later node of its " +
+                                  std::to_string(left.size()));
+        if (feat[k] < 0 || static_cast<std::size_t>(feat[k]) >= features_)
+          throw InvalidArgument(where + ": node " + std::to_string(k) + " splits on feature " + std::to_string(feat[k]) + " of " + std::to_string(features_));
+      }
+      roots_.push_back(nodes_.size());
+      // Depth-first: emit a node, its left subtree, then its right one.
+      std::vector<std::pair<std::int32_t, std::size_t>> stack = {{0, kNoParent}};
+      while (!stack.empty()) {
+        const auto [k, parent] = stack.back();
+        stack.pop_back();
+        const std::size_t at = nodes_.size();
+        if (parent != kNoParent) nodes_[parent].right = static_cast<std::uint16_t>(at - parent);
+        const auto ku = static_cast<std::size_t>(k);
+        const bool leaf = left[ku] < 0;
+        nodes_.push_back({cond[ku], leaf ? kLeaf : static_cast<std::uint16_t>(feat[ku]), 0});
+        if (leaf) continue;
+        stack.push_back({right[ku], at});        // taken after the left subtree
+        stack.push_back({left[ku], kNoParent});  // next: the left child at at + 1
+      }
+    }
+  }
+  static constexpr std::size_t kNoParent = static_cast<std::size_t>(-1);
+  std::size_t features_ = 0;
+
+public:
+  std::size_t trees() const { return roots_.size(); }
+
+private:
+  static DMatrixHandle matrix(const Eigen::MatrixXd& X, const Eigen::VectorXd* y) {
+    std::vector<float> data(static_cast<std::size_t>(X.size()));
+    for (Eigen::Index r = 0; r < X.rows(); ++r)
+      for (Eigen::Index c = 0; c < X.cols(); ++c) data[static_cast<std::size_t>(r * X.cols() + c)] = static_cast<float>(X(r, c));
+    DMatrixHandle d = nullptr;
+    xgb_check(XGDMatrixCreateFromMat(data.data(), static_cast<bst_ulong>(X.rows()), static_cast<bst_ulong>(X.cols()), std::nanf(""), &d), "matrix");
+    if (y) {
+      std::vector<float> labels(static_cast<std::size_t>(y->size()));
+      for (Eigen::Index i = 0; i < y->size(); ++i) labels[static_cast<std::size_t>(i)] = static_cast<float>((*y)(i));
+      xgb_check(XGDMatrixSetFloatInfo(d, "label", labels.data(), static_cast<bst_ulong>(labels.size())), "labels");
+    }
+    return d;
+  }
+
+  std::string kind_;
+  json opt_;
+  std::uint64_t seed_;
+  BoosterHandle booster_ = nullptr;
+  int best_rounds_ = 0;
+  float base_score_ = 0;
+  std::vector<Node> nodes_;
+  std::vector<std::size_t> roots_;
+};
+
+}  // namespace
+
+}  // namespace dsegym::proxy
+
+extern "C" __attribute__((visibility("default"))) int dsegym_xgb_abi_version() { return dsegym::proxy::kXgbModuleAbi; }
+
+extern "C" __attribute__((visibility("default"))) int dsegym_xgb_make(const std::string* kind, const nlohmann::json* options, std::uint64_t seed,
+                                                                      dsegym::proxy::Regressor** out, std::string* error) {
+  return dsegym::module_call(error, [&] { *out = std::make_unique<dsegym::proxy::XgbModel>(*kind, *options, seed).release(); });
+}
+
+extern "C" __attribute__((visibility("default"))) int dsegym_xgb_load(const nlohmann::json* saved, dsegym::proxy::Regressor** out,
+                                                                      std::string* error) {
+  return dsegym::module_call(error, [&] { *out = dsegym::proxy::XgbModel::load(*saved).release(); });
+}
