@@ -45,6 +45,14 @@ int main(int argc, char** argv) {
     us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
   }
   auto [p50e, p99e] = percentiles(us);
+  // One-shot evaluations through RemoteEnv: one Step that resets first.
+  us.clear();
+  for (int i = 0; i < n; ++i) {
+    const auto t0 = Clock::now();
+    env->evaluate(static_cast<std::uint64_t>(i), actions[static_cast<std::size_t>(i)]);
+    us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+  }
+  auto [p50v, p99v] = percentiles(us);
   auto stub = rpc::EnvService::NewStub(grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials()));
   rpc::StartSessionRequest start;
   start.set_env_id("toy-v0");
@@ -67,6 +75,7 @@ int main(int argc, char** argv) {
   std::printf("toy-v0 on loopback, %d calls each:\n", n);
   std::printf("  Step RPC round trip:             p50 %6.0f us, p99 %6.0f us\n", p50, p99);
   std::printf("  RemoteEnv reset + step (2 RPCs): p50 %6.0f us, p99 %6.0f us\n", p50e, p99e);
+  std::printf("  RemoteEnv evaluate (1 RPC):      p50 %6.0f us, p99 %6.0f us\n", p50v, p99v);
   for (int batch : {1, 10, 100, 1000}) {
     const auto t0 = Clock::now();
     int done = 0;

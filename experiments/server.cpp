@@ -104,6 +104,7 @@ public:
       auto s = session(req->session_id());
       std::lock_guard<std::mutex> lock(s->mu);
       const Value action = rpc_convert::from_proto(req->action());
+      if (req->reset()) s->env->reset(req->has_seed() ? std::optional<std::uint64_t>(req->seed()) : std::nullopt);
       rpc_convert::to_proto(step(*s->env, action), rep);
     });
   }

@@ -15,6 +15,8 @@ PACKAGES=(
   # (3x faster DQN updates, measured by bench_rl).
   libopenblas0-pthread
   python3-grpcio python3-protobuf python3-optuna
+  # the in-process Python module and its tests
+  pybind11-dev python3-pybind11 python3-dev python3-numpy python3-pytest
   doctest-dev nlohmann-json3-dev libcli11-dev
   # the NAS envs: Fashion-MNIST's IDX files (gzipped, read with zlib)
   zlib1g-dev dataset-fashion-mnist

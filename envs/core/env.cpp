@@ -95,6 +95,26 @@ std::pair<Value, Value> Env::reset(std::optional<std::uint64_t> seed, const Valu
   return out;
 }
 
+StepResult Env::evaluate(std::uint64_t seed, const Value& action) {
+  in_episode_ = false;
+  action_space().check(action, "action");
+  StepResult r = do_evaluate(seed, action);
+  in_episode_ = !(r.terminated || r.truncated);
+  return r;
+}
+
+std::vector<StepResult> Env::evaluate_batch(const std::vector<std::uint64_t>& seeds, const std::vector<Value>& actions) {
+  if (seeds.size() != actions.size())
+    throw InvalidArgument("evaluate_batch: " + std::to_string(seeds.size()) + " seeds for " + std::to_string(actions.size()) + " actions");
+  in_episode_ = false;
+  for (std::size_t i = 0; i < actions.size(); ++i) action_space().check(actions[i], "actions[" + std::to_string(i) + "]");
+  std::vector<StepResult> out = do_evaluate_batch(seeds, actions);
+  if (out.size() != actions.size())
+    throw Error("env '" + spec_->id + "': " + std::to_string(out.size()) + " results for " + std::to_string(actions.size()) + " actions");
+  in_episode_ = !out.empty() && !(out.back().terminated || out.back().truncated);
+  return out;
+}
+
 StepResult Env::step(const Value& action) {
   if (!in_episode_)
     throw Error("env '" + spec_->id + "': step() called outside an episode; call reset() first");

@@ -104,12 +104,27 @@ public:
   // Validates the action (InvalidArgument naming the knob and the valid
   // values), then evaluates it. Calling step() outside an episode throws.
   StepResult step(const Value& action);
+  // One-shot evaluation: reset with `seed`, then step `action`. An env may
+  // do both at once (a remote env: one RPC), and a batch at once
+  // (evaluates_batches(): a remote env sends one BatchStep).
+  StepResult evaluate(std::uint64_t seed, const Value& action);
+  std::vector<StepResult> evaluate_batch(const std::vector<std::uint64_t>& seeds, const std::vector<Value>& actions);
+  virtual bool evaluates_batches() const { return false; }
 
   bool in_episode() const { return in_episode_; }
 
 protected:
   virtual std::pair<Value, Value> do_reset(std::optional<std::uint64_t> seed, const Value& options) = 0;
   virtual StepResult do_step(const Value& action) = 0;
+  virtual StepResult do_evaluate(std::uint64_t seed, const Value& action) {
+    do_reset(seed, Value());
+    return do_step(action);
+  }
+  virtual std::vector<StepResult> do_evaluate_batch(const std::vector<std::uint64_t>& seeds, const std::vector<Value>& actions) {
+    std::vector<StepResult> out;
+    for (std::size_t i = 0; i < actions.size(); ++i) out.push_back(do_evaluate(seeds[i], actions[i]));
+    return out;
+  }
   void set_spec(std::shared_ptr<const EnvSpec> spec) { spec_ = std::move(spec); }
 
 private:

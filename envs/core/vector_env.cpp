@@ -59,11 +59,24 @@ std::vector<StepResult> VectorEnv::evaluate(const std::vector<Value>& actions, c
                           std::to_string(seeds.size()) + " seeds for " + std::to_string(envs_.size()) + " envs");
   std::vector<StepResult> out(actions.size());
   if (wall_times) wall_times->assign(actions.size(), 0.0);
+  if (envs_.front()->evaluates_batches() && actions.size() > 1) {
+    // One call for the batch (a remote env: one BatchStep); each evaluation
+    // is charged an equal share of its time.
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      out = envs_.front()->evaluate_batch(seeds, actions);
+    } catch (const std::exception& e) {
+      for (auto& r : out) r = failed_step(e.what());
+    }
+    if (wall_times)
+      wall_times->assign(actions.size(), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() /
+                                             static_cast<double>(actions.size()));
+    return out;
+  }
   pool_.parallel_for(actions.size(), [&](std::size_t i) {
     const auto start = std::chrono::steady_clock::now();
     try {
-      envs_[i]->reset(seeds[i]);
-      out[i] = envs_[i]->step(actions[i]);
+      out[i] = envs_[i]->evaluate(seeds[i], actions[i]);
     } catch (const std::exception& e) {
       out[i] = failed_step(e.what());
     }

@@ -31,6 +31,18 @@ StepResult RewardWrapper::do_step(const Value& action) {
   return r;
 }
 
+StepResult RewardWrapper::do_evaluate(std::uint64_t seed, const Value& action) {
+  StepResult r = inner_->evaluate(seed, action);
+  r.reward = reward_(r.metrics, r.status);
+  return r;
+}
+
+std::vector<StepResult> RewardWrapper::do_evaluate_batch(const std::vector<std::uint64_t>& seeds, const std::vector<Value>& actions) {
+  std::vector<StepResult> out = inner_->evaluate_batch(seeds, actions);
+  for (auto& r : out) r.reward = reward_(r.metrics, r.status);
+  return out;
+}
+
 NormalizeObservation::NormalizeObservation(EnvPtr inner, double clip, double epsilon)
     : Wrapper(std::move(inner)), clip_(clip), eps_(epsilon) {
   const auto* box = dynamic_cast<const Box*>(&inner_->observation_space());

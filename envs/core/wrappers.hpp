@@ -27,9 +27,12 @@ class RewardWrapper final : public Wrapper {
 public:
   RewardWrapper(EnvPtr inner, const json& reward_spec);
   const Reward& reward() const { return reward_; }
+  bool evaluates_batches() const override { return inner_->evaluates_batches(); }
 
 protected:
   StepResult do_step(const Value& action) override;
+  StepResult do_evaluate(std::uint64_t seed, const Value& action) override;
+  std::vector<StepResult> do_evaluate_batch(const std::vector<std::uint64_t>& seeds, const std::vector<Value>& actions) override;
 
 private:
   Reward reward_;

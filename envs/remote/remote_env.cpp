@@ -70,16 +70,60 @@ protected:
     rpc::StepRequest req;
     req.set_session_id(session_);
     rpc_convert::to_proto(action, req.mutable_action());
+    return send_step(req);
+  }
+
+  // A one-shot evaluation is one Step that resets first.
+  StepResult do_evaluate(std::uint64_t seed, const Value& action) override {
+    rpc::StepRequest req;
+    req.set_session_id(session_);
+    rpc_convert::to_proto(action, req.mutable_action());
+    req.set_reset(true);
+    req.set_seed(seed);
+    req.set_has_seed(true);
+    return send_step(req);
+  }
+
+  bool evaluates_batches() const override { return true; }
+
+  // A batch is one BatchStep (each evaluation after a reset with its seed).
+  std::vector<StepResult> do_evaluate_batch(const std::vector<std::uint64_t>& seeds, const std::vector<Value>& actions) override {
+    rpc::BatchStepRequest req;
+    req.set_session_id(session_);
+    for (std::size_t i = 0; i < actions.size(); ++i) {
+      rpc_convert::to_proto(actions[i], req.add_actions());
+      req.add_seeds(seeds[i]);
+    }
+    rpc::BatchStepReply rep;
+    const grpc::Status st = call([&](grpc::ClientContext& ctx) { return stub_->BatchStep(&ctx, req, &rep); });
+    std::vector<StepResult> out;
+    if (st.ok() && rep.results_size() == static_cast<int>(actions.size())) {
+      lost_ = false;
+      for (const auto& r : rep.results()) out.push_back(rpc_convert::from_proto(r));
+      return out;
+    }
+    if (st.error_code() == grpc::StatusCode::INVALID_ARGUMENT) throw InvalidArgument(st.error_message());
+    lost_ = true;
+    lost_reason_ = st.ok() ? "the server answered " + std::to_string(rep.results_size()) + " results for " + std::to_string(actions.size())
+                           : describe(st);
+    out.assign(actions.size(), lost_step());
+    return out;
+  }
+
+private:
+  StepResult send_step(const rpc::StepRequest& req) {
     rpc::StepReply rep;
     const grpc::Status st = call([&](grpc::ClientContext& ctx) { return stub_->Step(&ctx, req, &rep); });
-    if (st.ok()) return rpc_convert::from_proto(rep);
+    if (st.ok()) {
+      if (req.reset()) lost_ = false;
+      return rpc_convert::from_proto(rep);
+    }
     if (st.error_code() == grpc::StatusCode::INVALID_ARGUMENT) throw InvalidArgument(st.error_message());
     lost_ = true;
     lost_reason_ = describe(st);
     return lost_step();
   }
 
-private:
   StepResult lost_step() const {
     StepResult r;
     r.status = EvalStatus::sim_error("remote env at " + server_ + " lost: " + lost_reason_);
