@@ -159,6 +159,14 @@ class RemoteEnv:
         to_value(action, req.action)
         return self._result(self._stub.Step(req, timeout=self.timeout, metadata=self._metadata))
 
+    def evaluate_one(self, action, seed=None):
+        """A one-shot evaluation in one call: a Step that resets first (with the seed when given)."""
+        req = pb.StepRequest(session_id=self.session, reset=True)
+        if seed is not None:
+            req.seed, req.has_seed = seed, True
+        to_value(action, req.action)
+        return self._result(self._stub.Step(req, timeout=self.timeout, metadata=self._metadata))
+
     def evaluate(self, actions, seeds=None):
         """Many designs in one call (BatchStep); each with its seed when given."""
         req = pb.BatchStepRequest(session_id=self.session, seeds=seeds or [])

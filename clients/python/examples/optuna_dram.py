@@ -24,8 +24,7 @@ def main():
 
         def objective(trial):
             action = {name: trial.suggest_categorical(name, space.values()) for name, space in knobs.items()}
-            env.reset(seed=trial.number)
-            _, _, _, _, info = env.step(action)
+            _, _, _, _, info = env.evaluate_one(action, seed=trial.number)  # one RPC
             if info["status"] != "ok":
                 raise optuna.TrialPruned(info["reason"])
             for k, v in info["metrics"].items():
