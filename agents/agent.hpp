@@ -82,14 +82,18 @@ public:
 
 using PolicyAgentPtr = std::unique_ptr<PolicyAgent>;
 
-// Exactly one of the factories is set.
+// At least one of the factories is set. An agent with both (random) is a
+// policy on sequential envs (it plays whole episodes) and a black-box agent
+// on one-shot envs.
 struct AgentEntry {
   std::string id;
   std::string description;
   std::vector<ParamSpec> hyperparameters;
   std::function<AgentPtr(const AgentContext&, const Params&)> factory = {};
   std::function<PolicyAgentPtr(const AgentContext&, const Params&)> policy_factory = {};
-  bool is_policy() const { return static_cast<bool>(policy_factory); }
+  bool is_policy() const { return static_cast<bool>(policy_factory) && !factory; }
+  // Whether this agent acts step by step on `spec`'s env.
+  bool acts_in_episodes(const EnvSpec& spec) const { return policy_factory && (!factory || spec.max_episode_steps != 1); }
 };
 
 using AgentRegistry = Registry<AgentEntry>;

@@ -15,6 +15,7 @@ AgentRegistry& agent_registry() {
     register_evolutionary_agents(reg);
     register_nsga2_agent(reg);
     register_bo_agent(reg);
+    register_tpe_agent(reg);
     register_rl_agents(reg);
   });
   return reg;

@@ -171,7 +171,7 @@ void check_run_config(const RunConfig& cfg, const EnvSpec& spec) {
   if (cfg.budget < 1) throw InvalidArgument("budget must be at least 1, got " + std::to_string(cfg.budget));
   if (cfg.batch < 1) throw InvalidArgument("batch must be at least 1, got " + std::to_string(cfg.batch));
   const AgentEntry& entry = agent_registry().get(cfg.agent_id);
-  if (entry.is_policy() && cfg.batch != 1)
+  if (entry.acts_in_episodes(spec) && cfg.batch != 1)
     throw InvalidArgument("agent '" + cfg.agent_id + "' acts on one env step at a time; use batch 1 (got " + std::to_string(cfg.batch) + ")");
   const json reward_spec = cfg.reward.is_null() ? spec.default_reward : cfg.reward;
   if (reward_spec.is_null()) throw InvalidArgument("env '" + cfg.env_id + "' has no default reward; give one (--reward)");
@@ -193,7 +193,7 @@ RunResult run_experiment(const RunConfig& cfg) {
   const AgentEntry& entry = agent_registry().get(cfg.agent_id);
   EnvPtr single;                     // policy agents: one env, stepped in episodes
   std::unique_ptr<VectorEnv> batch;  // black-box agents: independent evaluations
-  if (entry.is_policy()) single = make_one();
+  if (entry.acts_in_episodes(probe->spec())) single = make_one();
   else batch = std::make_unique<VectorEnv>(make_one, cfg.batch, cfg.threads);
   const EnvSpec& spec = single ? single->spec() : batch->spec();
 
@@ -206,7 +206,7 @@ RunResult run_experiment(const RunConfig& cfg) {
   AgentContext ctx{spec.action_space, spec.metrics, derive_seed(cfg.seed, 0xA6E47ULL), spec.observation_space, spec.max_episode_steps};
   AgentPtr agent;
   PolicyAgentPtr policy;
-  if (entry.is_policy()) policy = make_policy_agent(cfg.agent_id, ctx, cfg.agent_options);
+  if (entry.acts_in_episodes(spec)) policy = make_policy_agent(cfg.agent_id, ctx, cfg.agent_options);
   else agent = make_agent(cfg.agent_id, ctx, cfg.agent_options);
   if (agent) agent->set_checkpointing(!cfg.save_agent.empty());  // no call log kept unless a checkpoint is wanted
   if (cfg.greedy && !policy) throw InvalidArgument("greedy runs are for policy agents (ppo, dqn, ippo, mappo); '" + cfg.agent_id + "' is not one");

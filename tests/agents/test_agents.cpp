@@ -64,7 +64,7 @@ double median_best(const std::string& agent, const EnvFactory& make, std::int64_
   return 0.5 * (v[4] + v[5]);
 }
 
-const std::vector<std::string> kAgents = {"random", "grid", "quasirandom", "ga", "sa", "aco", "bo", "nsga2"};
+const std::vector<std::string> kAgents = {"random", "grid", "quasirandom", "ga", "sa", "aco", "bo", "nsga2", "tpe"};
 
 }  // namespace
 
@@ -94,6 +94,23 @@ TEST_CASE("BO mostly escapes the deceptive peaks of a multimodal 4-D function in
   for (std::uint64_t seed = 1; seed <= 10; ++seed) hits += drive("bo", bowl, 60, seed).best >= 0.99 * 4.0 ? 1 : 0;
   MESSAGE("multimodal bowl: " << hits << " of 10 seeds within 1% of the optimum");
   CHECK(hits >= 7);
+}
+
+// Measured on seeds 1-5: multivariate median 3.96, worst 3.94; univariate
+// median 3.99, worst 3.94 (Optuna 3.1's TPESampler on the same function and
+// budget: 3.95 / 3.88 multivariate, 3.99 / 3.99 univariate). BO needs 60.
+TEST_CASE("TPE gets close to the optimum of a 4-D function and beats random search on a mixed space") {
+  const EnvFactory bowl = [] { return EnvPtr(std::make_unique<CosineBowl>(2.0)); };
+  for (const bool multivariate : {true, false}) {
+    INFO("multivariate " << multivariate);
+    std::vector<double> best;
+    for (std::uint64_t seed = 1; seed <= 5; ++seed) best.push_back(drive("tpe", bowl, 200, seed, {{"multivariate", multivariate}}).best);
+    std::sort(best.begin(), best.end());
+    MESSAGE("tpe multivariate=" << multivariate << " on the bowl, 200 evaluations: median best " << best[2] << ", worst " << best[0]);
+    CHECK(best[2] >= 0.98 * 4.0);  // optimum 4 at c
+    CHECK(best[0] >= 0.97 * 4.0);
+  }
+  CHECK(median_best("tpe", toy(), 300) > median_best("random", toy(), 300));
 }
 
 TEST_CASE("NSGA-II's hypervolume on ZDT1 is within 5% of the true front's") {

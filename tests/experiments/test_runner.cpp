@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -349,4 +350,32 @@ TEST_CASE("a saved policy evaluates greedily, the same way every time; greedy is
   wrong.agent_options = json::object();
   wrong.out_dir = temp_dir("wrong_ckpt").string();
   CHECK_THROWS_WITH_AS(run_experiment(wrong), doctest::Contains("not a DQN checkpoint"), InvalidArgument);
+}
+
+// A random baseline for sequential envs: whole episodes, legal actions only
+// (soc-sched-v0's observation masks the PEs a task cannot run on).
+TEST_CASE("random plays whole episodes with legal actions on a sequential env") {
+  const auto dir = temp_dir("random_sequential");
+  RunConfig c;
+  c.env_id = "soc-sched-v0";
+  c.agent_id = "random";
+  c.budget = 2000;
+  c.seed = 1;
+  c.out_dir = dir.string();
+  run_experiment(c);
+  std::ifstream in(dir / "trace.jsonl");
+  std::string line;
+  std::map<std::int64_t, int> steps_per_episode;
+  int rows = 0, infeasible = 0;
+  while (std::getline(in, line)) {
+    const auto row = nlohmann::json::parse(line);
+    ++rows;
+    ++steps_per_episode[row.at("episode").get<std::int64_t>()];
+    infeasible += row.at("status").get<std::string>() == "infeasible";
+  }
+  CHECK(rows == 2000);
+  CHECK(infeasible == 0);
+  // Episodes of many steps, not one step each after a reset.
+  CHECK(steps_per_episode.size() < 200);
+  CHECK(std::max_element(steps_per_episode.begin(), steps_per_episode.end(), [](auto& a, auto& b) { return a.second < b.second; })->second > 10);
 }
