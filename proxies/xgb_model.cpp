@@ -137,6 +137,11 @@ public:
     m->best_rounds_ = j.at("rounds").get<int>();
     xgb_check(XGBoosterCreate(nullptr, 0, &m->booster_), "create");
     const std::string b = j.at("booster").get<std::string>();
+    // Only XGBoost's JSON format, as saved here, checked by the bounded JSON
+    // parser first: anything else would reach XGBoost's binary reader, which
+    // trusts the lengths it reads (a crafted length asks for exabytes).
+    if (!parse_json(b, "boosted trees: booster", kMaxJsonFileBytes).is_object())
+      throw InvalidArgument("boosted trees: the booster is not an XGBoost JSON model (other formats are refused)");
     xgb_check(XGBoosterLoadModelFromBuffer(m->booster_, b.data(), b.size()), "load");
     m->compile();
     return m;

@@ -1,0 +1,97 @@
+#!/usr/bin/python3
+"""dsegym's agents against Optuna 3.1's TPE (default and multivariate with
+group=True) at equal budget, in process through the `dsegym` module: median
+best reward (and IQR) over seeds. Ordinal knobs go to Optuna as ordered
+integers (their index), categorical ones as categoricals.
+
+Usage: PYTHONPATH=build/python /usr/bin/python3 bench/compare_optuna.py [budget] [seeds] [env ...]
+       (defaults: 100 10 dram-v0 accel-v0 soc-design-v0)"""
+import math
+import statistics
+import sys
+
+if any(a in ("-h", "--help") for a in sys.argv[1:]):
+    print(__doc__)
+    sys.exit(0)
+try:
+    budget = int(sys.argv[1]) if len(sys.argv) > 1 else 100
+    n_seeds = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+except ValueError:
+    print(__doc__, file=sys.stderr)
+    sys.exit(2)
+envs = sys.argv[3:] or ["dram-v0", "accel-v0", "soc-design-v0"]
+
+import optuna
+
+import dsegym
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def finite(r):
+    return r is not None and not math.isnan(r)
+
+
+def ours(env_id, agent, hp, seed):
+    env = dsegym.make(env_id)
+    ag = dsegym.make_agent(agent, env, hp, seed=seed)
+    best = -math.inf
+    for i in range(budget):
+        [s] = ag.ask(1)
+        env.reset(seed=i)
+        _, r, _, _, _ = env.step(s["action"])
+        if finite(r):
+            best = max(best, r)
+        ag.tell([{"id": s["id"], "reward": r if finite(r) else None}])
+    return best
+
+
+def with_optuna(env_id, multivariate, seed):
+    env = dsegym.make(env_id)
+    knobs = env.action_space.spaces
+    best = -math.inf
+
+    def objective(trial):
+        nonlocal best
+        a = {}
+        for k, sp in knobs.items():
+            if isinstance(sp, dsegym.Categorical):
+                a[k] = trial.suggest_categorical(k, sp.labels)
+            elif isinstance(sp, dsegym.Integer):
+                a[k] = sp.values[trial.suggest_int(k, 0, sp.n - 1)]
+            elif isinstance(sp, dsegym.Discrete):
+                a[k] = trial.suggest_int(k, 0, sp.n - 1)
+            else:
+                a[k] = trial.suggest_float(k, float(sp.low), float(sp.high))
+        env.reset(seed=trial.number)
+        _, r, _, _, _ = env.step(a)
+        if not finite(r):
+            raise optuna.TrialPruned()
+        best = max(best, r)
+        return r
+
+    sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True) if multivariate else optuna.samplers.TPESampler(seed=seed)
+    optuna.create_study(direction="maximize", sampler=sampler).optimize(objective, n_trials=budget)
+    return best
+
+
+methods = [
+    ("random", lambda e, s: ours(e, "random", None, s)),
+    ("ga", lambda e, s: ours(e, "ga", None, s)),
+    ("sa", lambda e, s: ours(e, "sa", None, s)),
+    ("bo", lambda e, s: ours(e, "bo", None, s)),
+    ("tpe", lambda e, s: ours(e, "tpe", None, s)),
+    ("tpe univariate", lambda e, s: ours(e, "tpe", {"multivariate": False}, s)),
+    ("optuna tpe", lambda e, s: with_optuna(e, False, s)),
+    ("optuna tpe mv", lambda e, s: with_optuna(e, True, s)),
+]
+print(f"median best reward (IQR) at {budget} evaluations over seeds 1-{n_seeds}")
+print("| agent | " + " | ".join(envs) + " |")
+print("| --- |" + " --- |" * len(envs))
+for name, run in methods:
+    cells = []
+    for e in envs:
+        v = sorted(run(e, s) for s in range(1, n_seeds + 1))
+        q = statistics.quantiles(v, n=4) if len(v) > 1 else [v[0]] * 3
+        cells.append(f"{statistics.median(v):.4g} ({q[0]:.4g} .. {q[2]:.4g})")
+    print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
