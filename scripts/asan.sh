@@ -29,4 +29,4 @@ done
 echo "asan: tests"
 build-asan/bin/dsegym_tests --no-intro \
   -sfe='*test_rl.cpp,*test_nas_env.cpp,*test_asic_env.cpp' \
-  -tce='every registered env keeps the contract,every model learns a known function*,*zero-cost*,*nasaic*,policy agents run in episodes*,a saved policy evaluates greedily*,benchmarks answer --help*'
+  -tce='every registered env keeps the contract,every model learns a known function*,*zero-cost*,*nasaic*,policy agents run in episodes*,a saved policy evaluates greedily*,benchmarks answer --help*,a hybrid search on dram-v0*'
