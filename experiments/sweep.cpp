@@ -209,7 +209,8 @@ SweepConfig expand_sweep(const json& j, const std::string& where, std::size_t ma
   if (!j.contains("seeds")) {
     seeds = {0};
   } else if (j.at("seeds").is_array()) {
-    seeds = j.at("seeds").get<std::vector<std::uint64_t>>();
+    for (std::size_t i = 0; i < j.at("seeds").size(); ++i)
+      seeds.push_back(static_cast<std::uint64_t>(bounded_int(j.at("seeds").at(i), 0, INT64_MAX / 2, where + ".seeds[" + std::to_string(i) + "]")));
   } else {
     check_keys(j.at("seeds"), {"count", "start"}, where + ".seeds");
     const std::int64_t count = j.at("seeds").contains("count")

@@ -89,6 +89,9 @@ TEST_CASE("sweep config errors name the path and what is valid") {
                        doctest::Contains("unknown env 'toy-v9'"), InvalidArgument);
   CHECK_THROWS_WITH_AS(parse_sweep(json::parse(R"({"envs": [{"id": "toy-v0"}], "agents": [{"id": "ga", "grid": {"population": [1]}}]})"), "s.json"),
                        doctest::Contains("population"), InvalidArgument);
+  // A seed beyond 64 bits (found by fuzz_sweep: a float-to-integer overflow before).
+  CHECK_THROWS_WITH_AS(parse_sweep(json::parse(R"({"envs": [{"id": "toy-v0"}], "agents": [{"id": "ga"}], "seeds": [2, 8.9e35]})"), "s.json"),
+                       doctest::Contains("s.json.seeds[1]: expected an integer in 0..4611686018427387903"), InvalidArgument);
 }
 
 TEST_CASE("a sweep killed with SIGKILL resumes to the same summary as an uninterrupted one") {
