@@ -195,8 +195,14 @@ App parse_app(const json& j, const std::string& path) {
     const json& e = edges[i];
     const std::string where = path + ".edges[" + std::to_string(i) + "]";
     check_keys(e, {"from", "to", "volume"}, where);
-    const int from = e.value("from", -1), to = e.value("to", -1);
-    if (from < 0 || from >= n || to < 0 || to >= n || from == to)
+    // An index is an integer JSON number (a 90-digit one reads as a float: refused before any conversion).
+    auto index = [&](const char* key) {
+      if (!e.contains(key) || !e.at(key).is_number_integer()) return -1;
+      const auto v = e.at(key).get<std::int64_t>();
+      return v >= 0 && v < n ? static_cast<int>(v) : -1;
+    };
+    const int from = index("from"), to = index("to");
+    if (from < 0 || to < 0 || from == to)
       throw InvalidArgument(where + ": 'from' and 'to' must be distinct task indices in 0.." + std::to_string(n - 1));
     const double v = e.contains("volume") ? number(e.at("volume"), where + ".volume", 0) : 0.0;
     a.preds[static_cast<std::size_t>(to)].emplace_back(from, v);
