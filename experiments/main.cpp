@@ -124,6 +124,7 @@ int main(int argc, char** argv) {
                "Example:\n  dsegym run --env toy-v0 --agent random --budget 200 --seed 1 --out runs/toy\n"};
   app.set_version_flag("--version", std::string("dsegym ") + DSEGYM_VERSION);
   app.require_subcommand(1);
+  app.fallthrough();  // --env-spec and --plugin also after the subcommand: dsegym run --env-spec F ...
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
   std::vector<std::string> plugins;
   app.add_option("--plugin", plugins, "shared library with agents or envs to load first (repeatable), e.g. --plugin libmy_agent.so");

@@ -315,3 +315,16 @@ TEST_CASE("benchmarks answer --help with their usage") {
     CHECK_MESSAGE(WEXITSTATUS(bad) == 2, b);
   }
 }
+
+TEST_CASE("--env-spec and --plugin are taken before or after the subcommand") {
+  const std::string spec = std::string(TESTS_SOURCE_DIR) + "/../examples/external/dram_sim.json";
+  const Output before = run("--env-spec " + spec + " list envs");
+  const Output after = run("list envs --env-spec " + spec);
+  CHECK(before.code == 0);
+  CHECK(after.code == 0);
+  CHECK(after.out.find("dram-ext-v0") != std::string::npos);
+  CHECK(after.out == before.out);
+  const Output describe = run("describe dram-ext-v0 --env-spec " + spec);
+  CHECK(describe.code == 0);
+  CHECK(describe.out.find("PagePolicy") != std::string::npos);
+}
