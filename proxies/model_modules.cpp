@@ -11,8 +11,13 @@ void* xgb_symbol(const char* name) {
   return module_symbol(xgb, name);
 }
 
-// Bad input keeps its message; other failures are prefixed with `what`.
-std::unique_ptr<Regressor> checked(int rc, Regressor* out, const std::string& error, const std::string& what) {
+// Calls a module's factory; bad input keeps its message, other failures
+// are prefixed with `what`.
+template <class Fn, class... Args>
+std::unique_ptr<Regressor> made(Fn fn, const std::string& what, const Args*... args) {
+  Regressor* out = nullptr;
+  std::string error;
+  const int rc = fn(args..., &out, &error);
   if (rc == 1) throw_module_error(1, error);
   if (rc != 0 || !out) throw_module_error(2, what + ": " + (error.empty() ? "no model" : error));
   return std::unique_ptr<Regressor>(out);
@@ -22,34 +27,20 @@ std::unique_ptr<Regressor> checked(int rc, Regressor* out, const std::string& er
 
 std::unique_ptr<Regressor> make_mlp(const nlohmann::json& options, std::uint64_t seed) {
   auto fn = reinterpret_cast<MlpMakeFn>(torch_symbol("dsegym_mlp_make"));
-  Regressor* out = nullptr;
-  std::string error;
-  const int rc = fn(&options, seed, &out, &error);
-  return checked(rc, out, error, "MLP proxy");
+  return made([&](const nlohmann::json* o, Regressor** out, std::string* e) { return fn(o, seed, out, e); }, "MLP proxy", &options);
 }
 
 std::unique_ptr<Regressor> load_mlp(const nlohmann::json& saved) {
-  auto fn = reinterpret_cast<MlpLoadFn>(torch_symbol("dsegym_mlp_load"));
-  Regressor* out = nullptr;
-  std::string error;
-  const int rc = fn(&saved, &out, &error);
-  return checked(rc, out, error, "MLP proxy");
+  return made(reinterpret_cast<MlpLoadFn>(torch_symbol("dsegym_mlp_load")), "MLP proxy", &saved);
 }
 
 std::unique_ptr<Regressor> make_trees(const std::string& kind, const nlohmann::json& options, std::uint64_t seed) {
   auto fn = reinterpret_cast<TreesMakeFn>(xgb_symbol("dsegym_xgb_make"));
-  Regressor* out = nullptr;
-  std::string error;
-  const int rc = fn(&kind, &options, seed, &out, &error);
-  return checked(rc, out, error, "tree proxy");
+  return made([&](const nlohmann::json* o, Regressor** out, std::string* e) { return fn(&kind, o, seed, out, e); }, "tree proxy", &options);
 }
 
 std::unique_ptr<Regressor> load_trees(const nlohmann::json& saved) {
-  auto fn = reinterpret_cast<TreesLoadFn>(xgb_symbol("dsegym_xgb_load"));
-  Regressor* out = nullptr;
-  std::string error;
-  const int rc = fn(&saved, &out, &error);
-  return checked(rc, out, error, "tree proxy");
+  return made(reinterpret_cast<TreesLoadFn>(xgb_symbol("dsegym_xgb_load")), "tree proxy", &saved);
 }
 
 }  // namespace dsegym::proxy

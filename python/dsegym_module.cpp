@@ -1,7 +1,7 @@
 // The `dsegym` Python module: every registered env in the Python process with
 // the Gymnasium API, batches of evaluations on the C++ thread pool with the
 // GIL released, and the C++ agents through ask/tell. Built into build/python
-// (next to the gRPC stubs) with pybind11.
+// (next to the generated gRPC Python code) with pybind11.
 #include <pybind11/eval.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>

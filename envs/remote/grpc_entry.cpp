@@ -2,7 +2,7 @@
 #include "envs/core/module.hpp"
 #include "envs/remote/grpc_module.hpp"
 #include "envs/remote/remote_env.hpp"
-#include "experiments/server.hpp"
+#include "envs/remote/server.hpp"
 
 extern "C" __attribute__((visibility("default"))) int dsegym_grpc_abi_version() { return dsegym::kGrpcModuleAbi; }
 

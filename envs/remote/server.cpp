@@ -1,4 +1,4 @@
-#include "experiments/server.hpp"
+#include "envs/remote/server.hpp"
 
 #include <signal.h>
 
