@@ -45,7 +45,8 @@ int main(int argc, char** argv) {
     us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
   }
   auto [p50e, p99e] = percentiles(us);
-  // One-shot evaluations through RemoteEnv: one Step that resets first.
+  // One-shot evaluations through RemoteEnv: one Step that resets first, on
+  // the open step stream.
   us.clear();
   for (int i = 0; i < n; ++i) {
     const auto t0 = Clock::now();
@@ -75,7 +76,7 @@ int main(int argc, char** argv) {
   std::printf("toy-v0 on loopback, %d calls each:\n", n);
   std::printf("  Step RPC round trip:             p50 %6.0f us, p99 %6.0f us\n", p50, p99);
   std::printf("  RemoteEnv reset + step (2 RPCs): p50 %6.0f us, p99 %6.0f us\n", p50e, p99e);
-  std::printf("  RemoteEnv evaluate (1 RPC):      p50 %6.0f us, p99 %6.0f us\n", p50v, p99v);
+  std::printf("  RemoteEnv evaluate (streamed):   p50 %6.0f us, p99 %6.0f us\n", p50v, p99v);
   for (int batch : {1, 10, 100, 1000}) {
     const auto t0 = Clock::now();
     int done = 0;

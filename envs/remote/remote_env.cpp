@@ -24,6 +24,65 @@ double env_seconds(const char* name, double fallback) {
   return v ? std::atof(v) : fallback;
 }
 
+// A StepStream call kept open between evaluations, driven through a
+// completion queue so that each round trip has the per-call deadline.
+class StepStream {
+public:
+  // Opens the stream; false when the server does not answer in time.
+  bool open(rpc::EnvService::Stub& stub, Clock::time_point deadline) {
+    if (const char* token = std::getenv("DSEGYM_TOKEN")) ctx_.AddMetadata("authorization", std::string("Bearer ") + token);
+    rw_ = stub.PrepareAsyncStepStream(&ctx_, &cq_);
+    rw_->StartCall(this);
+    return wait(deadline);
+  }
+
+  // One request and its reply; false when the stream broke or the deadline
+  // passed (finish() then gives the status).
+  bool round_trip(const rpc::StepRequest& req, rpc::StepReply& rep, Clock::time_point deadline) {
+    // The write and the read are both in flight at once: two events.
+    rw_->Write(req, this);
+    rw_->Read(&rep, this);
+    const bool first = wait(deadline);
+    if (timed_out_) return false;
+    return wait(deadline) && first;
+  }
+
+  // Ends the call (cancelled unless it ended by itself) and gives its status.
+  grpc::Status finish() {
+    if (!ended_) ctx_.TryCancel();
+    grpc::Status st;
+    rw_->Finish(&st, this);
+    cq_.Shutdown();
+    void* tag = nullptr;
+    bool ok = false;
+    while (cq_.Next(&tag, &ok)) {}
+    rw_.reset();
+    return timed_out_ ? grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "no reply within DSEGYM_RPC_DEADLINE_S") : st;
+  }
+
+  ~StepStream() {
+    if (rw_) finish();
+  }
+
+private:
+  bool wait(Clock::time_point deadline) {
+    void* tag = nullptr;
+    bool ok = false;
+    const auto wall = std::chrono::system_clock::now() + (deadline - Clock::now());
+    if (cq_.AsyncNext(&tag, &ok, wall) != grpc::CompletionQueue::NextStatus::GOT_EVENT) {
+      timed_out_ = true;
+      return false;
+    }
+    if (!ok) ended_ = true;
+    return ok;
+  }
+
+  grpc::ClientContext ctx_;
+  grpc::CompletionQueue cq_;
+  std::unique_ptr<grpc::ClientAsyncReaderWriter<rpc::StepRequest, rpc::StepReply>> rw_;
+  bool ended_ = false, timed_out_ = false;
+};
+
 class RemoteEnv final : public Env {
 public:
   RemoteEnv(std::shared_ptr<const EnvSpec> spec, std::shared_ptr<grpc::Channel> channel,
@@ -31,6 +90,7 @@ public:
       : Env(std::move(spec)), channel_(std::move(channel)), stub_(std::move(stub)), session_(std::move(session)), server_(std::move(server)) {}
 
   ~RemoteEnv() override {
+    stream_.reset();
     if (lost_) return;
     grpc::ClientContext ctx;
     prepare(ctx, 2.0);
@@ -73,7 +133,9 @@ protected:
     return send_step(req);
   }
 
-  // A one-shot evaluation is one Step that resets first.
+  // A one-shot evaluation is one Step that resets first, sent on the open
+  // step stream. It is repeated as a Step call (with retries) when the
+  // stream breaks: it starts from its own seed, so sending it twice is safe.
   StepResult do_evaluate(std::uint64_t seed, const Value& action) override {
     rpc::StepRequest req;
     req.set_session_id(session_);
@@ -81,6 +143,28 @@ protected:
     req.set_reset(true);
     req.set_seed(seed);
     req.set_has_seed(true);
+    const auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<long>(env_seconds("DSEGYM_RPC_DEADLINE_S", 600) * 1000));
+    if (!stream_ && streams_work_) {
+      stream_ = std::make_unique<StepStream>();
+      if (!stream_->open(*stub_, deadline)) stream_.reset();
+    }
+    if (stream_) {
+      rpc::StepReply rep;
+      if (stream_->round_trip(req, rep, deadline)) {
+        lost_ = false;
+        return rpc_convert::from_proto(rep);
+      }
+      const grpc::Status st = stream_->finish();
+      stream_.reset();
+      if (st.error_code() == grpc::StatusCode::INVALID_ARGUMENT) throw InvalidArgument(st.error_message());
+      // A server without streams, or at its limit of them, gets Step calls.
+      if (st.error_code() == grpc::StatusCode::UNIMPLEMENTED || st.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) streams_work_ = false;
+      if (st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+        lost_ = true;
+        lost_reason_ = describe(st);
+        return lost_step();
+      }
+    }
     return send_step(req);
   }
 
@@ -154,6 +238,8 @@ private:
 
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<rpc::EnvService::Stub> stub_;
+  std::unique_ptr<StepStream> stream_;
+  bool streams_work_ = true;
   std::string session_, server_;
   bool lost_ = false;
   std::string lost_reason_;

@@ -109,6 +109,30 @@ public:
     });
   }
 
+  // Steps sent one after another on one stream: a round trip without a
+  // call's set-up, for clients that evaluate one design at a time. A bad
+  // step ends the stream with its status (the client opens a new one).
+  grpc::Status StepStream(grpc::ServerContext* ctx, grpc::ServerReaderWriter<rpc::StepReply, rpc::StepRequest>* stream) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (streams_.size() >= opt_.max_sessions)
+        return status(grpc::StatusCode::RESOURCE_EXHAUSTED, "the server holds its maximum of " + std::to_string(opt_.max_sessions) + " step streams");
+      streams_[ctx] = Clock::now();
+    }
+    grpc::Status st = grpc::Status::OK;
+    rpc::StepRequest req;
+    while (st.ok() && stream->Read(&req)) {
+      rpc::StepReply rep;
+      st = Step(ctx, &req, &rep);
+      if (st.ok() && !stream->Write(rep)) break;
+      std::lock_guard<std::mutex> lock(mu_);
+      streams_[ctx] = Clock::now();
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    streams_.erase(ctx);
+    return st;
+  }
+
   grpc::Status BatchStep(grpc::ServerContext* ctx, const rpc::BatchStepRequest* req, rpc::BatchStepReply* rep) override {
     return guard(ctx, [&] {
       if (req->seeds_size() != 0 && req->seeds_size() != req->actions_size())
@@ -134,10 +158,13 @@ public:
     });
   }
 
-  // Removes sessions idle for longer than the idle timeout.
+  // Removes sessions idle for longer than the idle timeout and cancels
+  // step streams as idle (each holds a server thread).
   void reap() {
     std::lock_guard<std::mutex> lock(mu_);
     const auto now = Clock::now();
+    for (const auto& [ctx, last_used] : streams_)
+      if (std::chrono::duration<double>(now - last_used).count() > opt_.idle_timeout_s) ctx->TryCancel();
     for (auto it = sessions_.begin(); it != sessions_.end();) {
       std::unique_lock<std::mutex> s(it->second->mu, std::try_to_lock);
       if (s.owns_lock() && std::chrono::duration<double>(now - it->second->last_used).count() > opt_.idle_timeout_s) {
@@ -227,6 +254,7 @@ private:
   const ServeHost& host_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Session>> sessions_;
+  std::map<grpc::ServerContext*, Clock::time_point> streams_;
   std::uint64_t next_id_ = 0;
 };
 

@@ -66,6 +66,54 @@ TEST_CASE("a remote env and a local env give identical traces for the same seeds
   }
 }
 
+TEST_CASE("one-shot evaluations go over one step stream: local results, bad actions named, a dead server a clean status") {
+  ::setenv("DSEGYM_RPC_RETRY_S", "0.3", 1);
+  ServerProcess server({"--max-sessions", "2"});
+  auto local = make_env(env_registry(), "toy-v0", {{"noise", 0.3}});
+  auto remote = make_env(env_registry(), "remote://" + server.address() + "/toy-v0", {{"noise", 0.3}});
+  Rng rng(5);
+  for (std::uint64_t seed = 0; seed < 20; ++seed) {
+    const Value a = local->action_space().sample(rng);
+    local->reset(seed);
+    const StepResult want = local->step(a);
+    const StepResult got = remote->evaluate(seed, a);
+    CHECK(got.status.code == want.status.code);
+    CHECK(got.status.reason == want.status.reason);
+    CHECK(got.metrics.items() == want.metrics.items());  // the noise follows the seed
+    CHECK(got.obs.dump() == want.obs.dump());
+  }
+  // A bad action ends the stream with INVALID_ARGUMENT; the next evaluation opens a new one.
+  const Value bad(Value::Dict{{"kind", "z"}, {"n", 8}, {"m", 7}, {"x", 1.5}, {"y", -0.5}});
+  CHECK_THROWS_WITH_AS(remote->evaluate(1, bad), doctest::Contains("action.kind"), InvalidArgument);
+  const Value good(Value::Dict{{"kind", "b"}, {"n", 8}, {"m", 7}, {"x", 1.5}, {"y", -0.5}});
+  CHECK(remote->evaluate(2, good).status.ok());
+  // The server holds at most --max-sessions streams; a client beyond that
+  // still evaluates, through Step calls.
+  {
+    auto stub_ = stub(server);
+    grpc::ClientContext c1, c2;
+    auto s1 = stub_->StepStream(&c1);
+    auto s2 = stub_->StepStream(&c2);
+    rpc::StepRequest req;
+    req.set_session_id("no-such-session");
+    rpc::StepReply rep;
+    s1->Write(req);
+    CHECK_FALSE(s1->Read(&rep));
+    CHECK(s1->Finish().error_code() == grpc::StatusCode::NOT_FOUND);
+    auto other = make_env(env_registry(), "remote://" + server.address() + "/toy-v0", {{"noise", 0.3}});
+    CHECK(other->evaluate(2, good).status.ok());
+    c2.TryCancel();
+    s2->Finish();
+  }
+  server.stop(SIGKILL);
+  const auto t0 = std::chrono::steady_clock::now();
+  const StepResult r = remote->evaluate(3, good);
+  CHECK(r.status.code == Status::SimError);
+  CHECK(r.status.reason.find("lost") != std::string::npos);
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
+  ::unsetenv("DSEGYM_RPC_RETRY_S");
+}
+
 TEST_CASE("eight concurrent clients get their own sessions") {
   ServerProcess server;
   auto local = make_env(env_registry(), "toy-v0", {{"noise", 0.5}});
