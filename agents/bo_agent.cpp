@@ -10,6 +10,7 @@
 #include <limits>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <unordered_set>
 
 #include <nlohmann/json.hpp>
@@ -50,6 +51,9 @@ protected:
     if (finite >= 2 && obs_.size() >= init_) {
       build_gp();
     }
+    // A batch's believed outcomes go into a copy of the GP.
+    std::optional<GaussianProcess> base;
+    if (gp_ready_ && n > 1) base = gp_;
     for (std::size_t k = 0; k < n; ++k) {
       std::vector<double> x;
       if (finite >= 2 && obs_.size() + pending_.size() >= init_) {
@@ -57,7 +61,7 @@ protected:
       } else {
         x = fresh_random();
       }
-      if (gp_ready_) {
+      if (gp_ready_ && k + 1 < n) {
         // Kriging believer: pretend the proposal returns the predicted mean.
         Eigen::VectorXd mu, var;
         gp_.predict(features(x).transpose(), mu, var);
@@ -68,7 +72,8 @@ protected:
       pending_[id] = x;
       out.push_back({id, space_.decode(x)});
     }
-    gp_ready_ = false;
+    if (base) gp_ = std::move(*base);
+    gp_ready_ = false;  // rebuilt (incrementally) with the next observations
     return out;
   }
 
@@ -108,30 +113,11 @@ private:
     return x;
   }
 
+  // Brings the GP up to date with every observation: new ones are added to
+  // the factor in O(n^2) each; the hyperparameters are refitted (warm
+  // started) while data is scarce and then whenever the observations grew by
+  // 10 %, and only then is the factor recomputed in full.
   void build_gp() {
-    // Data: every observation, or when there are too many, the best third,
-    // the most recent third and a seeded random rest.
-    std::vector<std::size_t> idx(obs_.size());
-    std::iota(idx.begin(), idx.end(), 0);
-    if (idx.size() > max_points_) {
-      std::vector<std::size_t> by_fit = idx;
-      std::stable_sort(by_fit.begin(), by_fit.end(), [&](std::size_t a, std::size_t b) { return obs_[a].second > obs_[b].second; });
-      std::vector<char> take(obs_.size(), 0);
-      for (std::size_t k = 0; k < max_points_ / 3; ++k) take[by_fit[k]] = 1;
-      for (std::size_t k = 0; k < max_points_ / 3; ++k) take[obs_.size() - 1 - k] = 1;
-      std::size_t count = 0;
-      for (char c : take) count += static_cast<std::size_t>(c);
-      while (count < max_points_) {
-        const auto r = rng_.below(obs_.size());
-        if (!take[r]) {
-          take[r] = 1;
-          ++count;
-        }
-      }
-      idx.clear();
-      for (std::size_t k = 0; k < take.size(); ++k)
-        if (take[k]) idx.push_back(k);
-    }
     double worst = std::numeric_limits<double>::infinity();
     best_ = -std::numeric_limits<double>::infinity();
     for (const auto& o : obs_)
@@ -139,38 +125,75 @@ private:
         worst = std::min(worst, o.second);
         best_ = std::max(best_, o.second);
       }
-    Eigen::MatrixXd X(static_cast<Eigen::Index>(idx.size()), static_cast<Eigen::Index>(n_features_));
-    Eigen::VectorXd y(static_cast<Eigen::Index>(idx.size()));
-    for (std::size_t r = 0; r < idx.size(); ++r) {
-      X.row(static_cast<Eigen::Index>(r)) = features(obs_[idx[r]].first).transpose();
-      y(static_cast<Eigen::Index>(r)) = std::isfinite(obs_[idx[r]].second) ? obs_[idx[r]].second : worst;
-    }
-    gp_.set_data(std::move(X), y);
-    // Refit hyperparameters while data is scarce, then whenever it grew by 10%.
-    if (obs_.size() < 40 || static_cast<double>(obs_.size()) >= 1.1 * static_cast<double>(last_fit_)) {
-      // Hyperparameters from at most 200 points keep the fit cheap.
-      if (idx.size() > 200) {
-        GaussianProcess sub;
-        Eigen::MatrixXd Xs(200, static_cast<Eigen::Index>(n_features_));
-        Eigen::VectorXd ys(200);
-        for (Eigen::Index r = 0; r < 200; ++r) {
-          const auto k = idx[rng_.below(idx.size())];
-          Xs.row(r) = features(obs_[k].first).transpose();
-          ys(r) = std::isfinite(obs_[k].second) ? obs_[k].second : worst;
-        }
-        sub = gp_hyper_;
-        sub.set_data(std::move(Xs), ys);
-        sub.fit(fit_iterations_);
-        gp_hyper_ = sub;
-      } else {
-        gp_hyper_ = gp_;
-        gp_hyper_.fit(fit_iterations_);
+    const bool refit = obs_.size() < 40 || static_cast<double>(obs_.size()) >= 1.1 * static_cast<double>(last_fit_);
+    if (refit || gp_rows_.empty() || gp_rows_.size() + (obs_.size() - gp_upto_) > max_points_) {
+      select_rows();
+      if (refit) fit_hyperparameters(worst);
+      Eigen::MatrixXd X(static_cast<Eigen::Index>(gp_rows_.size()), static_cast<Eigen::Index>(n_features_));
+      for (std::size_t r = 0; r < gp_rows_.size(); ++r) X.row(static_cast<Eigen::Index>(r)) = features(obs_[gp_rows_[r]].first).transpose();
+      gp_.set_data(std::move(X), Eigen::VectorXd::Zero(static_cast<Eigen::Index>(gp_rows_.size())));
+      gp_.copy_hyperparameters(gp_hyper_);
+      gp_.factorize();
+    } else {
+      for (std::size_t k = gp_upto_; k < obs_.size(); ++k) {
+        gp_.add_input(features(obs_[k].first));
+        gp_rows_.push_back(k);
       }
-      last_fit_ = obs_.size();
     }
-    gp_.copy_hyperparameters(gp_hyper_);
-    gp_.factorize();
+    gp_upto_ = obs_.size();
+    Eigen::VectorXd y(static_cast<Eigen::Index>(gp_rows_.size()));
+    for (std::size_t r = 0; r < gp_rows_.size(); ++r) {
+      const double v = obs_[gp_rows_[r]].second;
+      y(static_cast<Eigen::Index>(r)) = std::isfinite(v) ? v : worst;  // failed designs count as the worst seen
+    }
+    gp_.set_targets(y);
     gp_ready_ = true;
+  }
+
+  // The observations the GP uses: all of them, or beyond max_points the best
+  // third, the most recent third and a seeded random rest, leaving a tenth
+  // of max_points free for the observations added until the next refit.
+  void select_rows() {
+    gp_rows_.resize(obs_.size());
+    std::iota(gp_rows_.begin(), gp_rows_.end(), 0);
+    if (gp_rows_.size() <= max_points_) return;
+    const std::size_t keep = max_points_ - max_points_ / 10;
+    std::vector<std::size_t> by_fit = gp_rows_;
+    std::stable_sort(by_fit.begin(), by_fit.end(), [&](std::size_t a, std::size_t b) { return obs_[a].second > obs_[b].second; });
+    std::vector<char> take(obs_.size(), 0);
+    for (std::size_t k = 0; k < keep / 3; ++k) take[by_fit[k]] = 1;
+    for (std::size_t k = 0; k < keep / 3; ++k) take[obs_.size() - 1 - k] = 1;
+    std::size_t count = 0;
+    for (char c : take) count += static_cast<std::size_t>(c);
+    while (count < keep) {
+      const auto r = rng_.below(obs_.size());
+      if (!take[r]) {
+        take[r] = 1;
+        ++count;
+      }
+    }
+    gp_rows_.clear();
+    for (std::size_t k = 0; k < take.size(); ++k)
+      if (take[k]) gp_rows_.push_back(k);
+  }
+
+  // Marginal-likelihood fit on at most 128 of the GP's rows: from the
+  // defaults the first time (fit_iterations Adam steps), then from the last
+  // values (a quarter of the steps).
+  void fit_hyperparameters(double worst) {
+    std::vector<std::size_t> rows = gp_rows_;
+    const std::size_t m = std::min<std::size_t>(rows.size(), 128);
+    for (std::size_t r = 0; m < rows.size() && r < m; ++r) std::swap(rows[r], rows[r + rng_.below(rows.size() - r)]);
+    Eigen::MatrixXd X(static_cast<Eigen::Index>(m), static_cast<Eigen::Index>(n_features_));
+    Eigen::VectorXd y(static_cast<Eigen::Index>(m));
+    for (std::size_t r = 0; r < m; ++r) {
+      const auto k = rows[r];
+      X.row(static_cast<Eigen::Index>(r)) = features(obs_[k].first).transpose();
+      y(static_cast<Eigen::Index>(r)) = std::isfinite(obs_[k].second) ? obs_[k].second : worst;
+    }
+    gp_hyper_.set_data(std::move(X), y);
+    gp_hyper_.fit(last_fit_ == 0 ? fit_iterations_ : std::max(1, fit_iterations_ / 4));
+    last_fit_ = obs_.size();
   }
 
   Eigen::VectorXd acquisition(const std::vector<std::vector<double>>& cands) const {
@@ -197,7 +220,11 @@ private:
       if (seen_.count(k) || !keys.insert(k).second) return;
       cands.push_back(std::move(x));
     };
-    for (std::size_t k = 0; k < n_candidates_; ++k) add(space_.random_point(rng_));
+    // A candidate costs O(n^2) with n observations in the GP: beyond 200 the
+    // random ones shrink as 200 / n (at least 64), so an ask stays near 30 ms.
+    const std::size_t n_gp = gp_.size();
+    const std::size_t n_random = n_gp <= 200 ? n_candidates_ : std::max<std::size_t>(64, n_candidates_ * 200 / n_gp);
+    for (std::size_t k = 0; k < n_random; ++k) add(space_.random_point(rng_));
     // Local moves around the best observed designs.
     std::vector<std::size_t> order(obs_.size());
     std::iota(order.begin(), order.end(), 0);
@@ -274,6 +301,8 @@ private:
   std::map<std::int64_t, std::vector<double>> pending_;
   std::unordered_set<std::string> seen_;
   GaussianProcess gp_, gp_hyper_;
+  std::vector<std::size_t> gp_rows_;  // the observations in gp_, in its row order
+  std::size_t gp_upto_ = 0;           // observations before this index were considered for gp_
   bool gp_ready_ = false;
   double best_ = 0;
   std::size_t last_fit_ = 0;
@@ -289,7 +318,7 @@ void register_bo_agent(AgentRegistry& reg) {
        {"kappa", "UCB exploration weight", 2.0, std::make_shared<Box>(0.0, 100.0)},
        {"xi", "EI/PI improvement margin, relative to |best reward|", 0.0, std::make_shared<Box>(0.0, 1.0)},
        {"init_points", "random designs before the GP is used", 8, std::make_shared<Integer>(1, 10000)},
-       {"candidates", "random candidates per acquisition maximisation", 512, std::make_shared<Integer>(16, 100000)},
+       {"candidates", "random candidates per acquisition maximisation (x 200/n beyond n = 200 observations in the GP, at least 64)", 512, std::make_shared<Integer>(16, 100000)},
        {"max_points", "observations the GP uses at most (best, recent and random ones beyond)", 600, std::make_shared<Integer>(50, 100000)},
        {"fit_iterations", "Adam steps per hyperparameter fit", 40, std::make_shared<Integer>(0, 10000)}},
       [](const AgentContext& ctx, const Params& p) -> AgentPtr { return std::make_unique<BayesOptAgent>(ctx, p); }});

@@ -18,11 +18,15 @@ constexpr double kLogSnMin = -13.8, kLogSnMax = -1.4;   // noise variance 1e-6 .
 void GaussianProcess::set_data(Eigen::MatrixXd X, const Eigen::VectorXd& y) {
   if (X.rows() != y.size() || X.rows() == 0) throw Error("GaussianProcess: needs matching, non-empty X and y");
   X_ = std::move(X);
+  standardise(y);
+  if (ls_.size() != X_.cols()) ls_ = Eigen::VectorXd::Constant(X_.cols(), 0.3);
+}
+
+void GaussianProcess::standardise(const Eigen::VectorXd& y) {
   y_mean_ = y.mean();
   const double var = (y.array() - y_mean_).square().mean();
   y_std_ = var > 1e-24 ? std::sqrt(var) : 1.0;
   y_ = (y.array() - y_mean_) / y_std_;
-  if (ls_.size() != X_.cols()) ls_ = Eigen::VectorXd::Constant(X_.cols(), 0.3);
 }
 
 Eigen::MatrixXd GaussianProcess::kernel(const Eigen::MatrixXd& A, const Eigen::MatrixXd& B) const {
@@ -47,7 +51,7 @@ void GaussianProcess::factorize() {
     jitter *= 10;
   }
   L_ = llt.matrixL();
-  alpha_ = L_.transpose().triangularView<Eigen::Upper>().solve(L_.triangularView<Eigen::Lower>().solve(y_));
+  solve_alpha();
 }
 
 double GaussianProcess::log_marginal_likelihood() const {
@@ -76,8 +80,10 @@ void GaussianProcess::fit(int iterations) {
     }
     if (it == iterations) break;
     // dLML/dtheta_j = 0.5 tr((alpha alpha^T - K^-1) dK/dtheta_j)
-    Eigen::MatrixXd Kinv = L_.triangularView<Eigen::Lower>().solve(Eigen::MatrixXd::Identity(n, n));
-    Kinv = Kinv.transpose() * Kinv;
+    const Eigen::MatrixXd Linv = L_.triangularView<Eigen::Lower>().solve(Eigen::MatrixXd::Identity(n, n));
+    Eigen::MatrixXd Kinv = Eigen::MatrixXd::Zero(n, n);
+    Kinv.selfadjointView<Eigen::Lower>().rankUpdate(Linv.transpose());
+    Kinv.triangularView<Eigen::StrictlyUpper>() = Kinv.transpose();
     const Eigen::MatrixXd W = alpha_ * alpha_.transpose() - Kinv;
     // Kernel pieces: r and the common factor of the lengthscale derivatives.
     const Eigen::VectorXd inv = ls_.cwiseInverse();
@@ -89,11 +95,12 @@ void GaussianProcess::fit(int iterations) {
     const Eigen::MatrixXd Kf = sf2_ * ((1.0 + kSqrt5 * r.array() + 5.0 / 3.0 * r.array().square()) * e.array()).matrix();
     const Eigen::MatrixXd G = (sf2_ * 5.0 / 3.0 * ((1.0 + kSqrt5 * r.array()) * e.array())).matrix().cwiseProduct(W);
     Eigen::VectorXd grad(D + 2);
+    // sum_ij G_ij (c_i - c_j)^2 = 2 (c^2 . G 1) - 2 c^T G c for each input column c (G symmetric)
+    const Eigen::VectorXd g1 = G.rowwise().sum();
+    const Eigen::MatrixXd GX = G * Xs;
     for (Eigen::Index d = 0; d < D; ++d) {
-      const Eigen::VectorXd c = Xs.col(d);
-      // sum_ij G_ij (c_i - c_j)^2 = 2 (c^2 . G 1) - 2 c^T G c   (G symmetric)
-      const Eigen::VectorXd g1 = G.rowwise().sum();
-      grad(d) = 0.5 * (2.0 * c.array().square().matrix().dot(g1) - 2.0 * c.dot(G * c));
+      const auto c = Xs.col(d);
+      grad(d) = c.array().square().matrix().dot(g1) - c.dot(GX.col(d));
     }
     grad(D) = 0.5 * Kf.cwiseProduct(W).sum();
     grad(D + 1) = 0.5 * sn2_ * W.trace();
@@ -112,12 +119,10 @@ void GaussianProcess::fit(int iterations) {
   factorize();
 }
 
-void GaussianProcess::append(const Eigen::VectorXd& x, double y) {
+void GaussianProcess::add_input(const Eigen::VectorXd& x) {
   const auto n = X_.rows();
   X_.conservativeResize(n + 1, Eigen::NoChange);
   X_.row(n) = x.transpose();
-  y_.conservativeResize(n + 1);
-  y_(n) = (y - y_mean_) / y_std_;
   const Eigen::VectorXd k = kernel(X_.topRows(n), X_.row(n)).col(0);
   const Eigen::VectorXd l = L_.triangularView<Eigen::Lower>().solve(k);
   const double d = std::sqrt(std::max(sf2_ + sn2_ - l.squaredNorm(), 1e-12));
@@ -125,7 +130,23 @@ void GaussianProcess::append(const Eigen::VectorXd& x, double y) {
   L_.row(n).head(n) = l.transpose();
   L_.col(n).setZero();
   L_(n, n) = d;
+}
+
+void GaussianProcess::solve_alpha() {
   alpha_ = L_.transpose().triangularView<Eigen::Upper>().solve(L_.triangularView<Eigen::Lower>().solve(y_));
+}
+
+void GaussianProcess::append(const Eigen::VectorXd& x, double y) {
+  add_input(x);
+  y_.conservativeResize(y_.size() + 1);
+  y_(y_.size() - 1) = (y - y_mean_) / y_std_;
+  solve_alpha();
+}
+
+void GaussianProcess::set_targets(const Eigen::VectorXd& y) {
+  if (y.size() != X_.rows()) throw Error("GaussianProcess: one target per input row");
+  standardise(y);
+  solve_alpha();
 }
 
 void GaussianProcess::predict(const Eigen::MatrixXd& Xs, Eigen::VectorXd& mean, Eigen::VectorXd& var) const {

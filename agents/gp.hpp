@@ -16,8 +16,15 @@ public:
   void fit(int iterations);
   // Recomputes the Cholesky factor for the current data and hyperparameters.
   void factorize();
-  // Adds one observation (raw scale) with an O(n^2) update of the factor.
+  // Adds one observation (raw scale, in the current standardisation) with an
+  // O(n^2) update of the factor.
   void append(const Eigen::VectorXd& x, double y);
+  // Adds an input row with an O(n^2) update of the factor; set_targets must
+  // follow before predictions.
+  void add_input(const Eigen::VectorXd& x);
+  // Replaces the targets (raw scale, one per input row): standardised anew,
+  // the factor kept, O(n^2).
+  void set_targets(const Eigen::VectorXd& y);
   // Posterior mean and variance (raw scale) at the rows of Xs.
   void predict(const Eigen::MatrixXd& Xs, Eigen::VectorXd& mean, Eigen::VectorXd& var) const;
   double log_marginal_likelihood() const;
@@ -42,6 +49,8 @@ public:
   Eigen::VectorXd targets() const { return (y_.array() * y_std_ + y_mean_).matrix(); }
 
 private:
+  void standardise(const Eigen::VectorXd& y);
+  void solve_alpha();
   Eigen::MatrixXd kernel(const Eigen::MatrixXd& A, const Eigen::MatrixXd& B) const;
   Eigen::MatrixXd X_;
   Eigen::VectorXd y_;  // standardised

@@ -4,8 +4,9 @@ group=True) at equal budget, in process through the `dsegym` module: median
 best reward (and IQR) over seeds. Ordinal knobs go to Optuna as ordered
 integers (their index), categorical ones as categoricals.
 
-Usage: PYTHONPATH=build/python /usr/bin/python3 bench/compare_optuna.py [budget] [seeds] [env ...]
-       (defaults: 100 10 dram-v0 accel-v0 soc-design-v0)"""
+Usage: PYTHONPATH=build/python /usr/bin/python3 bench/compare_optuna.py [--only NAME,NAME] [budget] [seeds] [env ...]
+       (defaults: every method, 100 10 dram-v0 accel-v0 soc-design-v0)
+Example: ... bench/compare_optuna.py --only bo,"optuna tpe mv" 100 10 accel-v0"""
 import math
 import statistics
 import sys
@@ -13,13 +14,18 @@ import sys
 if any(a in ("-h", "--help") for a in sys.argv[1:]):
     print(__doc__)
     sys.exit(0)
+args = sys.argv[1:]
+only = None
+if args[:1] == ["--only"] and len(args) > 1:
+    only = args[1].split(",")
+    args = args[2:]
 try:
-    budget = int(sys.argv[1]) if len(sys.argv) > 1 else 100
-    n_seeds = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+    budget = int(args[0]) if len(args) > 0 else 100
+    n_seeds = int(args[1]) if len(args) > 1 else 10
 except ValueError:
     print(__doc__, file=sys.stderr)
     sys.exit(2)
-envs = sys.argv[3:] or ["dram-v0", "accel-v0", "soc-design-v0"]
+envs = args[2:] or ["dram-v0", "accel-v0", "soc-design-v0"]
 
 import optuna
 
@@ -88,7 +94,12 @@ methods = [
 print(f"median best reward (IQR) at {budget} evaluations over seeds 1-{n_seeds}")
 print("| agent | " + " | ".join(envs) + " |")
 print("| --- |" + " --- |" * len(envs))
+unknown = set(only or []) - {name for name, _ in methods}
+if unknown:
+    sys.exit(f"--only: unknown method(s) {sorted(unknown)}; valid: {[name for name, _ in methods]}")
 for name, run in methods:
+    if only and name not in only:
+        continue
     cells = []
     for e in envs:
         v = sorted(run(e, s) for s in range(1, n_seeds + 1))
