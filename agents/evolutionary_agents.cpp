@@ -212,8 +212,9 @@ protected:
         best_f_ = f;
         best_ = it->second;
         stale_ = 0;
-      } else if (restart_ > 0 && ++stale_ >= restart_) {
-        // Restart from the best design with the initial temperature.
+      } else if (restart_ > 0 && ++stale_ >= restart_ && !best_.empty()) {
+        // Restart from the best design with the initial temperature (once
+        // some design succeeded).
         current_ = best_;
         current_f_ = best_f_;
         steps_ = 0;

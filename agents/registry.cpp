@@ -16,6 +16,8 @@ AgentRegistry& agent_registry() {
     register_nsga2_agent(reg);
     register_bo_agent(reg);
     register_tpe_agent(reg);
+    register_cmaes_agent(reg);
+    register_swarm_agents(reg);
     register_rl_agents(reg);
   });
   return reg;

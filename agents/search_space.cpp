@@ -1,6 +1,7 @@
 #include "agents/search_space.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "envs/core/error.hpp"
@@ -49,12 +50,21 @@ std::string SearchSpace::key(const std::vector<double>& x) const {
 void SearchSpace::mutate(std::vector<double>& x, Rng& rng, double prob, double sigma) const {
   bool changed = false;
   auto change = [&](std::size_t i) {
-    if (is_discrete(i)) {
-      const auto n = cardinality(i);
-      if (n < 2) return;
+    const auto n = cardinality(i);
+    if (is_discrete(i) && n < 2) return;
+    if (leaf(i).kind == LeafKind::Categorical) {
       auto k = static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(n - 1)));
       if (k >= index(x, i)) ++k;
       set_index(x, i, k);
+    } else if (is_discrete(i)) {
+      // An ordered knob moves by a rounded Gaussian step of sigma on the unit
+      // scale, at least one value, kept in range.
+      const auto k = index(x, i);
+      auto d = static_cast<std::int64_t>(std::llround(sigma * static_cast<double>(n - 1) * rng.normal()));
+      if (d == 0) d = rng.bernoulli(0.5) ? 1 : -1;
+      auto to = std::clamp<std::int64_t>(k + d, 0, n - 1);
+      if (to == k) to = std::clamp<std::int64_t>(k - d, 0, n - 1);
+      set_index(x, i, to);
     } else {
       x[i] = std::clamp(x[i] + sigma * rng.normal(), 0.0, 1.0);
     }

@@ -36,9 +36,11 @@ public:
   // detecting duplicates.
   std::string key(const std::vector<double>& x) const;
 
-  // Changes each dimension with probability `prob`: a discrete one to
-  // another value drawn uniformly, a continuous one by Gaussian noise of
-  // standard deviation `sigma` (clamped). At least one dimension changes.
+  // Changes each dimension with probability `prob`: a categorical one to
+  // another value drawn uniformly, an ordered one (integers, powers of two)
+  // and a continuous one by Gaussian noise of standard deviation `sigma` on
+  // the unit scale (an ordered one by at least one value; clamped). At least
+  // one dimension changes.
   void mutate(std::vector<double>& x, Rng& rng, double prob, double sigma) const;
 
 private:

@@ -173,6 +173,18 @@ void check_run_config(const RunConfig& cfg, const EnvSpec& spec) {
   const AgentEntry& entry = agent_registry().get(cfg.agent_id);
   if (entry.acts_in_episodes(spec) && cfg.batch != 1)
     throw InvalidArgument("agent '" + cfg.agent_id + "' acts on one env step at a time; use batch 1 (got " + std::to_string(cfg.batch) + ")");
+  // A search agent proposes designs without seeing observations, so it
+  // cannot keep to a sequential env's per-step action mask.
+  if (!entry.acts_in_episodes(spec) && spec.max_episode_steps != 1)
+    if (const auto* obs = dynamic_cast<const DictSpace*>(spec.observation_space.get()))
+      for (const auto& [name, child] : obs->children())
+        if (name == "action_mask") {
+          std::string policies;
+          for (const auto& id : agent_registry().ids())
+            if (agent_registry().get(id).policy_factory) policies += (policies.empty() ? "" : ", ") + id;
+          throw InvalidArgument("agent '" + cfg.agent_id + "' searches over one-shot designs and cannot follow the action_mask of env '" +
+                                cfg.env_id + "', which is sequential; use a policy agent: " + policies);
+        }
   const json reward_spec = cfg.reward.is_null() ? spec.default_reward : cfg.reward;
   if (reward_spec.is_null()) throw InvalidArgument("env '" + cfg.env_id + "' has no default reward; give one (--reward)");
   Reward(reward_spec, spec);  // throws naming a bad reward spec

@@ -165,7 +165,10 @@ protected:
     s::Soc soc = base_;
     for (auto& t : soc.types) {
       t.count = static_cast<int>(act.at(t.name + "_count").as_int());
-      if (t.opp.size() > 1) t.set_frequency(std::stod(act.at(t.name + "_mhz").as_string()));
+      if (t.opp.size() > 1) {
+        const Value& f = act.at(t.name + "_mhz");
+        t.set_frequency(f.is_int() ? static_cast<double>(f.as_int()) : std::stod(f.as_string()));
+      }
     }
     const double peak = soc.peak_power_w();
     if (peak > budget_ * (1 + 1e-12)) {
@@ -197,6 +200,21 @@ private:
   s::Policy policy_;
   double budget_;
 };
+
+// A PE type's operating frequencies as a knob: ordered integer MHz when they
+// are whole numbers evenly spaced (DS3: A7 600..1400, A15 600..2000 in steps
+// of 200), otherwise their labels as categories.
+std::shared_ptr<Space> frequency_space(const std::vector<double>& mhz) {
+  bool even = mhz.size() > 1;
+  for (std::size_t i = 0; even && i < mhz.size(); ++i)
+    even = mhz[i] == std::round(mhz[i]) && mhz[i] > 0 && mhz[i] < 1e9 && (i < 2 || mhz[i] - mhz[i - 1] == mhz[1] - mhz[0]) &&
+           (i == 0 || mhz[i] > mhz[i - 1]);
+  if (even) return std::make_shared<Integer>(static_cast<std::int64_t>(mhz.front()), static_cast<std::int64_t>(mhz.back()),
+                                             static_cast<std::int64_t>(mhz[1] - mhz[0]));
+  std::vector<std::string> labels;
+  for (double f : mhz) labels.push_back(num(f));
+  return std::make_shared<Categorical>(labels);
+}
 
 std::shared_ptr<Box> nonneg_box(std::size_t n) {
   return std::make_shared<Box>(std::vector<double>(n, 0.0), std::vector<double>(n, kInf), std::vector<std::int64_t>{static_cast<std::int64_t>(n)});
@@ -267,11 +285,7 @@ void register_soc_envs(EnvRegistry& reg) {
         DictSpace::Children knobs;
         for (const auto& t : soc.types) {
           knobs.emplace_back(t.name + "_count", std::make_shared<Integer>(0, max_count));
-          if (t.opp.size() > 1) {
-            std::vector<std::string> f;
-            for (double mhz : t.frequencies()) f.push_back(num(mhz));
-            knobs.emplace_back(t.name + "_mhz", std::make_shared<Categorical>(f));
-          }
+          if (t.opp.size() > 1) knobs.emplace_back(t.name + "_mhz", frequency_space(t.frequencies()));
         }
         auto spec = std::make_shared<EnvSpec>();
         spec->id = "soc-design-v0";

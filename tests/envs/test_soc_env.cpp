@@ -109,11 +109,11 @@ TEST_CASE("soc-design-v0: the SoC file's own design scores as the emulator does;
   auto env = make_env(env_registry(), "soc-design-v0", {{"jobs", 100}});
   env->reset(0);
   // DS3's MULTIPLE_BAL: 4 A7, 4 A15, 2 MM, 4 FFT, 2 VIT at the highest OPPs.
-  auto design = [](int a7, int a15, const char* a15_mhz) {
-    return Value(Value::Dict{{"A7_count", a7}, {"A7_mhz", "1400"}, {"A15_count", a15}, {"A15_mhz", a15_mhz},
+  auto design = [](int a7, int a15, int a15_mhz) {
+    return Value(Value::Dict{{"A7_count", a7}, {"A7_mhz", 1400}, {"A15_count", a15}, {"A15_mhz", a15_mhz},
                              {"MM_count", 2}, {"FFT_count", 4}, {"VIT_count", 2}});
   };
-  StepResult r = env->step(design(4, 4, "2000"));
+  StepResult r = env->step(design(4, 4, 2000));
   REQUIRE(r.status.ok());
   namespace s = dsegym::soc;
   const s::Soc ds3 = s::resolve_soc("ds3_multiple_bal");
@@ -125,15 +125,19 @@ TEST_CASE("soc-design-v0: the SoC file's own design scores as the emulator does;
   CHECK(r.metrics.at("peak_power_w") == doctest::Approx(8.3029));
 
   env->reset(0);
-  r = env->step(design(4, 8, "2000"));
+  r = env->step(design(4, 8, 2000));
   CHECK(r.status.code == Status::Infeasible);
   CHECK(r.status.reason.find("exceeds the budget of 8.3029 W") != std::string::npos);
   // Slower big cores buy room for more of them.
   env->reset(0);
-  r = env->step(design(4, 8, "1000"));
+  r = env->step(design(4, 8, 1000));
   CHECK(r.status.ok());
   env->reset(0);
-  r = env->step(design(0, 0, "2000"));
+  r = env->step(design(0, 0, 2000));
   CHECK(r.status.code == Status::Infeasible);
   CHECK(r.status.reason.find("runs on no PE") != std::string::npos);
+  // Frequencies are ordered knobs: DS3's OPPs in steps of 200 MHz.
+  CHECK(env->action_space().to_json().dump().find(R"({"high":2000,"low":600,"step":200,"type":"integer"})") != std::string::npos);
+  env->reset(0);
+  CHECK_THROWS_WITH_AS(env->step(design(4, 4, 1900)), doctest::Contains("A15_mhz"), InvalidArgument);
 }

@@ -379,3 +379,15 @@ TEST_CASE("random plays whole episodes with legal actions on a sequential env") 
   CHECK(steps_per_episode.size() < 200);
   CHECK(std::max_element(steps_per_episode.begin(), steps_per_episode.end(), [](auto& a, auto& b) { return a.second < b.second; })->second > 10);
 }
+
+TEST_CASE("search agents are refused on a sequential env with an action mask, naming the policy agents") {
+  for (const char* agent : {"ga", "bo", "cmaes"}) {
+    RunConfig c;
+    c.env_id = "soc-sched-v0";
+    c.agent_id = agent;
+    c.budget = 10;
+    c.out_dir = temp_dir(std::string("masked_") + agent).string();
+    CHECK_THROWS_WITH_AS(run_experiment(c), doctest::Contains("cannot follow the action_mask of env 'soc-sched-v0'"), InvalidArgument);
+    CHECK_THROWS_WITH_AS(run_experiment(c), doctest::Contains("random"), InvalidArgument);
+  }
+}
