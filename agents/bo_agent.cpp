@@ -3,8 +3,12 @@
 // continuous and ordinal knobs as one coordinate in [0,1], categorical knobs
 // with more than two values one-hot. Acquisitions EI, UCB, PI are maximised
 // over valid designs (random ones and mutations of the best), batches use the
-// kriging believer, infeasible or failed designs enter the GP at the worst
-// observed reward, and no design is proposed twice.
+// kriging believer, and no design is proposed twice. Infeasible or failed
+// designs stay out of the objective's GP: a second GP on feasibility labels
+// (+1 / -1, the objective's hyperparameters) gives each candidate a
+// probability of being feasible, Phi(mean / sd), that weights its
+// acquisition (constrained EI: Gardner et al., ICML 2014; Gelbart, Snoek &
+// Adams, UAI 2014).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -118,78 +122,111 @@ private:
   // started) while data is scarce and then whenever the observations grew by
   // 10 %, and only then is the factor recomputed in full.
   void build_gp() {
-    double worst = std::numeric_limits<double>::infinity();
     best_ = -std::numeric_limits<double>::infinity();
-    for (const auto& o : obs_)
+    worst_ = std::numeric_limits<double>::infinity();
+    bool any_failed = false;
+    for (const auto& o : obs_) {
       if (std::isfinite(o.second)) {
-        worst = std::min(worst, o.second);
+        worst_ = std::min(worst_, o.second);
         best_ = std::max(best_, o.second);
       }
+      any_failed = any_failed || !std::isfinite(o.second);
+    }
     const bool refit = obs_.size() < 40 || static_cast<double>(obs_.size()) >= 1.1 * static_cast<double>(last_fit_);
     if (refit || gp_rows_.empty() || gp_rows_.size() + (obs_.size() - gp_upto_) > max_points_) {
       select_rows();
-      if (refit) fit_hyperparameters(worst);
-      Eigen::MatrixXd X(static_cast<Eigen::Index>(gp_rows_.size()), static_cast<Eigen::Index>(n_features_));
-      for (std::size_t r = 0; r < gp_rows_.size(); ++r) X.row(static_cast<Eigen::Index>(r)) = features(obs_[gp_rows_[r]].first).transpose();
-      gp_.set_data(std::move(X), Eigen::VectorXd::Zero(static_cast<Eigen::Index>(gp_rows_.size())));
-      gp_.copy_hyperparameters(gp_hyper_);
-      gp_.factorize();
+      if (refit) fit_hyperparameters();
+      refactor(gp_, gp_rows_);
+      if (any_failed) refactor_feasibility();
     } else {
       for (std::size_t k = gp_upto_; k < obs_.size(); ++k) {
-        gp_.add_input(features(obs_[k].first));
-        gp_rows_.push_back(k);
+        if (std::isfinite(obs_[k].second)) {
+          gp_.add_input(features(obs_[k].first));
+          gp_rows_.push_back(k);
+        }
+        if (!feas_rows_.empty()) {
+          feas_.add_input(features(obs_[k].first));
+          feas_rows_.push_back(k);
+        }
       }
+      if (any_failed && feas_rows_.empty()) refactor_feasibility();  // the first failure
     }
     gp_upto_ = obs_.size();
     Eigen::VectorXd y(static_cast<Eigen::Index>(gp_rows_.size()));
-    for (std::size_t r = 0; r < gp_rows_.size(); ++r) {
-      const double v = obs_[gp_rows_[r]].second;
-      y(static_cast<Eigen::Index>(r)) = std::isfinite(v) ? v : worst;  // failed designs count as the worst seen
-    }
+    for (std::size_t r = 0; r < gp_rows_.size(); ++r) y(static_cast<Eigen::Index>(r)) = obs_[gp_rows_[r]].second;
     gp_.set_targets(y);
+    feas_ready_ = !feas_rows_.empty();
+    if (feas_ready_) {
+      Eigen::VectorXd labels(static_cast<Eigen::Index>(feas_rows_.size()));
+      for (std::size_t r = 0; r < feas_rows_.size(); ++r) labels(static_cast<Eigen::Index>(r)) = std::isfinite(obs_[feas_rows_[r]].second) ? 1.0 : -1.0;
+      feas_.set_targets(labels);
+    }
     gp_ready_ = true;
   }
 
-  // The observations the GP uses: all of them, or beyond max_points the best
-  // third, the most recent third and a seeded random rest, leaving a tenth
-  // of max_points free for the observations added until the next refit.
+  // Feasibility over every observation, or beyond max_points the most
+  // recent nine tenths of max_points.
+  void refactor_feasibility() {
+    feas_rows_.clear();
+    const std::size_t keep = max_points_ - max_points_ / 10;
+    for (std::size_t k = obs_.size() > keep ? obs_.size() - keep : 0; k < obs_.size(); ++k) feas_rows_.push_back(k);
+    refactor(feas_, feas_rows_);
+  }
+
+  // A GP over the given observations with the current hyperparameters,
+  // factorised in full (its targets are set by the caller).
+  void refactor(GaussianProcess& gp, const std::vector<std::size_t>& rows) const {
+    Eigen::MatrixXd X(static_cast<Eigen::Index>(rows.size()), static_cast<Eigen::Index>(n_features_));
+    for (std::size_t r = 0; r < rows.size(); ++r) X.row(static_cast<Eigen::Index>(r)) = features(obs_[rows[r]].first).transpose();
+    gp.set_data(std::move(X), Eigen::VectorXd::Zero(static_cast<Eigen::Index>(rows.size())));
+    gp.copy_hyperparameters(gp_hyper_);
+    gp.factorize();
+  }
+
+  // The feasible observations the objective's GP uses: all of them, or
+  // beyond max_points the best third, the most recent third and a seeded
+  // random rest, leaving a tenth of max_points free for the observations
+  // added until the next refit.
   void select_rows() {
-    gp_rows_.resize(obs_.size());
-    std::iota(gp_rows_.begin(), gp_rows_.end(), 0);
+    gp_rows_.clear();
+    for (std::size_t k = 0; k < obs_.size(); ++k)
+      if (std::isfinite(obs_[k].second)) gp_rows_.push_back(k);
     if (gp_rows_.size() <= max_points_) return;
     const std::size_t keep = max_points_ - max_points_ / 10;
     std::vector<std::size_t> by_fit = gp_rows_;
     std::stable_sort(by_fit.begin(), by_fit.end(), [&](std::size_t a, std::size_t b) { return obs_[a].second > obs_[b].second; });
-    std::vector<char> take(obs_.size(), 0);
-    for (std::size_t k = 0; k < keep / 3; ++k) take[by_fit[k]] = 1;
-    for (std::size_t k = 0; k < keep / 3; ++k) take[obs_.size() - 1 - k] = 1;
+    std::vector<char> take(gp_rows_.size(), 0);  // by position in gp_rows_
+    std::vector<std::size_t> position(obs_.size(), 0);
+    for (std::size_t r = 0; r < gp_rows_.size(); ++r) position[gp_rows_[r]] = r;
+    for (std::size_t k = 0; k < keep / 3; ++k) take[position[by_fit[k]]] = 1;
+    for (std::size_t k = 0; k < keep / 3; ++k) take[gp_rows_.size() - 1 - k] = 1;
     std::size_t count = 0;
     for (char c : take) count += static_cast<std::size_t>(c);
     while (count < keep) {
-      const auto r = rng_.below(obs_.size());
+      const auto r = rng_.below(take.size());
       if (!take[r]) {
         take[r] = 1;
         ++count;
       }
     }
-    gp_rows_.clear();
-    for (std::size_t k = 0; k < take.size(); ++k)
-      if (take[k]) gp_rows_.push_back(k);
+    std::vector<std::size_t> rows;
+    for (std::size_t r = 0; r < take.size(); ++r)
+      if (take[r]) rows.push_back(gp_rows_[r]);
+    gp_rows_ = std::move(rows);
   }
 
   // Marginal-likelihood fit on at most 128 of the GP's rows: from the
   // defaults the first time (fit_iterations Adam steps), then from the last
   // values (a quarter of the steps).
-  void fit_hyperparameters(double worst) {
+  void fit_hyperparameters() {
     std::vector<std::size_t> rows = gp_rows_;
     const std::size_t m = std::min<std::size_t>(rows.size(), 128);
     for (std::size_t r = 0; m < rows.size() && r < m; ++r) std::swap(rows[r], rows[r + rng_.below(rows.size() - r)]);
     Eigen::MatrixXd X(static_cast<Eigen::Index>(m), static_cast<Eigen::Index>(n_features_));
     Eigen::VectorXd y(static_cast<Eigen::Index>(m));
     for (std::size_t r = 0; r < m; ++r) {
-      const auto k = rows[r];
-      X.row(static_cast<Eigen::Index>(r)) = features(obs_[k].first).transpose();
-      y(static_cast<Eigen::Index>(r)) = std::isfinite(obs_[k].second) ? obs_[k].second : worst;
+      X.row(static_cast<Eigen::Index>(r)) = features(obs_[rows[r]].first).transpose();
+      y(static_cast<Eigen::Index>(r)) = obs_[rows[r]].second;
     }
     gp_hyper_.set_data(std::move(X), y);
     gp_hyper_.fit(last_fit_ == 0 ? fit_iterations_ : std::max(1, fit_iterations_ / 4));
@@ -199,14 +236,18 @@ private:
   Eigen::VectorXd acquisition(const std::vector<std::vector<double>>& cands) const {
     Eigen::MatrixXd F(static_cast<Eigen::Index>(cands.size()), static_cast<Eigen::Index>(n_features_));
     for (std::size_t r = 0; r < cands.size(); ++r) F.row(static_cast<Eigen::Index>(r)) = features(cands[r]).transpose();
-    Eigen::VectorXd mu, var;
+    Eigen::VectorXd mu, var, fmu, fvar;
     gp_.predict(F, mu, var);
+    if (feas_ready_) feas_.predict(F, fmu, fvar);
     Eigen::VectorXd a(mu.size());
     for (Eigen::Index r = 0; r < mu.size(); ++r) {
       const double s = std::sqrt(var(r));
       const double imp = mu(r) - best_ - xi_ * std::max(std::fabs(best_), 1e-12);
       const double z = imp / s;
-      a(r) = acq_ == 0 ? imp * normal_cdf(z) + s * normal_pdf(z) : acq_ == 1 ? mu(r) + kappa_ * s : normal_cdf(z);
+      // UCB is shifted by the worst feasible reward so that weighting by the
+      // probability of feasibility keeps its order among feasible designs.
+      a(r) = acq_ == 0 ? imp * normal_cdf(z) + s * normal_pdf(z) : acq_ == 1 ? mu(r) + kappa_ * s - worst_ : normal_cdf(z);
+      if (feas_ready_) a(r) *= normal_cdf(fmu(r) / std::sqrt(fvar(r)));
     }
     return a;
   }
@@ -302,9 +343,12 @@ private:
   std::unordered_set<std::string> seen_;
   GaussianProcess gp_, gp_hyper_;
   std::vector<std::size_t> gp_rows_;  // the observations in gp_, in its row order
-  std::size_t gp_upto_ = 0;           // observations before this index were considered for gp_
+  std::size_t gp_upto_ = 0;           // observations before this index were considered for gp_ and feas_
   bool gp_ready_ = false;
-  double best_ = 0;
+  GaussianProcess feas_;                // feasibility labels, once some design failed
+  std::vector<std::size_t> feas_rows_;  // the observations in feas_
+  bool feas_ready_ = false;
+  double best_ = 0, worst_ = 0;
   std::size_t last_fit_ = 0;
 };
 

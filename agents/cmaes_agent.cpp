@@ -6,9 +6,13 @@
 // update, every discrete coordinate keeps at least margin / 2 probability of
 // leaving its current value on each side (margin on the one side of an end
 // value), by moving the mean towards the value's border or widening that
-// coordinate's scale, so that an integer knob never freezes. Samples
-// outside [0,1] are evaluated at the nearest point of the box and updated
-// with as drawn; the update waits for a whole generation (lambda designs).
+// coordinate's scale, so that an integer knob never freezes. Categorical
+// knobs are not coordinates: as in CatCMA (Hamano et al., GECCO 2024) each
+// has a categorical distribution, moved towards the weighted choices of the
+// best mu designs of a generation and kept above CatCMA's margin
+// (1 - 0.73^(1/c)) / (K - 1) per value for c categorical knobs of K values.
+// Samples outside [0,1] are evaluated at the nearest point of the box and
+// updated as drawn; the update waits for a whole generation (lambda designs).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -53,10 +57,19 @@ double normal_quantile(double p) {
 class CmaEsAgent final : public ReplayAgent {
 public:
   CmaEsAgent(const AgentContext& ctx, const Params& p)
-      : space_(ctx.space), rng_(ctx.seed), n_(static_cast<Eigen::Index>(space_.dim())), sigma_(p.get_double("sigma")) {
-    const double N = static_cast<double>(n_);
+      : space_(ctx.space), rng_(ctx.seed), sigma_(p.get_double("sigma")), eta_(p.get_double("category_rate")) {
+    for (std::size_t i = 0; i < space_.dim(); ++i) {
+      if (space_.leaf(i).kind == LeafKind::Categorical && space_.cardinality(i) >= 2) {
+        cat_.push_back(i);
+        q_.push_back(std::vector<double>(static_cast<std::size_t>(space_.cardinality(i)), 1.0 / static_cast<double>(space_.cardinality(i))));
+      } else {
+        num_.push_back(i);
+      }
+    }
+    n_ = static_cast<Eigen::Index>(num_.size());
     const auto pop = p.get_int("population");
-    lambda_ = pop > 0 ? static_cast<std::size_t>(pop) : 4 + static_cast<std::size_t>(std::floor(3 * std::log(N)));
+    lambda_ = pop > 0 ? static_cast<std::size_t>(pop) : 4 + static_cast<std::size_t>(std::floor(3 * std::log(static_cast<double>(space_.dim()))));
+    const double N = std::max<double>(1.0, static_cast<double>(n_));
     lambda_ = std::max<std::size_t>(lambda_, 2);
     mu_ = lambda_ / 2;
     w_.resize(static_cast<Eigen::Index>(mu_));
@@ -70,10 +83,12 @@ public:
     damps_ = 1 + 2 * std::max(0.0, std::sqrt((mueff_ - 1) / (N + 1)) - 1) + cs_;
     chin_ = std::sqrt(N) * (1 - 1 / (4 * N) + 1 / (21 * N * N));
     const double m = p.get_double("margin");
-    margin_ = m > 0 ? m : 1.0 / (N * static_cast<double>(lambda_));
+    margin_ = m > 0 ? m : 1.0 / (static_cast<double>(space_.dim()) * static_cast<double>(lambda_));
     // The mean starts at a random design (the centre of the box is a poor
     // start for a knob whose middle value is not special).
-    mean_ = Eigen::Map<const Eigen::VectorXd>(space_.random_point(rng_).data(), n_);
+    const auto start = space_.random_point(rng_);
+    mean_.resize(n_);
+    for (Eigen::Index j = 0; j < n_; ++j) mean_(j) = start[num_[static_cast<std::size_t>(j)]];
     pc_ = ps_ = Eigen::VectorXd::Zero(n_);
     C_ = B_ = Eigen::MatrixXd::Identity(n_, n_);
     D_ = Eigen::VectorXd::Ones(n_);
@@ -87,18 +102,25 @@ protected:
     for (std::size_t k = 0; k < n; ++k) {
       // A new design where it can be found in a few draws.
       Sample s;
-      std::vector<double> x;
+      std::vector<double> x(space_.dim());
       for (int tries = 0; tries < 10; ++tries) {
         s.z = Eigen::VectorXd(n_);
-        for (Eigen::Index i = 0; i < n_; ++i) s.z(i) = rng_.normal();
+        for (Eigen::Index j = 0; j < n_; ++j) s.z(j) = rng_.normal();
         s.y = B_ * D_.cwiseProduct(s.z);
         const Eigen::VectorXd raw = mean_ + sigma_ * A_.cwiseProduct(s.y);
-        x.assign(raw.data(), raw.data() + n_);
+        for (Eigen::Index j = 0; j < n_; ++j) x[num_[static_cast<std::size_t>(j)]] = raw(j);
+        s.cats.clear();
+        for (std::size_t c = 0; c < cat_.size(); ++c) {
+          double r = rng_.uniform();
+          std::size_t k = 0;
+          while (k + 1 < q_[c].size() && (r -= q_[c][k]) > 0) ++k;
+          s.cats.push_back(k);
+          space_.set_index(x, cat_[c], static_cast<std::int64_t>(k));
+        }
         space_.snap(x);
         if (!seen_.count(space_.key(x))) break;
       }
       seen_.insert(space_.key(x));
-      s.raw = mean_ + sigma_ * A_.cwiseProduct(s.y);
       const auto id = next_id();
       pending_[id] = gen_.size();
       gen_.push_back(std::move(s));
@@ -123,7 +145,8 @@ protected:
 
 private:
   struct Sample {
-    Eigen::VectorXd z, y, raw;
+    Eigen::VectorXd z, y;
+    std::vector<std::size_t> cats;  // the value of each categorical knob
     double f = kWorst;
     bool told = false;
   };
@@ -132,6 +155,11 @@ private:
     std::vector<std::size_t> order(gen_.size());
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return gen_[a].f > gen_[b].f; });
+    update_categories(order);
+    if (n_ == 0) {
+      gen_.clear();
+      return;
+    }
     // Recombination in the scaled coordinates y (the margin's A applies on top).
     Eigen::VectorXd yw = Eigen::VectorXd::Zero(n_), zw = Eigen::VectorXd::Zero(n_);
     for (std::size_t i = 0; i < mu_; ++i) {
@@ -158,13 +186,28 @@ private:
     gen_.clear();
   }
 
+  // q <- (1 - eta) q + eta sum_i w_i onehot(choice of the i-th best), then
+  // every value at least the margin (and q renormalised).
+  void update_categories(const std::vector<std::size_t>& order) {
+    const double floor_q = 1 - std::pow(0.73, 1.0 / std::max<double>(1.0, static_cast<double>(cat_.size())));
+    for (std::size_t c = 0; c < cat_.size(); ++c) {
+      auto& q = q_[c];
+      for (auto& v : q) v *= 1 - eta_;
+      for (std::size_t i = 0; i < mu_; ++i) q[gen_[order[i]].cats[c]] += eta_ * w_(static_cast<Eigen::Index>(i));
+      const double qmin = floor_q / static_cast<double>(q.size() - 1);
+      double sum = 0;
+      for (auto& v : q) sum += (v = std::max(v, qmin));
+      for (auto& v : q) v /= sum;
+    }
+  }
+
   // The margin: a discrete coordinate whose current value (the bin of the
   // mean) is an end value keeps probability `margin` of the neighbouring
   // one, by moving the mean to the quantile's distance from the border; an
   // inner value keeps margin / 2 on each side, by widening A for it.
   void apply_margin() {
     for (Eigen::Index i = 0; i < n_; ++i) {
-      const auto card = space_.cardinality(static_cast<std::size_t>(i));
+      const auto card = space_.cardinality(num_[static_cast<std::size_t>(i)]);
       if (card == 0) mean_(i) = std::clamp(mean_(i), 0.0, 1.0);  // a real knob's mean stays in its range
       if (card < 2) continue;
       const double width = 1.0 / static_cast<double>(card);
@@ -187,8 +230,10 @@ private:
 
   SearchSpace space_;
   Rng rng_;
-  Eigen::Index n_;
-  double sigma_;
+  std::vector<std::size_t> num_, cat_;  // knobs with a coordinate; categorical knobs
+  std::vector<std::vector<double>> q_;  // each categorical knob's distribution
+  Eigen::Index n_ = 0;
+  double sigma_, eta_;
   std::size_t lambda_ = 0, mu_ = 0;
   Eigen::VectorXd w_;
   double mueff_ = 0, cc_ = 0, cs_ = 0, c1_ = 0, cmu_ = 0, damps_ = 0, chin_ = 0, margin_ = 0;
@@ -205,10 +250,11 @@ private:
 void register_cmaes_agent(AgentRegistry& reg) {
   reg.add(AgentEntry{
       "cmaes",
-      "CMA-ES (Hansen 2016) with margin for discrete knobs (Hamano et al. 2022) on the unit-scaled encoding",
+      "CMA-ES (Hansen 2016) with margin for ordered discrete knobs (Hamano et al. 2022) and CatCMA-style distributions for categorical ones",
       {{"sigma", "initial step size on the unit scale", 0.3, std::make_shared<Box>(1e-6, 10.0)},
        {"population", "designs per generation (0: 4 + floor(3 ln d))", 0, std::make_shared<Integer>(0, 100000)},
-       {"margin", "least probability of leaving a discrete knob's value (0: 1 / (d x population))", 0.0, std::make_shared<Box>(0.0, 0.5)}},
+       {"margin", "least probability of leaving an ordered discrete knob's value (0: 1 / (d x population))", 0.0, std::make_shared<Box>(0.0, 0.5)},
+       {"category_rate", "learning rate of the categorical knobs' distributions per generation", 0.2, std::make_shared<Box>(0.0, 1.0)}},
       [](const AgentContext& ctx, const Params& p) -> AgentPtr { return std::make_unique<CmaEsAgent>(ctx, p); }});
 }
 

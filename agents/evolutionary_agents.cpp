@@ -334,19 +334,19 @@ void register_evolutionary_agents(AgentRegistry& reg) {
   reg.add(AgentEntry{
       "ga",
       "genetic algorithm: generational with elitism, tournament or rank roulette selection, uniform or one-point crossover",
-      {{"population", "individuals per generation", 32, ints(2, 4096)},
+      {{"population", "individuals per generation", 16, ints(2, 4096)},
        {"selection", "parent selection", "tournament", std::make_shared<Categorical>(std::vector<std::string>{"tournament", "roulette"})},
        {"tournament_size", "contestants per tournament", 3, ints(2, 64)},
        {"crossover", "crossover operator", "uniform", std::make_shared<Categorical>(std::vector<std::string>{"uniform", "one_point"})},
        {"crossover_prob", "probability that a child has two parents", 0.9, unit()},
-       {"mutation_prob", "probability of mutating each knob (ArchGym's prob_mutation)", 0.1, unit()},
-       {"mutation_sigma", "std. dev. of a continuous mutation (unit scale)", 0.1, unit()},
+       {"mutation_prob", "probability of mutating each knob (ArchGym's prob_mutation)", 0.25, unit()},
+       {"mutation_sigma", "std. dev. of a continuous or ordered knob's mutation (unit scale)", 0.25, unit()},
        {"elitism", "best designs carried into the next generation", 2, ints(0, 4096)}},
       [](const AgentContext& ctx, const Params& p) -> AgentPtr { return std::make_unique<GeneticAgent>(ctx, p); }});
   reg.add(AgentEntry{
       "sa",
       "simulated annealing with Metropolis acceptance; temperature relative to the observed reward spread",
-      {{"initial_temperature", "initial temperature, in standard deviations of the rewards seen", 1.0, std::make_shared<Box>(1e-6, 1e6)},
+      {{"initial_temperature", "initial temperature, in standard deviations of the rewards seen", 0.1, std::make_shared<Box>(1e-6, 1e6)},
        {"cooling", "temperature factor per evaluation", 0.98, std::make_shared<Box>(0.5, 1.0)},
        {"mutation_prob", "probability of changing each knob in a move", 0.2, unit()},
        {"step_sigma", "std. dev. of a continuous move (unit scale)", 0.1, unit()},

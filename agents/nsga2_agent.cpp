@@ -42,21 +42,27 @@ public:
     for (const auto& m : ctx.metrics)
       if (m.goal != Goal::None) valid += (valid.empty() ? "" : ", ") + m.name;
     if (names.empty()) {
+      objectives_.push_back({"reward", -1.0});
       for (const auto& m : ctx.metrics)
         if (m.goal != Goal::None) objectives_.push_back({m.name, m.goal == Goal::Maximize ? -1.0 : 1.0});
     } else {
       for (const auto& n : names) {
         if (!n.is_string()) throw InvalidArgument("agent 'nsga2' hyperparameter 'objectives': expected metric names, got " + n.dump());
         const auto name = n.get<std::string>();
+        if (name == "reward") {
+          objectives_.push_back({name, -1.0});
+          continue;
+        }
         const MetricSpec* spec = nullptr;
         for (const auto& m : ctx.metrics)
           if (m.name == name) spec = &m;
         if (!spec || spec->goal == Goal::None)
-          throw InvalidArgument("agent 'nsga2' hyperparameter 'objectives': no metric '" + name + "' with a goal; valid: " + valid);
+          throw InvalidArgument("agent 'nsga2' hyperparameter 'objectives': no metric '" + name + "' with a goal; valid: reward, " + valid);
         objectives_.push_back({name, spec->goal == Goal::Maximize ? -1.0 : 1.0});
       }
     }
-    if (objectives_.size() < 2) throw InvalidArgument("agent 'nsga2' needs at least two objectives; the env's metrics with a goal: " + valid);
+    if (objectives_.size() < 2)
+      throw InvalidArgument("agent 'nsga2' needs at least two objectives; valid: reward and the env's metrics with a goal: " + valid);
     for (std::size_t i = 0; i < pop_; ++i) enqueue(space_.random_point(rng_));
   }
 
@@ -88,7 +94,7 @@ protected:
       m.f.clear();
       if (t.status.ok()) {
         for (const auto& [name, sign] : objectives_) {
-          const double* v = t.metrics.find(name);
+          const double* v = name == "reward" ? &t.reward : t.metrics.find(name);
           if (!v || !std::isfinite(*v)) {
             m.f.clear();
             break;
@@ -197,7 +203,7 @@ void register_nsga2_agent(AgentRegistry& reg) {
   reg.add(AgentEntry{
       "nsga2",
       "NSGA-II multi-objective search over the env's metrics (non-dominated sorting, crowding, SBX, polynomial mutation)",
-      {{"objectives", "metric names to optimise (default: every metric with a goal)", json::array(), nullptr},
+      {{"objectives", "metric names to optimise, or \"reward\" (default: the reward and every metric with a goal)", json::array(), nullptr},
        {"population", "population size", 64, std::make_shared<Integer>(4, 100000)},
        {"crossover_prob", "probability of crossover per child", 0.9, std::make_shared<Box>(0.0, 1.0)},
        {"eta_crossover", "SBX distribution index", 15.0, std::make_shared<Box>(0.0, 1000.0)},

@@ -176,7 +176,7 @@ TEST_CASE("agents keep proposing distinct designs when every design is infeasibl
 
 TEST_CASE("NSGA-II's hypervolume on ZDT1 is within 5% of the true front's") {
   const EnvFactory zdt = [] { return EnvPtr(std::make_unique<Zdt1>()); };
-  const Run r = drive("nsga2", zdt, 100 * 200, 1, {{"population", 100}}, 100);
+  const Run r = drive("nsga2", zdt, 100 * 200, 1, {{"population", 100}, {"objectives", {"f1", "f2"}}}, 100);
   std::vector<Point> pts;
   for (const auto& t : r.trials) pts.push_back({t.metrics.at("f1"), t.metrics.at("f2")});
   const double hv = hypervolume(pts, {1.0, 1.0});
@@ -279,6 +279,7 @@ TEST_CASE("NSGA-II objectives are checked against the env's metrics") {
   auto env = make_env(env_registry(), "toy-v0");
   const AgentContext ctx{env->spec().action_space, env->spec().metrics, 1};
   CHECK_NOTHROW(make_agent("nsga2", ctx, {{"objectives", {"loss", "cost"}}}));
+  CHECK_NOTHROW(make_agent("nsga2", ctx, {{"objectives", {"reward", "loss"}}}));
   CHECK_THROWS_WITH_AS(make_agent("nsga2", ctx, {{"objectives", {"loss", "area"}}}), doctest::Contains("no metric 'area'"),
                        InvalidArgument);
   CHECK_THROWS_WITH_AS(make_agent("nsga2", ctx, {{"objectives", {"loss"}}}), doctest::Contains("at least two objectives"),
