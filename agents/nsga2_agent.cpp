@@ -204,7 +204,7 @@ void register_nsga2_agent(AgentRegistry& reg) {
       "nsga2",
       "NSGA-II multi-objective search over the env's metrics (non-dominated sorting, crowding, SBX, polynomial mutation)",
       {{"objectives", "metric names to optimise, or \"reward\" (default: the reward and every metric with a goal)", json::array(), nullptr},
-       {"population", "population size", 64, std::make_shared<Integer>(4, 100000)},
+       {"population", "population size", 20, std::make_shared<Integer>(4, 100000)},
        {"crossover_prob", "probability of crossover per child", 0.9, std::make_shared<Box>(0.0, 1.0)},
        {"eta_crossover", "SBX distribution index", 15.0, std::make_shared<Box>(0.0, 1000.0)},
        {"eta_mutation", "polynomial mutation distribution index", 20.0, std::make_shared<Box>(0.0, 1000.0)},

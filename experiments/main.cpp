@@ -294,7 +294,7 @@ int main(int argc, char** argv) {
                         "\"mapping\" this command prints per layer); other layers are mapped by the mapper");
 
   std::string soc_file = "ds3_multiple_bal", soc_workload, soc_scheduler = "heft";
-  std::vector<std::string> soc_apps, soc_freqs;
+  std::vector<std::string> soc_apps, soc_freqs, soc_governors;
   double soc_rate = 5.0, soc_noise = 0.0;
   std::int64_t soc_jobs = 500;
   std::uint64_t soc_seed = 1;
@@ -304,7 +304,8 @@ int main(int argc, char** argv) {
              "energy and utilisation as JSON. Defaults: DS3's big.LITTLE + accelerator SoC and its five domain apps\n"
              "(wifi_tx, wifi_rx, range_detection, sc_tx, sc_rx) in equal shares, Poisson arrivals.\n\n"
              "Example:\n  dsegym sim soc --scheduler etf --rate 4 --jobs 1000 --noise 0.2\n"
-             "  dsegym sim soc --soc my_soc.json --workload my_workload.json --scheduler heft --frequency A15=1000");
+             "  dsegym sim soc --soc my_soc.json --workload my_workload.json --scheduler heft --frequency A15=1000\n"
+             "  dsegym sim soc --governor A15=ondemand --governor A7=powersave --rate 2");
   sim_soc->add_option("--soc", soc_file, "SoC JSON file or built-in name (ds3_multiple_bal, topcuoglu_3p)")->capture_default_str();
   sim_soc->add_option("--workload", soc_workload, "workload JSON file (apps and weights, rate, jobs, noise, seed or an arrival trace)");
   sim_soc->add_option("--apps", soc_apps, "applications in equal shares (built-in names or files), overriding the workload's");
@@ -314,6 +315,8 @@ int main(int argc, char** argv) {
   auto* soc_noise_opt = sim_soc->add_option("--noise", soc_noise, "relative std. dev. of execution times")->capture_default_str();
   auto* soc_seed_opt = sim_soc->add_option("--seed", soc_seed, "seed of arrivals, noise and the random scheduler")->capture_default_str()->check(kSeedRange);
   sim_soc->add_option("--frequency", soc_freqs, "operating point of a PE type as TYPE=MHz (repeatable); default: the highest");
+  sim_soc->add_option("--governor", soc_governors,
+                      "run-time DVFS governor of a PE type as TYPE=performance|powersave|ondemand (repeatable; after --frequency)");
   sim_soc->add_flag("--schedule", soc_schedule, "also print every task's PE, start and finish");
 
   auto* proxy_cmd = app.add_subcommand(
@@ -441,23 +444,32 @@ int main(int argc, char** argv) {
     } else if (*sim_soc) {
       namespace sc = dsegym::soc;
       sc::Soc soc = sc::resolve_soc(soc_file);
-      for (const auto& f : soc_freqs) {
+      // TYPE=VALUE options: the PE type they name.
+      auto type_of = [&](const std::string& opt, const std::string& f, const char* example) -> std::pair<sc::PeType*, std::string> {
         const auto eq = f.find('=');
-        if (eq == std::string::npos) throw InvalidArgument("--frequency " + f + ": expected TYPE=MHz, e.g. A15=1000");
+        if (eq == std::string::npos) throw InvalidArgument(opt + " " + f + ": expected " + example);
         const std::string type = f.substr(0, eq);
         auto it = std::find_if(soc.types.begin(), soc.types.end(), [&](const auto& t) { return t.name == type; });
         if (it == soc.types.end()) {
           std::string names;
           for (const auto& t : soc.types) names += (names.empty() ? "" : ", ") + t.name;
-          throw InvalidArgument("--frequency " + f + ": no PE type '" + type + "' in " + soc.name + " (" + names + ")");
+          throw InvalidArgument(opt + " " + f + ": no PE type '" + type + "' in " + soc.name + " (" + names + ")");
         }
+        return {&*it, f.substr(eq + 1)};
+      };
+      for (const auto& f : soc_freqs) {
+        auto [type, value] = type_of("--frequency", f, "TYPE=MHz, e.g. A15=1000");
         double mhz = 0;
         try {
-          mhz = std::stod(f.substr(eq + 1));
+          mhz = std::stod(value);
         } catch (const std::exception&) {
-          throw InvalidArgument("--frequency " + f + ": '" + f.substr(eq + 1) + "' is not a number of MHz");
+          throw InvalidArgument("--frequency " + f + ": '" + value + "' is not a number of MHz");
         }
-        it->set_frequency(mhz);
+        type->set_frequency(mhz);
+      }
+      for (const auto& g : soc_governors) {
+        auto [type, value] = type_of("--governor", g, "TYPE=GOVERNOR, e.g. A15=ondemand");
+        sc::set_governor(*type, nlohmann::json(value), "--governor " + g);
       }
       sc::Workload w = sc::default_workload(soc_rate, soc_jobs, soc_noise, soc_seed);
       if (!soc_workload.empty()) w = sc::load_workload(soc_workload, w);

@@ -55,27 +55,56 @@ void PeType::set_frequency(double mhz) {
                         (list.empty() ? std::string("none (no DVFS)") : list));
 }
 
-double PeType::power_w(int busy) const {
-  busy = std::clamp(busy, 0, count);
-  if (opp.empty()) return active_power_w * busy + idle_power_w * (count - busy);
-  auto volt = [&](double f) {
-    for (const auto& [mhz, mv] : opp)
-      if (mhz == f) return mv / 1000.0;
-    return 0.0;
-  };
+double PeType::voltage_v() const {
+  for (const auto& [mhz, mv] : opp)
+    if (mhz == freq_mhz) return mv / 1000.0;
+  return 0.0;
+}
+
+int PeType::cluster_size() const { return opp.empty() ? std::max(count, 1) : static_cast<int>(power_profile.begin()->second.size()); }
+
+std::pair<double, double> PeType::cluster_power_w(int busy, int instances, double leak_each_w) const {
+  busy = std::clamp(busy, 0, instances);
+  if (opp.empty()) {
+    const double idle = leakage_share > 0 ? leak_each_w : idle_power_w;
+    return {active_power_w * busy, idle * (instances - busy)};
+  }
+  if (busy == 0) {
+    // Without the leakage model: idle_power_w at the highest OPP, linear in V.
+    const double idle = leakage_share > 0 ? leak_each_w : idle_power_w * voltage_v() / opp.back().second * 1000.0;
+    return {0.0, idle * instances};
+  }
   // The lowest profiled frequency at or above the operating point (DS3's rule).
   const auto prof = power_profile.lower_bound(freq_mhz);
-  const double vk = volt(prof->first), vf = volt(freq_mhz);
+  double vk = 0;
+  for (const auto& [mhz, mv] : opp)
+    if (mhz == prof->first) vk = mv / 1000.0;
+  const double vf = voltage_v();
   const double scale = (freq_mhz * vf * vf) / (prof->first * vk * vk);
-  const double idle = idle_power_w * vf / opp.back().second * 1000.0;
-  const std::vector<double>& p = prof->second;
-  const int l = static_cast<int>(p.size());
+  const double measured = prof->second[static_cast<std::size_t>(busy - 1)];
+  if (leakage_share <= 0) return {scale * measured, 0.0};
+  const double leak = leak_each_w * static_cast<double>(prof->second.size());
+  return {(measured - leak) * scale, leak};
+}
+
+double PeType::power_w(int busy, double leak_each_w) const {
+  busy = std::clamp(busy, 0, count);
+  const int l = cluster_size();
   double w = 0;
   for (int first = 0; first < count; first += l) {
-    const int inst = std::min(l, count - first), b = std::clamp(busy - first, 0, inst);
-    w += b == 0 ? idle * inst : scale * p[static_cast<std::size_t>(b - 1)];
+    const int inst = std::min(l, count - first);
+    const auto [dyn, leak] = cluster_power_w(std::clamp(busy - first, 0, inst), inst, leak_each_w);
+    w += dyn + leak;
   }
   return w;
+}
+
+double Soc::leak_w(int type, double temperature_c) const {
+  const PeType& t = types[static_cast<std::size_t>(type)];
+  if (!has_leakage || t.leakage_share <= 0) return 0.0;
+  const double tk = 273.0 + temperature_c;  // DS3 adds 273
+  const double v = t.voltage_v();
+  return t.leakage_share * (v * leakage.c1 * tk * tk * std::exp(-leakage.c2 / tk) + leakage.igate * v);
 }
 
 int Soc::num_pes() const {
@@ -109,7 +138,7 @@ double Soc::comm_time(double volume, int a, int b) const {
 
 double Soc::peak_power_w() const {
   double p = 0;
-  for (const auto& t : types) p += t.power_w(t.count);
+  for (std::size_t k = 0; k < types.size(); ++k) p += types[k].power_w(types[k].count, leak_w(static_cast<int>(k), leakage.temperature_c));
   return p;
 }
 
@@ -133,6 +162,37 @@ double number(const json& j, const std::string& where, double lo) {
     throw InvalidArgument(where + ": expected a number >= " + fmt(lo) + ", got " + j.dump());
   return j.get<double>();
 }
+
+}  // namespace
+
+void set_governor(PeType& t, const json& g, const std::string& where) {
+  if (!t.has_dvfs()) throw InvalidArgument(where + ": PE type " + t.name + " has no OPPs to choose from");
+  t.governor_table.clear();
+  if (g.is_object()) {
+    check_keys(g, {"table"}, where);
+    const json table = g.value("table", json());
+    if (!table.is_array() || table.empty()) throw InvalidArgument(where + ".table: expected [[utilisation up to, MHz], ...]");
+    for (std::size_t i = 0; i < table.size(); ++i) {
+      const std::string w = where + ".table[" + std::to_string(i) + "]";
+      if (!table[i].is_array() || table[i].size() != 2) throw InvalidArgument(w + ": expected [utilisation up to, MHz]");
+      const double u = number(table[i][0], w + "[0]", 0), mhz = number(table[i][1], w + "[1]", 0);
+      if (!t.governor_table.empty() && u <= t.governor_table.back().first) throw InvalidArgument(w + ": the bounds must ascend");
+      PeType probe = t;
+      probe.set_frequency(mhz);  // throws listing the OPPs
+      t.governor_table.emplace_back(u, mhz);
+    }
+    t.governor = "table";
+    return;
+  }
+  const std::string name = g.is_string() ? g.get<std::string>() : "";
+  if (name != "performance" && name != "powersave" && name != "ondemand")
+    throw InvalidArgument(where + ": " + g.dump() + " is not a governor; valid: performance, powersave, ondemand, {\"table\": [[utilisation, MHz], ...]}");
+  t.governor = name;
+  if (name == "performance") t.freq_mhz = t.opp.back().first;
+  if (name == "powersave") t.freq_mhz = t.opp.front().first;
+}
+
+namespace {
 
 void load_dvfs(PeType& t, const json& p, const std::string& where) {
   const json& opp = p.at("opp");
@@ -167,6 +227,68 @@ void load_dvfs(PeType& t, const json& p, const std::string& where) {
     throw InvalidArgument(where + ".power_profile: needs a profile at the highest OPP (" + fmt(t.opp.back().first) + " MHz)");
   t.freq_mhz = t.opp.back().first;
   if (p.contains("frequency_mhz")) t.set_frequency(number(p.at("frequency_mhz"), where + ".frequency_mhz", 0));
+}
+
+// base_power_w, leakage, thermal and dvfs of a SoC file.
+void load_power_model(Soc& s, const json& j, const std::string& path) {
+  if (j.contains("dvfs")) {
+    const json& d = j.at("dvfs");
+    const std::string w = path + ".dvfs";
+    if (!d.is_object()) throw InvalidArgument(w + ": expected {interval_us, up, down}");
+    check_keys(d, {"interval_us", "up", "down"}, w);
+    if (d.contains("interval_us")) s.dvfs.interval_us = number(d.at("interval_us"), w + ".interval_us", 1e-6);
+    if (d.contains("up")) s.dvfs.up = number(d.at("up"), w + ".up", 0);
+    if (d.contains("down")) s.dvfs.down = number(d.at("down"), w + ".down", 0);
+    if (s.dvfs.down > s.dvfs.up) throw InvalidArgument(w + ": down (" + fmt(s.dvfs.down) + ") must not exceed up (" + fmt(s.dvfs.up) + ")");
+  }
+  const json base = j.value("base_power_w", json::object());
+  if (!base.is_object()) throw InvalidArgument(path + ".base_power_w: expected {source: watts}");
+  for (auto it = base.begin(); it != base.end(); ++it) s.base_power_w.emplace_back(it.key(), number(it.value(), path + ".base_power_w." + it.key(), 0));
+  if (j.contains("leakage")) {
+    const json& l = j.at("leakage");
+    const std::string w = path + ".leakage";
+    if (!l.is_object()) throw InvalidArgument(w + ": expected {c1, c2, igate, temperature_c}");
+    check_keys(l, {"c1", "c2", "igate", "temperature_c", "source"}, w);
+    for (const char* key : {"c1", "c2", "igate"})
+      if (!l.contains(key)) throw InvalidArgument(w + "." + key + ": missing");
+    s.leakage.c1 = number(l.at("c1"), w + ".c1", 0);
+    s.leakage.c2 = number(l.at("c2"), w + ".c2", 0);
+    s.leakage.igate = number(l.at("igate"), w + ".igate", 0);
+    if (l.contains("temperature_c")) s.leakage.temperature_c = number(l.at("temperature_c"), w + ".temperature_c", -273);
+    s.has_leakage = true;
+  }
+  if (!j.contains("thermal")) return;
+  const json& th = j.at("thermal");
+  const std::string w = path + ".thermal";
+  if (!th.is_object()) throw InvalidArgument(w + ": expected {ambient_c, step_us, a, b}");
+  check_keys(th, {"ambient_c", "step_us", "a", "b", "source"}, w);
+  if (th.contains("ambient_c")) s.thermal.ambient_c = number(th.at("ambient_c"), w + ".ambient_c", -273);
+  if (th.contains("step_us")) s.thermal.step_us = number(th.at("step_us"), w + ".step_us", 1e-6);
+  const json a = th.value("a", json());
+  if (!a.is_array() || a.empty()) throw InvalidArgument(w + ".a: expected a square matrix (a list of rows)");
+  for (std::size_t r = 0; r < a.size(); ++r) {
+    if (!a[r].is_array() || a[r].size() != a.size()) throw InvalidArgument(w + ".a[" + std::to_string(r) + "]: expected " + std::to_string(a.size()) + " numbers");
+    auto& row = s.thermal.a.emplace_back();
+    for (std::size_t c = 0; c < a.size(); ++c) {
+      if (!a[r][c].is_number()) throw InvalidArgument(w + ".a[" + std::to_string(r) + "][" + std::to_string(c) + "]: expected a number");
+      row.push_back(a[r][c].get<double>());
+    }
+  }
+  const json b = th.value("b", json::object());
+  if (!b.is_object()) throw InvalidArgument(w + ".b: expected {source: column}, a source being a base_power_w entry or a PE type");
+  for (auto it = b.begin(); it != b.end(); ++it) {
+    const std::string wb = w + ".b." + it.key();
+    const bool known = std::any_of(s.base_power_w.begin(), s.base_power_w.end(), [&](const auto& x) { return x.first == it.key(); }) ||
+                       std::any_of(s.types.begin(), s.types.end(), [&](const PeType& t) { return t.name == it.key(); });
+    if (!known) throw InvalidArgument(wb + ": neither a base_power_w source nor a PE type");
+    if (!it.value().is_array() || it.value().size() != a.size()) throw InvalidArgument(wb + ": expected " + std::to_string(a.size()) + " numbers");
+    std::vector<double> col;
+    for (const auto& v : it.value()) {
+      if (!v.is_number()) throw InvalidArgument(wb + ": expected numbers");
+      col.push_back(v.get<double>());
+    }
+    s.thermal.b.emplace_back(it.key(), std::move(col));
+  }
 }
 
 }  // namespace
@@ -225,7 +347,7 @@ Soc load_soc(const std::string& path) { return parse_soc(read(path, "SoC"), path
 
 Soc parse_soc(const json& j, const std::string& path) {
   if (!j.is_object()) throw InvalidArgument("SoC " + path + ": not a JSON object");
-  check_keys(j, {"name", "source", "time_unit", "pe_types", "bandwidth"}, path);
+  check_keys(j, {"name", "source", "time_unit", "pe_types", "bandwidth", "base_power_w", "leakage", "thermal", "dvfs"}, path);
   Soc s;
   s.name = j.value("name", std::filesystem::path(path).stem().string());
   s.source = j.value("source", "");
@@ -234,7 +356,10 @@ Soc parse_soc(const json& j, const std::string& path) {
   for (std::size_t i = 0; i < j.at("pe_types").size(); ++i) {
     const json& p = j.at("pe_types")[i];
     const std::string where = path + ".pe_types[" + std::to_string(i) + "]";
-    check_keys(p, {"name", "count", "active_power_w", "idle_power_w", "opp", "power_profile", "frequency_mhz", "exec", "source"}, where);
+    check_keys(p,
+               {"name", "count", "active_power_w", "idle_power_w", "leakage_share", "opp", "power_profile", "frequency_mhz", "governor", "exec",
+                "source"},
+               where);
     PeType t;
     t.name = p.value("name", "PE" + std::to_string(i));
     for (const auto& other : s.types)
@@ -245,6 +370,12 @@ Soc parse_soc(const json& j, const std::string& path) {
       t.count = p.at("count").get<int>();
     }
     if (p.contains("idle_power_w")) t.idle_power_w = number(p.at("idle_power_w"), where + ".idle_power_w", 0);
+    if (p.contains("leakage_share")) {
+      t.leakage_share = number(p.at("leakage_share"), where + ".leakage_share", 0);
+      if (!j.contains("leakage")) throw InvalidArgument(where + ".leakage_share: needs the SoC's \"leakage\" model {c1, c2, igate}");
+      if (!p.contains("opp")) throw InvalidArgument(where + ".leakage_share: needs an opp list (leakage follows the voltage)");
+      if (p.contains("idle_power_w")) throw InvalidArgument(where + ": give either idle_power_w or leakage_share, not both");
+    }
     if (p.contains("opp")) {
       if (p.contains("active_power_w"))
         throw InvalidArgument(where + ": give either active_power_w (no DVFS) or opp + power_profile, not both");
@@ -254,11 +385,13 @@ Soc parse_soc(const json& j, const std::string& path) {
         throw InvalidArgument(where + ": power_profile and frequency_mhz need an opp list");
       if (p.contains("active_power_w")) t.active_power_w = number(p.at("active_power_w"), where + ".active_power_w", 0);
     }
+    if (p.contains("governor")) set_governor(t, p.at("governor"), where + ".governor");
     const json exec = p.value("exec", json::object());
     if (!exec.is_object()) throw InvalidArgument(where + ".exec: expected {task type: time in us}");
     for (auto it = exec.begin(); it != exec.end(); ++it) t.exec[it.key()] = number(it.value(), where + ".exec." + it.key(), 0);
     s.types.push_back(std::move(t));
   }
+  load_power_model(s, j, path);
   const json bw = j.value("bandwidth", json::object());
   check_keys(bw, {"same_pe", "default", "pairs"}, path + ".bandwidth");
   if (bw.contains("same_pe")) s.bw_same = number(bw.at("same_pe"), path + ".bandwidth.same_pe", 0);
@@ -407,13 +540,26 @@ struct Pe {
   double avail = 0;      // when its queued work should end (mean execution times)
   double busy_time = 0;
   double running_end = 0;  // expected end (mean execution time) of the running task
+  // The running task: (job, task), its actual end, the DVFS slowdown it runs
+  // at, and its row in the schedule (a frequency change moves the end).
+  int run_job = -1, run_task = -1;
+  double run_end = 0, run_slow = 1;
+  std::size_t run_row = 0;
+  double window_busy = 0, busy_from = 0;  // busy time in the governor's current window
 };
 
 struct Event {
   double time;
-  int kind;  // 0 arrival, 1 finish, 2 wake
+  int kind;  // 0 arrival, 1 finish, 2 wake, 3 thermal step, 4 governors
   int job, task;
-  bool operator>(const Event& o) const { return time > o.time || (time == o.time && kind > o.kind); }
+  // Simultaneous events in a fixed order (kind, then job and task), whatever
+  // else the queue holds.
+  bool operator>(const Event& o) const {
+    if (time != o.time) return time > o.time;
+    if (kind != o.kind) return kind > o.kind;
+    if (job != o.job) return job > o.job;
+    return task > o.task;
+  }
 };
 
 }  // namespace
@@ -434,9 +580,19 @@ struct Emulator::Impl {
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events;
   double now = 0, last_t = 0, area = 0, completed_latency = 0;
   std::int64_t in_system = 0, done = 0, arrived = 0;
-  std::vector<int> busy_of_type;
+  // Energy, integrated exactly between events: each type's clusters from
+  // power_since[type], the base power from base_since.
   std::vector<double> power_since;
-  double energy_mj = 0;
+  double base_since = 0;
+  std::vector<double> pe_mj, type_mj, base_mj;
+  double dynamic_mj = 0, static_mj = 0;
+  // Temperatures of the thermal model's nodes; leakage follows the hottest.
+  std::vector<double> temps;
+  double temp_c = 42, peak_temp_c = 42, step_start = 0;
+  std::vector<double> type_mj_at_step;
+  std::vector<double> init_slow;  // each type's slowdown when the execution table was made
+  bool governed = false;           // some type has a run-time governor
+  std::vector<Result::FrequencyChange> freq_trace;
   bool finished = false;
   std::vector<TaskRecord> schedule;
 
@@ -451,7 +607,6 @@ struct Emulator::Impl {
     if (w.noise < 0) throw InvalidArgument("workload: noise must not be negative");
     for (int pe = 0; pe < s.num_pes(); ++pe) pe_type.push_back(s.type_of(pe));
     pes.resize(pe_type.size());
-    busy_of_type.assign(s.types.size(), 0);
     for (const auto& [app, weight] : w.mix) {
       if (!(weight > 0)) throw InvalidArgument("workload: application '" + app.name + "' needs a positive weight");
       auto& table = exec.emplace_back();
@@ -472,8 +627,24 @@ struct Emulator::Impl {
       rank.push_back(upward_ranks(app, table));
     }
     arrivals();
-    power_since.assign(s.types.size(), events.empty() ? 0.0 : events.top().time);
-    last_t = power_since.empty() ? 0.0 : power_since.front();
+    const double start = events.empty() ? 0.0 : events.top().time;
+    power_since.assign(s.types.size(), start);
+    base_since = step_start = last_t = start;
+    pe_mj.assign(pes.size(), 0.0);
+    type_mj.assign(s.types.size(), 0.0);
+    type_mj_at_step.assign(s.types.size(), 0.0);
+    base_mj.assign(s.base_power_w.size(), 0.0);
+    temp_c = peak_temp_c = s.thermal.enabled() ? s.thermal.ambient_c : s.leakage.temperature_c;
+    if (s.thermal.enabled()) {
+      temps.assign(s.thermal.a.size(), s.thermal.ambient_c);
+      if (!events.empty()) events.push({start + s.thermal.step_us, 3, 0, -1});
+    }
+    for (const auto& t : s.types) {
+      init_slow.push_back(t.slowdown());
+      governed = governed || t.governor == "ondemand" || t.governor == "table";
+    }
+    for (auto& p : pes) p.busy_from = start;
+    if (governed && !events.empty()) events.push({start + s.dvfs.interval_us, 4, 0, -1});
   }
 
   // Topcuoglu et al. 2002, eq. 3-5: mean execution time over the PEs that
@@ -573,10 +744,129 @@ struct Emulator::Impl {
   void assign_builtin();
   void plan_heft(int j);
   void try_start();
+  // Adds each cluster's energy since power_since[type] (constant power in
+  // between: the busy set and the temperature change only at events).
   void account_power(int type) {
     const std::size_t k = static_cast<std::size_t>(type);
-    energy_mj += s.types[k].power_w(busy_of_type[k]) * (now - power_since[k]) * 1e-3;  // W * us = 1e-3 mJ
+    const double dt_ms = (now - power_since[k]) * 1e-3;  // W * us = 1e-3 mJ
     power_since[k] = now;
+    if (dt_ms <= 0) return;
+    const PeType& t = s.types[k];
+    const double leak = s.leak_w(type, temp_c);
+    const int l = t.cluster_size();
+    int first_pe = 0;
+    for (std::size_t i = 0; i < k; ++i) first_pe += s.types[i].count;
+    for (int first = 0; first < t.count; first += l) {
+      const int inst = std::min(l, t.count - first);
+      int busy = 0;
+      for (int i = 0; i < inst; ++i) busy += pes[static_cast<std::size_t>(first_pe + first + i)].busy ? 1 : 0;
+      const auto [dyn, stat] = t.cluster_power_w(busy, inst, leak);
+      dynamic_mj += dyn * dt_ms;
+      static_mj += stat * dt_ms;
+      type_mj[k] += (dyn + stat) * dt_ms;
+      // Per PE: the dynamic part shared by the busy instances, the static part by all.
+      for (int i = 0; i < inst; ++i) {
+        const bool b = pes[static_cast<std::size_t>(first_pe + first + i)].busy;
+        pe_mj[static_cast<std::size_t>(first_pe + first + i)] += ((b ? dyn / busy : 0.0) + stat / inst) * dt_ms;
+      }
+    }
+  }
+  void account_base() {
+    for (std::size_t i = 0; i < s.base_power_w.size(); ++i) base_mj[i] += s.base_power_w[i].second * (now - base_since) * 1e-3;
+    base_since = now;
+  }
+  void account_all() {
+    for (int k = 0; k < static_cast<int>(s.types.size()); ++k) account_power(k);
+    account_base();
+  }
+  double total_mj() const {
+    double e = dynamic_mj + static_mj;
+    for (double b : base_mj) e += b;
+    return e;
+  }
+  // The governors: each governed type's busiest cluster's summed core
+  // utilisation over the last interval picks its next frequency.
+  void govern() {
+    int first_pe = 0;
+    for (std::size_t k = 0; k < s.types.size(); ++k) {
+      PeType& t = s.types[k];
+      const int l = t.cluster_size();
+      double u = 0;
+      for (int first = 0; first < t.count; first += l) {
+        double sum = 0;
+        for (int i = first; i < std::min(first + l, t.count); ++i) {
+          Pe& p = pes[static_cast<std::size_t>(first_pe + i)];
+          if (p.busy) {
+            p.window_busy += now - p.busy_from;
+            p.busy_from = now;
+          }
+          sum += p.window_busy / s.dvfs.interval_us;
+          p.window_busy = 0;
+        }
+        u = std::max(u, sum);
+      }
+      first_pe += t.count;
+      const auto& opp = t.opp;
+      double f = t.freq_mhz;
+      if (t.governor == "ondemand") {
+        if (u > s.dvfs.up) {
+          f = opp.back().first;
+        } else if (u < s.dvfs.down) {
+          for (std::size_t i = 1; i < opp.size(); ++i)
+            if (opp[i].first == t.freq_mhz) f = opp[i - 1].first;
+        }
+      } else if (t.governor == "table") {
+        f = t.governor_table.back().second;
+        for (const auto& [bound, mhz] : t.governor_table)
+          if (u <= bound) {
+            f = mhz;
+            break;
+          }
+      }
+      if (f != t.freq_mhz) change_frequency(static_cast<int>(k), f);
+    }
+  }
+
+  // A new operating point: energy so far at the old one, and running tasks
+  // finish their remaining work at the new speed.
+  void change_frequency(int type, double mhz) {
+    account_power(type);
+    PeType& t = s.types[static_cast<std::size_t>(type)];
+    t.set_frequency(mhz);
+    freq_trace.push_back({now, type, mhz});
+    const double slow = t.slowdown();
+    for (std::size_t pe = 0; pe < pes.size(); ++pe) {
+      Pe& p = pes[pe];
+      if (!p.busy || pe_type[pe] != type) continue;
+      p.run_end = now + (p.run_end - now) / p.run_slow * slow;
+      p.run_slow = slow;
+      schedule[p.run_row].finish_us = p.run_end;
+      jobs[static_cast<std::size_t>(p.run_job)].tasks[static_cast<std::size_t>(p.run_task)].finish = p.run_end;
+      events.push({p.run_end, 1, p.run_job, p.run_task});
+    }
+  }
+
+  // One step of the thermal model with each source's mean power over it.
+  void thermal_step() {
+    account_all();
+    const double dt_ms = (now - step_start) * 1e-3;
+    const auto n = temps.size();
+    std::vector<double> next(n, s.thermal.ambient_c);
+    for (std::size_t r = 0; r < n; ++r)
+      for (std::size_t c = 0; c < n; ++c) next[r] += s.thermal.a[r][c] * (temps[c] - s.thermal.ambient_c);
+    for (const auto& [source, col] : s.thermal.b) {
+      double watts = 0;
+      for (const auto& [name, w] : s.base_power_w)
+        if (name == source) watts = w;
+      for (std::size_t k = 0; k < s.types.size(); ++k)
+        if (s.types[k].name == source && dt_ms > 0) watts = (type_mj[k] - type_mj_at_step[k]) / dt_ms;
+      for (std::size_t r = 0; r < n; ++r) next[r] += col[r] * watts;
+    }
+    temps = std::move(next);
+    temp_c = *std::max_element(temps.begin(), temps.end());
+    peak_temp_c = std::max(peak_temp_c, temp_c);
+    type_mj_at_step = type_mj;
+    step_start = now;
   }
   bool pending() const { return ready_head < ready.size(); }
   void drop_assigned() {
@@ -723,14 +1013,21 @@ void Emulator::Impl::try_start() {
       continue;
     }
     p.queue.erase(p.queue.begin());
-    const int type = pe_type[static_cast<std::size_t>(pe)];
-    account_power(type);
-    ++busy_of_type[static_cast<std::size_t>(type)];
+    account_power(pe_type[static_cast<std::size_t>(pe)]);
     p.busy = true;
     double dur = ex(pe, j, t);
     p.running_end = now + dur;
+    // The actual time at the type's frequency now (a governor may have moved it).
+    const std::size_t k = static_cast<std::size_t>(pe_type[static_cast<std::size_t>(pe)]);
+    const double slow = s.types[k].slowdown();
+    if (slow != init_slow[k]) dur = dur / init_slow[k] * slow;
     if (w.noise > 0 && dur > 0) dur *= std::max(0.05, 1.0 + w.noise * noise_rng.normal());
-    p.busy_time += dur;
+    p.run_job = j;
+    p.run_task = t;
+    p.run_end = now + dur;
+    p.run_slow = slow;
+    p.run_row = schedule.size();
+    p.busy_from = now;
     schedule.push_back({j, t, pe, now, now + dur});
     job.tasks[static_cast<std::size_t>(t)].finish = now + dur;
     events.push({now + dur, 1, j, t});
@@ -740,12 +1037,26 @@ void Emulator::Impl::try_start() {
 bool Emulator::Impl::run() {
   if (policy == Policy::External && pending()) return true;
   while (!events.empty()) {
+    if (events.top().kind >= 3 && done == static_cast<std::int64_t>(jobs.size())) {  // no thermal or governor steps past the last job
+      events.pop();
+      continue;
+    }
     now = events.top().time;
     area += static_cast<double>(in_system) * (now - last_t);
     last_t = now;
     while (!events.empty() && events.top().time == now) {
       const Event e = events.top();
       events.pop();
+      if (e.kind == 3) {
+        thermal_step();
+        if (done < static_cast<std::int64_t>(jobs.size())) events.push({now + s.thermal.step_us, 3, 0, -1});
+        continue;
+      }
+      if (e.kind == 4) {
+        govern();
+        if (done < static_cast<std::int64_t>(jobs.size())) events.push({now + s.dvfs.interval_us, 4, 0, -1});
+        continue;
+      }
       Job& job = jobs[static_cast<std::size_t>(e.job)];
       if (e.kind == 0) {
         ++arrived;
@@ -757,12 +1068,13 @@ bool Emulator::Impl::run() {
             if (job.tasks[i].waiting == 0) ready.emplace_back(e.job, static_cast<int>(i));
         }
       } else if (e.kind == 1) {
+        if (e.time != job.tasks[static_cast<std::size_t>(e.task)].finish) continue;  // moved by a frequency change
         const int pe = job.tasks[static_cast<std::size_t>(e.task)].pe;
         Pe& p = pes[static_cast<std::size_t>(pe)];
-        const int type = pe_type[static_cast<std::size_t>(pe)];
-        account_power(type);
-        --busy_of_type[static_cast<std::size_t>(type)];
+        account_power(pe_type[static_cast<std::size_t>(pe)]);
         p.busy = false;
+        p.busy_time += now - schedule[p.run_row].start_us;
+        p.window_busy += now - p.busy_from;
         // Re-estimate when the PE frees up from the work still queued.
         double queued = 0;
         for (const auto& [planned, jt] : p.queue) queued += ex(pe, jt.first, jt.second);
@@ -785,7 +1097,7 @@ bool Emulator::Impl::run() {
     }
   }
   if (!finished) {
-    for (int k = 0; k < static_cast<int>(s.types.size()); ++k) account_power(k);
+    account_all();
     finished = true;
   }
   if (done != static_cast<std::int64_t>(jobs.size()))
@@ -797,7 +1109,15 @@ Result Emulator::Impl::result() const {
   if (!finished) throw Error("soc emulator: result() before the last job finished");
   Result res;
   res.schedule = schedule;
-  res.energy_mj = energy_mj;
+  res.energy_mj = total_mj();
+  res.pe_energy_mj = pe_mj;
+  res.type_energy_mj = type_mj;
+  res.dynamic_energy_mj = dynamic_mj;
+  res.static_energy_mj = static_mj;
+  for (std::size_t i = 0; i < base_mj.size(); ++i) res.base_energy_mj.emplace_back(s.base_power_w[i].first, base_mj[i]);
+  res.peak_temperature_c = peak_temp_c;
+  res.final_temperature_c = temp_c;
+  res.frequency_trace = freq_trace;
   for (const auto& [app, wt] : w.mix) res.app_names.push_back(app.name);
   std::vector<double> lat;
   double first = kInf, last = 0;
@@ -877,11 +1197,9 @@ std::int64_t Emulator::jobs_total() const { return static_cast<std::int64_t>(imp
 double Emulator::latency_accrued_us() const { return impl_->area; }
 double Emulator::completed_latency_us() const { return impl_->completed_latency; }
 double Emulator::energy_mj() const {
-  const Impl& m = *impl_;
-  double e = m.energy_mj;
-  if (!m.finished)
-    for (std::size_t k = 0; k < m.s.types.size(); ++k) e += m.s.types[k].power_w(m.busy_of_type[k]) * (m.now - m.power_since[k]) * 1e-3;
-  return e;
+  Impl& m = *impl_;
+  m.account_all();  // brings the integrals to now; changes no result
+  return m.total_mj();
 }
 Result Emulator::result() const { return impl_->result(); }
 
@@ -891,6 +1209,16 @@ Result simulate(const Soc& soc, const Workload& w, Policy policy) {
   while (e.run()) {
   }
   return e.result();
+}
+
+json Result::energy_json(const Soc& soc) const {
+  json by_type = json::object(), by_pe = json::array(), base = json::object();
+  for (std::size_t k = 0; k < type_energy_mj.size(); ++k) by_type[soc.types[k].name] = type_energy_mj[k];
+  for (std::size_t pe = 0; pe < pe_energy_mj.size(); ++pe)
+    by_pe.push_back({{"pe", pe}, {"type", soc.types[static_cast<std::size_t>(soc.type_of(static_cast<int>(pe)))].name}, {"energy_mj", pe_energy_mj[pe]}});
+  for (const auto& [name, mj] : base_energy_mj) base[name] = mj;
+  return {{"total_mj", energy_mj}, {"dynamic_mj", dynamic_energy_mj}, {"static_mj", static_energy_mj}, {"base_mj", base},
+          {"by_type_mj", by_type}, {"by_pe", by_pe}};
 }
 
 json Result::to_json(const Soc& soc, bool with_schedule) const {
@@ -915,9 +1243,17 @@ json Result::to_json(const Soc& soc, bool with_schedule) const {
             {"makespan_us", makespan_us},
             {"throughput_jobs_per_ms", throughput_jobs_per_ms},
             {"energy_mj", energy_mj},
+            {"energy", energy_json(soc)},
+            {"peak_temperature_c", peak_temperature_c},
+            {"final_temperature_c", final_temperature_c},
             {"utilization", utilization},
             {"per_app", per_app},
             {"pe_utilization", pe_util}};
+  if (!frequency_trace.empty()) {
+    json f = json::array();
+    for (const auto& c : frequency_trace) f.push_back({{"time_us", c.time_us}, {"type", soc.types[static_cast<std::size_t>(c.type)].name}, {"mhz", c.mhz}});
+    j["frequency_trace"] = f;
+  }
   if (with_schedule) {
     json s = json::array();
     for (const auto& r : schedule)

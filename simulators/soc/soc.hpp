@@ -40,24 +40,79 @@ struct PeType {
   // its idle cores), an all-idle one `idle_power_w` per instance, given at
   // the highest OPP and scaled by V(f) / V(f_max) (leakage is linear in V
   // at a fixed temperature).
+  //
+  // With the SoC's `leakage` model (DS3's), `leakage_share` > 0 replaces
+  // idle_power_w: an instance leaks share x (V C1 T^2 exp(-C2/T) + Igate V)
+  // at the SoC's temperature T (K) and its voltage V, and a cluster with b
+  // busy instances draws (profile(b) - L leak) x f V^2 / (k V(k)^2) + L leak:
+  // the profile's leakage is not scaled with f V^2 (DS3's
+  // compute_static/dynamic_power_dissipation).
   double active_power_w = 0;
+  double leakage_share = 0;
   std::vector<std::pair<double, double>> opp;
   std::map<double, std::vector<double>> power_profile;
   double freq_mhz = 0;  // operating point; 0 without OPPs
   double idle_power_w = 0;
+  // Run-time DVFS (DS3's DTPM_policies): "performance" (the highest OPP, the
+  // default), "powersave" (the lowest), "ondemand" (every Soc::dvfs
+  // interval: the highest OPP when the busiest cluster's summed core
+  // utilisation exceeds `up`, one OPP lower when it is below `down`), or
+  // "table": the OPP of the first row of `governor_table` (utilisation up
+  // to, MHz) whose bound is not exceeded. Without a governor the type stays
+  // at freq_mhz.
+  std::string governor;
+  std::vector<std::pair<double, double>> governor_table;
 
   bool has_dvfs() const { return !opp.empty(); }
   double slowdown() const;  // f_max / f; 1 without DVFS
-  // Power of all instances of this type while `busy` of them run (idle ones included).
-  double power_w(int busy) const;
+  double voltage_v() const;  // at the operating point; 0 without OPPs
+  // Power of one cluster of `instances` (at most the profile's size) with
+  // `busy` of them running, given one instance's leakage: {dynamic, static}.
+  // Without OPPs a cluster is every instance of the type.
+  std::pair<double, double> cluster_power_w(int busy, int instances, double leak_each_w) const;
+  // Instances per cluster (the power profile's size; all of them without OPPs).
+  int cluster_size() const;
+  // Power of all instances of this type while `busy` of them run (idle ones
+  // included), with `leak_each_w` leakage per instance (see Soc::leak_w).
+  double power_w(int busy, double leak_each_w) const;
   std::vector<double> frequencies() const;
   // Throws InvalidArgument listing the OPPs when `mhz` is not one of them.
   void set_frequency(double mhz);
 };
 
+// DS3's leakage model of the Odroid-XU3 (DTPM_power_models.py): per
+// cluster V C1 T^2 exp(-C2 / T) + Igate V, T in kelvin.
+struct Leakage {
+  double c1 = 0, c2 = 0, igate = 0;
+  double temperature_c = 42;  // when no thermal model runs
+};
+
+// A discrete-time linear thermal model (DS3's of the Odroid-XU3):
+// T[k+1] = A (T[k] - ambient) + sum over sources of B_source P_source + ambient,
+// every step_us, with the mean power of each source over the step. Leakage
+// follows the hottest node.
+struct Thermal {
+  double ambient_c = 42, step_us = 20;
+  std::vector<std::vector<double>> a;                          // nodes x nodes
+  std::vector<std::pair<std::string, std::vector<double>>> b;  // source (a base source or a PE type) -> column
+  bool enabled() const { return !a.empty(); }
+};
+
+// When run-time governors act (DS3: sampling_rate 10 us, ondemand
+// thresholds util_high 0.8 and util_low 0.3 in config_file.ini).
+struct Dvfs {
+  double interval_us = 10, up = 0.8, down = 0.3;
+};
+
 struct Soc {
   std::string name, source;
   std::vector<PeType> types;
+  Dvfs dvfs;
+  // Always-on power outside the PEs (DS3: memory 0.0473 W, GPU 0.1201 W).
+  std::vector<std::pair<std::string, double>> base_power_w;
+  Leakage leakage;
+  bool has_leakage = false;
+  Thermal thermal;
   double bw_same = 0;     // bandwidth between tasks on the same PE; 0: no cost
   double bw_default = 1;  // between different PEs (volume units per us)
   std::map<std::pair<int, int>, double> bw_pairs;  // by PE type index
@@ -67,9 +122,16 @@ struct Soc {
   // NaN when the PE type does not support the task type; scaled by the type's DVFS slowdown.
   double exec_time(int type, const std::string& task_type) const;
   double comm_time(double volume, int pe_from, int pe_to) const;
-  // Power with every PE busy.
+  // One instance's leakage of a type at a temperature (0 without the model).
+  double leak_w(int type, double temperature_c) const;
+  // Power with every PE busy (at the leakage model's temperature), base power excluded.
   double peak_power_w() const;
 };
+
+// Sets a PE type's governor from its JSON form ("performance", "powersave",
+// "ondemand" or {"table": [[utilisation up to, MHz], ...]}); `where` names it
+// in errors.
+void set_governor(PeType& t, const nlohmann::json& governor, const std::string& where);
 
 App load_app(const std::string& path);
 Soc load_soc(const std::string& path);
@@ -120,7 +182,19 @@ struct Result {
   double avg_latency_us = 0, p95_latency_us = 0, max_latency_us = 0;
   double makespan_us = 0;  // first arrival to last completion
   double throughput_jobs_per_ms = 0;
-  double energy_mj = 0;    // busy and idle power over the makespan
+  double energy_mj = 0;    // busy and idle power of the PEs and the base power, first arrival to last completion
+  // The same by PE, by PE type (the clusters) and by source: the PEs'
+  // dynamic and static (leakage) parts and each base power source.
+  std::vector<double> pe_energy_mj, type_energy_mj;
+  double dynamic_energy_mj = 0, static_energy_mj = 0;
+  std::vector<std::pair<std::string, double>> base_energy_mj;
+  double peak_temperature_c = 0, final_temperature_c = 0;  // hottest node (the leakage temperature without a thermal model)
+  struct FrequencyChange {
+    double time_us;
+    int type;
+    double mhz;
+  };
+  std::vector<FrequencyChange> frequency_trace;  // the governors' changes
   double utilization = 0;  // mean over PEs of busy time / makespan
   std::vector<double> pe_utilization;
   std::vector<TaskRecord> schedule;
@@ -129,6 +203,7 @@ struct Result {
   std::vector<std::string> app_names;
 
   nlohmann::json to_json(const Soc& soc, bool with_schedule) const;
+  nlohmann::json energy_json(const Soc& soc) const;
 };
 
 // The emulator. With a builtin policy run() goes to the end; with

@@ -5,12 +5,15 @@
 #include <fstream>
 #include <map>
 
+#include <nlohmann/json.hpp>
+
 #include "envs/core/error.hpp"
 #include "simulators/soc/soc.hpp"
 #include "temp_dir.hpp"
 
 using namespace dsegym;
 using namespace dsegym::soc;
+using nlohmann::json;
 
 namespace {
 
@@ -126,17 +129,24 @@ TEST_CASE("DVFS: execution times scale with f_max / f and power with f V^2 from 
   PeType& a15 = ds3.types[1];
   REQUIRE(a15.name == "A15");
   // DS3 SoC.MULTIPLE_BAL: A15 power_profile 2000 MHz = 3.32, 5.05, 6.15, 6.91 W
-  // for 1..4 busy cores; OPPs 1400 MHz @ 1100 mV and 2000 MHz @ 1362 mV.
-  CHECK(a15.power_w(1) == doctest::Approx(3.32));
-  CHECK(a15.power_w(4) == doctest::Approx(6.91));
-  a15.count = 8;  // a second cluster
-  CHECK(a15.power_w(6) == doctest::Approx(6.91 + 5.05));
+  // for 1..4 busy cores; OPPs 1400 MHz @ 1100 mV and 2000 MHz @ 1362 mV. At
+  // a profiled frequency the cluster draws the measured power, leakage
+  // included; elsewhere the profile minus the cluster's leakage at the
+  // current voltage scales by f V^2 and the leakage is added back (DS3's
+  // compute_dynamic_power_dissipation).
+  const double leak2000 = ds3.leak_w(1, 42);
+  CHECK(a15.power_w(1, leak2000) == doctest::Approx(3.32));
+  CHECK(a15.power_w(4, leak2000) == doctest::Approx(6.91));
+  a15.count = 8;  // a second cluster, whose idle cores leak
+  CHECK(a15.power_w(6, leak2000) == doctest::Approx(6.91 + 5.05));
   a15.count = 4;
   a15.set_frequency(1400);
   CHECK(a15.slowdown() == doctest::Approx(2000.0 / 1400.0));
-  CHECK(a15.power_w(1) == doctest::Approx(3.32 * (1400 * 1.1 * 1.1) / (2000 * 1.362 * 1.362)));
+  const double leak1400 = ds3.leak_w(1, 42);
+  CHECK(leak1400 == doctest::Approx(leak2000 * 1.100 / 1.362).epsilon(0.01));  // leakage about linear in V
+  CHECK(a15.power_w(1, leak1400) == doctest::Approx((3.32 - 4 * leak1400) * (1400 * 1.1 * 1.1) / (2000 * 1.362 * 1.362) + 4 * leak1400));
   a15.set_frequency(1000);  // a profiled point: the measured 0.85 W
-  CHECK(a15.power_w(1) == doctest::Approx(0.85));
+  CHECK(a15.power_w(1, ds3.leak_w(1, 42)) == doctest::Approx(0.85));
   CHECK_THROWS_WITH_AS(a15.set_frequency(1500), doctest::Contains("valid: 600, 800, 1000"), InvalidArgument);
 
   // SC-TX at A15 = 1000 MHz: every task takes min(2 x A15, A7 at 1400 MHz):
@@ -146,21 +156,95 @@ TEST_CASE("DVFS: execution times scale with f_max / f and power with f V^2 from 
   CHECK(simulate(ds3, mix_of({"sc_tx"}, 1, 1, 0, 0), Policy::MET).avg_latency_us == doctest::Approx(102.0));
 }
 
-TEST_CASE("energy integrates the cluster power over time") {
+TEST_CASE("energy of a job: cluster power, leakage at a fixed temperature, idle accelerators and base power, by hand") {
   // DS3's leakage model (DTPM_power_models.py, Odroid-XU3 fit in
   // config_file.ini: C1 = 0.002488, C2 = 2660, Igate = 0.000519, 42 C):
   // a cluster leaks V C1 T^2 exp(-C2/T) + Igate V, a core a quarter of it,
-  // a LITTLE core a further quarter.
+  // a LITTLE core a further quarter; DS3's accelerators (types ACC_1..3)
+  // leak as a big core at 900 mV. Base power: memory 0.0473 W + GPU 0.1201 W.
   const double t = 273.0 + 42.0;
   auto cluster_leak = [&](double v) { return v * 0.002488 * t * t * std::exp(-2660.0 / t) + 0.000519 * v; };
-  const Soc ds3 = resolve_soc("ds3_multiple_bal");
-  CHECK(ds3.types[0].power_w(0) == doctest::Approx(4 * cluster_leak(1.300) / 16).epsilon(1e-4));
-  CHECK(ds3.types[1].power_w(0) == doctest::Approx(4 * cluster_leak(1.362) / 4).epsilon(1e-4));
+  Soc ds3 = resolve_soc("ds3_multiple_bal");
+  ds3.thermal.a.clear();  // leakage at the fixed 42 C
+  CHECK(ds3.leak_w(0, 42) == doctest::Approx(cluster_leak(1.300) / 16));
+  CHECK(ds3.leak_w(1, 42) == doctest::Approx(cluster_leak(1.362) / 4));
+  CHECK(ds3.leak_w(3, 42) == doctest::Approx(cluster_leak(0.900) / 4));
+  CHECK(ds3.leak_w(1, 42) == doctest::Approx(0.018257).epsilon(1e-4));  // DS3's per-core A15 leakage at 42 C
   // At 2000 MHz SC-TX runs on the A15s only, one core busy at a time for
-  // 56 us: the A15 cluster draws its 1-core 3.32 W, the idle A7 cluster
-  // leaks, the accelerators draw nothing while idle.
+  // 56 us: the A15 cluster draws its measured 1-core 3.32 W, the idle A7
+  // cluster and the 8 idle accelerators leak, and the base power runs.
   const Result r = simulate(ds3, mix_of({"sc_tx"}, 1, 1, 0, 0), Policy::MET);
-  CHECK(r.energy_mj == doctest::Approx((3.32 + 4 * cluster_leak(1.300) / 16) * 56 * 1e-3).epsilon(1e-4));
+  const double a7_idle = 4 * cluster_leak(1.300) / 16, acc_idle = 8 * cluster_leak(0.900) / 4, base = 0.0473 + 0.1201;
+  CHECK(r.energy_mj == doctest::Approx((3.32 + a7_idle + acc_idle + base) * 56 * 1e-3).epsilon(1e-6));
+  CHECK(r.type_energy_mj[1] == doctest::Approx(3.32 * 56e-3));
+  CHECK(r.static_energy_mj == doctest::Approx((4 * cluster_leak(1.362) / 4 + a7_idle + acc_idle) * 56e-3));
+  REQUIRE(r.base_energy_mj.size() == 2);
+  for (const auto& [source, mj] : r.base_energy_mj) CHECK(mj == doctest::Approx((source == "memory" ? 0.0473 : 0.1201) * 56e-3));
+  double per_pe = 0;
+  for (double e : r.pe_energy_mj) per_pe += e;
+  CHECK(per_pe == doctest::Approx(r.dynamic_energy_mj + r.static_energy_mj));
+}
+
+TEST_CASE("thermal model: the step response of a one-node model, and leakage that follows the temperature") {
+  // One node, T[k+1] = 0.9 (T[k] - 20) + 0.1 P + 20: under a constant 2 W,
+  // T[k] - 20 = 2 (1 - 0.9^k). A 210-us task on a 2-W PE spans ten 20-us steps.
+  const json soc = json::parse(R"({"name": "hot", "pe_types": [{"name": "cpu", "count": 1, "active_power_w": 2, "exec": {"t": 210}}],
+    "thermal": {"ambient_c": 20, "step_us": 20, "a": [[0.9]], "b": {"cpu": [0.1]}}})");
+  const json app = json::parse(R"({"name": "one", "tasks": [{"name": "t"}]})");
+  Workload w;
+  w.mix = {{parse_app(app, "one"), 1.0}};
+  w.jobs = 1;
+  const Result r = simulate(parse_soc(soc, "hot"), w, Policy::ETF);
+  CHECK(r.peak_temperature_c == doctest::Approx(20 + 2 * (1 - std::pow(0.9, 10))));
+  // DS3's SoC under a long A15 load heats up, and its leakage with it.
+  Soc ds3 = resolve_soc("ds3_multiple_bal");
+  const Result hot = simulate(ds3, mix_of({"wifi_rx"}, 200, 20, 0, 1), Policy::ETF);
+  ds3.thermal.a.clear();
+  const Result cold = simulate(ds3, mix_of({"wifi_rx"}, 200, 20, 0, 1), Policy::ETF);
+  CHECK(hot.peak_temperature_c > 50);
+  CHECK(hot.static_energy_mj > 1.1 * cold.static_energy_mj);
+  CHECK(hot.avg_latency_us == doctest::Approx(cold.avg_latency_us));  // no throttling: the schedule is the same
+}
+
+TEST_CASE("DVFS governors: each one's frequency trace on a busy-idle-busy load, and running tasks follow the frequency") {
+  // One core with OPPs 500, 1000, 2000 MHz; a 100-us task (at 2000 MHz)
+  // arriving at 0 and at 200 us; governors act every 10 us (DS3's
+  // sampling_rate) with ondemand's thresholds 0.8 / 0.3 (DS3's
+  // util_high_threshold / util_low_threshold).
+  auto run = [](const json& governor) {
+    json soc = json::parse(R"({"name": "one", "dvfs": {"interval_us": 10, "up": 0.8, "down": 0.3},
+      "pe_types": [{"name": "cpu", "count": 1, "opp": [[500, 1000], [1000, 1000], [2000, 1000]], "power_profile": {"2000": [1.0]},
+                    "exec": {"t": 100}}]})");
+    soc["pe_types"][0]["governor"] = governor;
+    Workload w;
+    w.mix = {{parse_app(json::parse(R"({"name": "a", "tasks": [{"name": "t"}]})"), "a"), 1.0}};
+    w.trace = {{0.0, 0}, {200.0, 0}};
+    return simulate(parse_soc(soc, "one"), w, Policy::ETF);
+  };
+  using Trace = std::vector<std::pair<double, double>>;
+  auto trace = [](const Result& r) {
+    Trace t;
+    for (const auto& c : r.frequency_trace) t.emplace_back(c.time_us, c.mhz);
+    return t;
+  };
+  const Result perf = run("performance");
+  CHECK(trace(perf).empty());
+  CHECK(perf.avg_latency_us == doctest::Approx(100));
+  const Result save = run("powersave");  // 500 MHz throughout: 4x longer
+  CHECK(trace(save).empty());
+  CHECK(save.job_finish_us[0] == doctest::Approx(400));
+  // ondemand: busy windows keep 2000 MHz; idle ones step down one OPP each
+  // (110 us: 1000, 120 us: 500); the second job starts at 500 MHz, and the
+  // busy window [200, 210] sends it to 2000: 2.5 us of work done, 97.5 left.
+  const Result od = run("ondemand");
+  CHECK(trace(od) == Trace{{110, 1000}, {120, 500}, {210, 2000}});
+  CHECK(od.job_finish_us[1] == doctest::Approx(307.5));
+  // A table: utilisation up to 0.5 -> 500 MHz, up to 1 -> 2000 MHz.
+  const Result tab = run(json{{"table", {{0.5, 500}, {1.0, 2000}}}});
+  CHECK(trace(tab) == Trace{{110, 500}, {210, 2000}});
+  CHECK(tab.job_finish_us[1] == doctest::Approx(307.5));
+  CHECK_THROWS_WITH_AS(run("turbo"), doctest::Contains("valid: performance, powersave, ondemand"), InvalidArgument);
+  CHECK_THROWS_WITH_AS(run(json{{"table", {{0.5, 700}}}}), doctest::Contains("valid: 500, 1000, 2000"), InvalidArgument);
 }
 
 TEST_CASE("a workload file sets the mix, and an arrival trace replaces generated arrivals") {
