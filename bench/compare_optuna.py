@@ -88,6 +88,10 @@ methods = [
     ("bo", lambda e, s: ours(e, "bo", None, s)),
     ("tpe", lambda e, s: ours(e, "tpe", None, s)),
     ("tpe univariate", lambda e, s: ours(e, "tpe", {"multivariate": False}, s)),
+    ("cmaes", lambda e, s: ours(e, "cmaes", None, s)),
+    ("de", lambda e, s: ours(e, "de", None, s)),
+    ("pso", lambda e, s: ours(e, "pso", None, s)),
+    ("nsga2", lambda e, s: ours(e, "nsga2", None, s)),
     ("optuna tpe", lambda e, s: with_optuna(e, False, s)),
     ("optuna tpe mv", lambda e, s: with_optuna(e, True, s)),
 ]

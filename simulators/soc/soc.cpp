@@ -458,7 +458,7 @@ Workload default_workload(double rate_per_ms, std::int64_t jobs, double noise, s
 
 Workload load_workload(const std::string& path, const Workload& defaults) {
   const json j = read(path, "workload");
-  check_keys(j, {"apps", "rate_per_ms", "interval_us", "jobs", "noise", "seed", "arrivals"}, path);
+  check_keys(j, {"apps", "rate_per_ms", "interval_us", "jobs", "noise", "seed", "arrivals", "source"}, path);
   Workload w = defaults;
   if (j.contains("apps")) {
     const json& apps = j.at("apps");
