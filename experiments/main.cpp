@@ -309,7 +309,7 @@ int main(int argc, char** argv) {
   sim_soc->add_option("--soc", soc_file, "SoC JSON file or built-in name (ds3_multiple_bal, topcuoglu_3p)")->capture_default_str();
   sim_soc->add_option("--workload", soc_workload, "workload JSON file (apps and weights, rate, jobs, noise, seed or an arrival trace)");
   sim_soc->add_option("--apps", soc_apps, "applications in equal shares (built-in names or files), overriding the workload's");
-  sim_soc->add_option("--scheduler", soc_scheduler, "met, etf, heft, random or rr")->capture_default_str();
+  sim_soc->add_option("--scheduler", soc_scheduler, "met, etf, heft, random, rr, eft, stf or etf_lb")->capture_default_str();
   auto* soc_rate_opt = sim_soc->add_option("--rate", soc_rate, "Poisson job arrivals per ms")->capture_default_str()->check(CLI::Range(1e-9, 1e9));
   auto* soc_jobs_opt = sim_soc->add_option("--jobs", soc_jobs, "jobs injected (1..10000000)")->capture_default_str()->check(CLI::Range(1.0, 1e7));
   auto* soc_noise_opt = sim_soc->add_option("--noise", soc_noise, "relative std. dev. of execution times")->capture_default_str();

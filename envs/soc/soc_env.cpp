@@ -261,7 +261,7 @@ void register_soc_envs(EnvRegistry& reg) {
   std::vector<ParamSpec> design_opts = workload_options(5.0, "");
   design_opts.push_back({"jobs", "jobs per evaluation", 300, std::make_shared<Integer>(1, 1000000)});
   design_opts.push_back({"workload_seed", "seed of arrivals and noise, fixed so that designs see the same jobs", 1, nullptr});
-  design_opts.push_back({"scheduler", "list scheduler of every design: met, etf, heft, random or rr", "heft",
+  design_opts.push_back({"scheduler", "list scheduler of every design: met, etf, heft, random, rr, eft, stf or etf_lb", "heft",
                          std::make_shared<Categorical>(s::policy_names())});
   design_opts.push_back({"power_budget_w", "largest peak power (every PE busy); 0: the peak power of the SoC file's own design", 0.0,
                          std::make_shared<Box>(0.0, 1e6)});

@@ -1,6 +1,7 @@
 #include "simulators/soc/soc.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -261,7 +262,24 @@ void load_power_model(Soc& s, const json& j, const std::string& path) {
   const json& th = j.at("thermal");
   const std::string w = path + ".thermal";
   if (!th.is_object()) throw InvalidArgument(w + ": expected {ambient_c, step_us, a, b}");
-  check_keys(th, {"ambient_c", "step_us", "a", "b", "source"}, w);
+  check_keys(th, {"ambient_c", "step_us", "a", "b", "trip_c", "hysteresis_c", "source"}, w);
+  auto numbers = [&](const char* key) {
+    std::vector<double> v;
+    const json list = th.value(key, json::array());
+    if (!list.is_array()) throw InvalidArgument(w + "." + key + ": expected a list of numbers");
+    for (std::size_t i = 0; i < list.size(); ++i) v.push_back(number(list[i], w + "." + key + "[" + std::to_string(i) + "]", -273));
+    return v;
+  };
+  s.thermal.trip_c = numbers("trip_c");
+  s.thermal.hysteresis_c = numbers("hysteresis_c");
+  if (s.thermal.hysteresis_c.size() != s.thermal.trip_c.size())
+    throw InvalidArgument(w + ": give one hysteresis_c per trip_c (" + std::to_string(s.thermal.trip_c.size()) + ")");
+  for (std::size_t i = 1; i < s.thermal.trip_c.size(); ++i)
+    if (s.thermal.trip_c[i] <= s.thermal.trip_c[i - 1]) throw InvalidArgument(w + ".trip_c: must ascend");
+  for (const auto& t : s.types)
+    if (!t.trip_mhz.empty() && t.trip_mhz.size() != s.thermal.trip_c.size())
+      throw InvalidArgument(path + ": PE type " + t.name + " has " + std::to_string(t.trip_mhz.size()) + " trip_mhz for " +
+                            std::to_string(s.thermal.trip_c.size()) + " thermal.trip_c");
   if (th.contains("ambient_c")) s.thermal.ambient_c = number(th.at("ambient_c"), w + ".ambient_c", -273);
   if (th.contains("step_us")) s.thermal.step_us = number(th.at("step_us"), w + ".step_us", 1e-6);
   const json a = th.value("a", json());
@@ -357,8 +375,8 @@ Soc parse_soc(const json& j, const std::string& path) {
     const json& p = j.at("pe_types")[i];
     const std::string where = path + ".pe_types[" + std::to_string(i) + "]";
     check_keys(p,
-               {"name", "count", "active_power_w", "idle_power_w", "leakage_share", "opp", "power_profile", "frequency_mhz", "governor", "exec",
-                "source"},
+               {"name", "count", "active_power_w", "idle_power_w", "leakage_share", "opp", "power_profile", "frequency_mhz", "governor", "trip_mhz",
+                "exec", "source"},
                where);
     PeType t;
     t.name = p.value("name", "PE" + std::to_string(i));
@@ -386,6 +404,19 @@ Soc parse_soc(const json& j, const std::string& path) {
       if (p.contains("active_power_w")) t.active_power_w = number(p.at("active_power_w"), where + ".active_power_w", 0);
     }
     if (p.contains("governor")) set_governor(t, p.at("governor"), where + ".governor");
+    if (p.contains("trip_mhz")) {
+      const json& list = p.at("trip_mhz");
+      if (!list.is_array()) throw InvalidArgument(where + ".trip_mhz: expected a list of MHz (-1: no cap)");
+      for (std::size_t k = 0; k < list.size(); ++k) {
+        if (!list[k].is_number()) throw InvalidArgument(where + ".trip_mhz[" + std::to_string(k) + "]: expected MHz or -1");
+        const double f = list[k].get<double>();
+        if (f > 0) {
+          PeType probe = t;
+          probe.set_frequency(f);  // throws listing the OPPs
+        }
+        t.trip_mhz.push_back(f);
+      }
+    }
     const json exec = p.value("exec", json::object());
     if (!exec.is_object()) throw InvalidArgument(where + ".exec: expected {task type: time in us}");
     for (auto it = exec.begin(); it != exec.end(); ++it) t.exec[it.key()] = number(it.value(), where + ".exec." + it.key(), 0);
@@ -415,7 +446,7 @@ Soc parse_soc(const json& j, const std::string& path) {
   return s;
 }
 
-std::vector<std::string> builtin_apps() { return {"wifi_tx", "wifi_rx", "range_detection", "sc_tx", "sc_rx", "topcuoglu"}; }
+std::vector<std::string> builtin_apps() { return {"wifi_tx", "wifi_rx", "range_detection", "sc_tx", "sc_rx", "temporal_mitigation", "topcuoglu"}; }
 std::vector<std::string> builtin_socs() { return {"ds3_multiple_bal", "topcuoglu_3p"}; }
 
 namespace {
@@ -435,7 +466,7 @@ App resolve_app(const std::string& n) { return resolve(n, builtin_apps(), "apps"
 Soc resolve_soc(const std::string& n) { return resolve(n, builtin_socs(), "socs", "SoC", load_soc); }
 
 const std::vector<std::string>& policy_names() {
-  static const std::vector<std::string> v = {"met", "etf", "heft", "random", "rr"};
+  static const std::vector<std::string> v = {"met", "etf", "heft", "random", "rr", "eft", "stf", "etf_lb"};
   return v;
 }
 
@@ -443,7 +474,9 @@ Policy policy_from_name(const std::string& name) {
   const auto& v = policy_names();
   for (std::size_t i = 0; i < v.size(); ++i)
     if (v[i] == name) return static_cast<Policy>(i);
-  throw InvalidArgument("scheduler '" + name + "' is not valid; choices: met, etf, heft, random, rr");
+  std::string list;
+  for (const auto& n : v) list += (list.empty() ? "" : ", ") + n;
+  throw InvalidArgument("scheduler '" + name + "' is not valid; choices: " + list);
 }
 
 Workload default_workload(double rate_per_ms, std::int64_t jobs, double noise, std::uint64_t seed) {
@@ -458,7 +491,8 @@ Workload default_workload(double rate_per_ms, std::int64_t jobs, double noise, s
 
 Workload load_workload(const std::string& path, const Workload& defaults) {
   const json j = read(path, "workload");
-  check_keys(j, {"apps", "rate_per_ms", "interval_us", "jobs", "noise", "seed", "arrivals", "source"}, path);
+  check_keys(j, {"apps", "rate_per_ms", "interval_us", "jobs", "noise", "seed", "arrivals", "max_in_system", "inject_asap", "warmup_us", "source"},
+             path);
   Workload w = defaults;
   if (j.contains("apps")) {
     const json& apps = j.at("apps");
@@ -490,6 +524,16 @@ Workload load_workload(const std::string& path, const Workload& defaults) {
     w.jobs = j.at("jobs").get<std::int64_t>();
   }
   if (j.contains("noise")) w.noise = number(j.at("noise"), path + ".noise", 0);
+  if (j.contains("max_in_system")) {
+    if (!j.at("max_in_system").is_number_integer() || j.at("max_in_system").get<std::int64_t>() < 0)
+      throw InvalidArgument(path + ".max_in_system: expected a non-negative integer (0: no cap), got " + j.at("max_in_system").dump());
+    w.max_in_system = j.at("max_in_system").get<std::int64_t>();
+  }
+  if (j.contains("inject_asap")) {
+    if (!j.at("inject_asap").is_boolean()) throw InvalidArgument(path + ".inject_asap: expected true or false");
+    w.inject_asap = j.at("inject_asap").get<bool>();
+  }
+  if (j.contains("warmup_us")) w.warmup_us = number(j.at("warmup_us"), path + ".warmup_us", 0);
   if (j.contains("seed")) {
     if (!j.at("seed").is_number_unsigned()) throw InvalidArgument(path + ".seed: expected a non-negative integer");
     w.seed = j.at("seed").get<std::uint64_t>();
@@ -546,11 +590,12 @@ struct Pe {
   double run_end = 0, run_slow = 1;
   std::size_t run_row = 0;
   double window_busy = 0, busy_from = 0;  // busy time in the governor's current window
+  std::int64_t assigned = 0;               // tasks given to it (ETF_LB's tie-break)
 };
 
 struct Event {
   double time;
-  int kind;  // 0 arrival, 1 finish, 2 wake, 3 thermal step, 4 governors
+  int kind;  // 0 arrival, 1 finish, 2 wake, 3 thermal step, 4 governors, 5 end of warm-up
   int job, task;
   // Simultaneous events in a fixed order (kind, then job and task), whatever
   // else the queue holds.
@@ -591,7 +636,19 @@ struct Emulator::Impl {
   double temp_c = 42, peak_temp_c = 42, step_start = 0;
   std::vector<double> type_mj_at_step;
   std::vector<double> init_slow;  // each type's slowdown when the execution table was made
+  // Generated arrivals are released one at a time: job k + 1 comes gap[k]
+  // after job k actually arrived (the same times as drawn unless a cap or
+  // inject_asap moves one). A trace's arrivals are all queued at once.
+  std::vector<double> gap;
+  std::deque<int> deferred;  // arrived beyond max_in_system, waiting for a slot
+  int next_generated = -1;   // the generated job whose arrival event is pending
+  // Totals at the end of the warm-up, subtracted in the result.
+  bool warm = false;
+  std::vector<double> warm_pe_mj, warm_type_mj, warm_base_mj;
+  double warm_dynamic_mj = 0, warm_static_mj = 0;
   bool governed = false;           // some type has a run-time governor
+  int throttle = -1;               // the trip point in force (-1: none)
+  std::vector<double> policy_mhz;  // each type's frequency as its governor wants it
   std::vector<Result::FrequencyChange> freq_trace;
   bool finished = false;
   std::vector<TaskRecord> schedule;
@@ -640,10 +697,12 @@ struct Emulator::Impl {
       if (!events.empty()) events.push({start + s.thermal.step_us, 3, 0, -1});
     }
     for (const auto& t : s.types) {
+      policy_mhz.push_back(t.freq_mhz);
       init_slow.push_back(t.slowdown());
       governed = governed || t.governor == "ondemand" || t.governor == "table";
     }
     for (auto& p : pes) p.busy_from = start;
+    if (w.warmup_us > 0 && !events.empty()) events.push({w.warmup_us, 5, 0, -1});
     if (governed && !events.empty()) events.push({start + s.dvfs.interval_us, 4, 0, -1});
   }
 
@@ -693,7 +752,8 @@ struct Emulator::Impl {
     } else {
       std::stable_sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     }
-    for (const auto& [t, app] : list) {
+    for (std::size_t k = 0; k < list.size(); ++k) {
+      const auto [t, app] = list[k];
       Job job;
       job.app = app;
       job.arrival = t;
@@ -701,9 +761,71 @@ struct Emulator::Impl {
       job.tasks.resize(a.task_types.size());
       for (std::size_t i = 0; i < a.task_types.size(); ++i) job.tasks[i].waiting = static_cast<int>(a.preds[i].size());
       job.left = static_cast<int>(a.task_types.size());
-      events.push({t, 0, static_cast<int>(jobs.size()), -1});
+      if (w.trace.empty()) {
+        if (k + 1 < list.size()) gap.push_back(list[k + 1].first - t);
+      } else {
+        events.push({t, 0, static_cast<int>(jobs.size()), -1});
+      }
       jobs.push_back(std::move(job));
     }
+    if (w.trace.empty() && !jobs.empty()) {
+      next_generated = 0;
+      events.push({jobs[0].arrival, 0, 0, -1});
+    }
+  }
+
+  // Job j enters the system now (its latency counts from here).
+  void inject(int j) {
+    Job& job = jobs[static_cast<std::size_t>(j)];
+    job.arrival = now;
+    ++arrived;
+    ++in_system;
+    if (policy == Policy::HEFT) {
+      plan_heft(j);
+    } else {
+      for (std::size_t i = 0; i < job.tasks.size(); ++i)
+        if (job.tasks[i].waiting == 0) ready.emplace_back(j, static_cast<int>(i));
+    }
+    if (w.trace.empty() && j + 1 < static_cast<int>(jobs.size())) release_next(j + 1, now + gap[static_cast<std::size_t>(j)]);
+  }
+
+  void release_next(int j, double t) {
+    next_generated = j;
+    jobs[static_cast<std::size_t>(j)].arrival = t;
+    events.push({t, 0, j, -1});
+  }
+
+  // An arrival: in, or in the queue while the system holds max_in_system jobs.
+  void arrive(int j) {
+    if (w.max_in_system > 0 && (in_system >= w.max_in_system || !deferred.empty())) {
+      deferred.push_back(j);
+      return;
+    }
+    inject(j);
+  }
+
+  // A job finished: a waiting arrival takes its slot; with inject_asap the
+  // next generated arrival comes now.
+  void job_finished() {
+    while (!deferred.empty() && (w.max_in_system == 0 || in_system < w.max_in_system)) {
+      const int j = deferred.front();
+      deferred.pop_front();
+      inject(j);
+    }
+    if (w.inject_asap && w.trace.empty() && next_generated >= 0 && next_generated < static_cast<int>(jobs.size()) &&
+        jobs[static_cast<std::size_t>(next_generated)].arrival > now && arrived <= next_generated)
+      release_next(next_generated, now);
+  }
+
+  // The energy totals at the end of the warm-up.
+  void end_warmup() {
+    account_all();
+    warm = true;
+    warm_pe_mj = pe_mj;
+    warm_type_mj = type_mj;
+    warm_base_mj = base_mj;
+    warm_dynamic_mj = dynamic_mj;
+    warm_static_mj = static_mj;
   }
 
   const App& app_of(int j) const { return w.mix[static_cast<std::size_t>(jobs[static_cast<std::size_t>(j)].app)].first; }
@@ -823,7 +945,38 @@ struct Emulator::Impl {
             break;
           }
       }
+      // While throttled ondemand does not jump up (DS3), and no governor passes the cap.
+      if (t.governor == "ondemand" && throttle >= 0 && f > t.freq_mhz) f = t.freq_mhz;
+      policy_mhz[k] = f;
+      f = capped(static_cast<int>(k), f);
       if (f != t.freq_mhz) change_frequency(static_cast<int>(k), f);
+    }
+  }
+
+  // A frequency under the throttling cap in force.
+  double capped(int type, double mhz) const {
+    const PeType& t = s.types[static_cast<std::size_t>(type)];
+    if (throttle < 0 || t.trip_mhz.empty()) return mhz;
+    const double cap = t.trip_mhz[static_cast<std::size_t>(throttle)];
+    return cap > 0 ? std::min(mhz, cap) : mhz;
+  }
+
+  // DS3's evaluate_throttling after each thermal step: past a trip point the
+  // caps of that point apply; below it less the hysteresis, the point below's.
+  void throttle_step() {
+    const auto& trip = s.thermal.trip_c;
+    const int before = throttle;
+    for (int i = 0; i < static_cast<int>(trip.size()); ++i) {
+      if (temp_c > trip[static_cast<std::size_t>(i)] && throttle < i)
+        throttle = i;
+      else if (throttle == i && temp_c < trip[static_cast<std::size_t>(i)] - s.thermal.hysteresis_c[static_cast<std::size_t>(i)])
+        throttle = i - 1;
+    }
+    if (throttle == before) return;
+    for (int k = 0; k < static_cast<int>(s.types.size()); ++k) {
+      if (s.types[static_cast<std::size_t>(k)].trip_mhz.empty()) continue;
+      const double f = capped(k, policy_mhz[static_cast<std::size_t>(k)]);
+      if (f != s.types[static_cast<std::size_t>(k)].freq_mhz) change_frequency(k, f);
     }
   }
 
@@ -881,8 +1034,10 @@ struct Emulator::Impl {
 
 void Emulator::Impl::assign_builtin() {
   const int npes = static_cast<int>(pes.size());
-  if (policy == Policy::ETF) {
-    // Repeatedly commit the (task, PE) pair that finishes earliest.
+  if (policy == Policy::ETF || policy == Policy::ETF_LB || policy == Policy::STF) {
+    // ETF: repeatedly commit the (task, PE) pair that finishes earliest;
+    // ETF_LB the same at the current speeds, ties to the PE given the fewest
+    // tasks; STF the pair with the shortest execution time.
     while (pending()) {
       double best = kInf;
       std::size_t bi = ready_head;
@@ -891,13 +1046,24 @@ void Emulator::Impl::assign_builtin() {
         for (int pe = 0; pe < npes; ++pe) {
           const auto [j, t] = ready[i];
           if (!supports(pe, j, t)) continue;
-          const double f = est_finish(j, t, pe);
-          if (f < best) {
+          double f = 0;
+          if (policy == Policy::STF) {
+            f = ex(pe, j, t);
+          } else if (policy == Policy::ETF_LB) {
+            const std::size_t k = static_cast<std::size_t>(pe_type[static_cast<std::size_t>(pe)]);
+            f = est_finish(j, t, pe) - ex(pe, j, t) + ex(pe, j, t) / init_slow[k] * s.types[k].slowdown();
+          } else {
+            f = est_finish(j, t, pe);
+          }
+          const bool tie_fewer = policy == Policy::ETF_LB && f == best && i == bi && bpe >= 0 &&
+                                 pes[static_cast<std::size_t>(pe)].assigned < pes[static_cast<std::size_t>(bpe)].assigned;
+          if (f < best || tie_fewer) {
             best = f;
             bi = i;
             bpe = pe;
           }
         }
+      ++pes[static_cast<std::size_t>(bpe)].assigned;
       commit(ready[bi].first, ready[bi].second, bpe);
       // Move it to the head, keeping the others in the order they became ready.
       std::rotate(ready.begin() + static_cast<std::ptrdiff_t>(ready_head), ready.begin() + static_cast<std::ptrdiff_t>(bi),
@@ -923,6 +1089,16 @@ void Emulator::Impl::assign_builtin() {
             chosen = pe;
           }
         }
+        break;
+      }
+      case Policy::EFT: {
+        // This task's earliest estimated finish (ties to the lowest PE).
+        double best = kInf;
+        for (int pe = 0; pe < npes; ++pe)
+          if (supports(pe, j, t) && est_finish(j, t, pe) < best) {
+            best = est_finish(j, t, pe);
+            chosen = pe;
+          }
         break;
       }
       case Policy::Random: {
@@ -1037,7 +1213,7 @@ void Emulator::Impl::try_start() {
 bool Emulator::Impl::run() {
   if (policy == Policy::External && pending()) return true;
   while (!events.empty()) {
-    if (events.top().kind >= 3 && done == static_cast<std::int64_t>(jobs.size())) {  // no thermal or governor steps past the last job
+    if (events.top().kind >= 3 && done == static_cast<std::int64_t>(jobs.size())) {  // no thermal, governor or warm-up steps past the last job
       events.pop();
       continue;
     }
@@ -1049,6 +1225,7 @@ bool Emulator::Impl::run() {
       events.pop();
       if (e.kind == 3) {
         thermal_step();
+        if (!s.thermal.trip_c.empty()) throttle_step();
         if (done < static_cast<std::int64_t>(jobs.size())) events.push({now + s.thermal.step_us, 3, 0, -1});
         continue;
       }
@@ -1058,15 +1235,14 @@ bool Emulator::Impl::run() {
         continue;
       }
       Job& job = jobs[static_cast<std::size_t>(e.job)];
+      if (e.kind == 5) {
+        end_warmup();
+        continue;
+      }
       if (e.kind == 0) {
-        ++arrived;
-        ++in_system;
-        if (policy == Policy::HEFT) {
-          plan_heft(e.job);
-        } else {
-          for (std::size_t i = 0; i < job.tasks.size(); ++i)
-            if (job.tasks[i].waiting == 0) ready.emplace_back(e.job, static_cast<int>(i));
-        }
+        if (w.trace.empty() && (e.job != next_generated || e.time != job.arrival)) continue;  // brought forward by inject_asap
+        if (w.trace.empty()) next_generated = -1;
+        arrive(e.job);
       } else if (e.kind == 1) {
         if (e.time != job.tasks[static_cast<std::size_t>(e.task)].finish) continue;  // moved by a frequency change
         const int pe = job.tasks[static_cast<std::size_t>(e.task)].pe;
@@ -1085,6 +1261,7 @@ bool Emulator::Impl::run() {
           ++done;
           completed_latency += now - job.arrival;
           --in_system;
+          job_finished();
         }
       }
     }
@@ -1109,35 +1286,50 @@ Result Emulator::Impl::result() const {
   if (!finished) throw Error("soc emulator: result() before the last job finished");
   Result res;
   res.schedule = schedule;
-  res.energy_mj = total_mj();
-  res.pe_energy_mj = pe_mj;
-  res.type_energy_mj = type_mj;
-  res.dynamic_energy_mj = dynamic_mj;
-  res.static_energy_mj = static_mj;
-  for (std::size_t i = 0; i < base_mj.size(); ++i) res.base_energy_mj.emplace_back(s.base_power_w[i].first, base_mj[i]);
+  // Energy from the end of the warm-up (or the first arrival) to the last completion.
+  auto since_warm = [&](const std::vector<double>& now_v, const std::vector<double>& warm_v) {
+    std::vector<double> out = now_v;
+    if (warm)
+      for (std::size_t i = 0; i < out.size(); ++i) out[i] -= warm_v[i];
+    return out;
+  };
+  res.pe_energy_mj = since_warm(pe_mj, warm_pe_mj);
+  res.type_energy_mj = since_warm(type_mj, warm_type_mj);
+  res.dynamic_energy_mj = dynamic_mj - (warm ? warm_dynamic_mj : 0.0);
+  res.static_energy_mj = static_mj - (warm ? warm_static_mj : 0.0);
+  const std::vector<double> base = since_warm(base_mj, warm_base_mj);
+  res.energy_mj = res.dynamic_energy_mj + res.static_energy_mj;
+  for (std::size_t i = 0; i < base.size(); ++i) {
+    res.base_energy_mj.emplace_back(s.base_power_w[i].first, base[i]);
+    res.energy_mj += base[i];
+  }
   res.peak_temperature_c = peak_temp_c;
   res.final_temperature_c = temp_c;
   res.frequency_trace = freq_trace;
   for (const auto& [app, wt] : w.mix) res.app_names.push_back(app.name);
+  // Statistics over the jobs that finish from the warm-up on (all without one).
   std::vector<double> lat;
   double first = kInf, last = 0;
   for (const auto& job : jobs) {
     double fin = job.arrival;
     for (const auto& ts : job.tasks) fin = std::max(fin, ts.finish);
+    last = std::max(last, fin);
+    if (fin < w.warmup_us) continue;
     res.job_arrival_us.push_back(job.arrival);
     res.job_finish_us.push_back(fin);
     res.job_app.push_back(job.app);
     lat.push_back(fin - job.arrival);
     first = std::min(first, job.arrival);
-    last = std::max(last, fin);
   }
-  res.jobs = static_cast<std::int64_t>(jobs.size());
+  if (lat.empty()) throw InvalidArgument("soc emulator: no job finished after the warm-up of " + fmt(w.warmup_us) + " us; shorten it or add jobs");
+  first = std::max(first, w.warmup_us);
+  res.jobs = static_cast<std::int64_t>(lat.size());
   res.makespan_us = last - first;
   res.avg_latency_us = std::accumulate(lat.begin(), lat.end(), 0.0) / static_cast<double>(lat.size());
   std::sort(lat.begin(), lat.end());
   res.p95_latency_us = lat[std::min(lat.size() - 1, static_cast<std::size_t>(std::ceil(0.95 * static_cast<double>(lat.size()))) - 1)];
   res.max_latency_us = lat.back();
-  res.throughput_jobs_per_ms = res.makespan_us > 0 ? static_cast<double>(jobs.size()) / (res.makespan_us / 1000.0) : 0;
+  res.throughput_jobs_per_ms = res.makespan_us > 0 ? static_cast<double>(res.jobs) / (res.makespan_us / 1000.0) : 0;
   double u = 0;
   for (const auto& p : pes) {
     res.pe_utilization.push_back(res.makespan_us > 0 ? p.busy_time / res.makespan_us : 0);
@@ -1204,7 +1396,7 @@ double Emulator::energy_mj() const {
 Result Emulator::result() const { return impl_->result(); }
 
 Result simulate(const Soc& soc, const Workload& w, Policy policy) {
-  if (policy == Policy::External) throw InvalidArgument("simulate() needs a builtin scheduler: met, etf, heft, random, rr");
+  if (policy == Policy::External) throw InvalidArgument("simulate() needs a builtin scheduler (policy_names())");
   Emulator e(soc, w, policy);
   while (e.run()) {
   }

@@ -5,8 +5,8 @@
 // busy and idle power and optional DVFS operating points; communication cost
 // = data volume / bandwidth between PEs; jobs injected by a Poisson process,
 // at a fixed interval or from a trace; execution times with optional Gaussian
-// noise; and list schedulers: MET, ETF, HEFT (insertion-based, upward rank),
-// random and round-robin. The Emulator class also runs step by step with an
+// noise; and list schedulers: MET, ETF, EFT, STF, ETF_LB (DS3's), HEFT
+// (insertion-based, upward rank), random and round-robin. The Emulator class also runs step by step with an
 // external policy choosing the PE of every ready task (envs/soc).
 #include <cstdint>
 #include <map>
@@ -62,6 +62,9 @@ struct PeType {
   // at freq_mhz.
   std::string governor;
   std::vector<std::pair<double, double>> governor_table;
+  // Thermal throttling caps (MHz) per trip point of Thermal::trip_c; <= 0:
+  // no cap at that trip point (DS3's trip_freq, -1).
+  std::vector<double> trip_mhz;
 
   bool has_dvfs() const { return !opp.empty(); }
   double slowdown() const;  // f_max / f; 1 without DVFS
@@ -95,6 +98,11 @@ struct Thermal {
   double ambient_c = 42, step_us = 20;
   std::vector<std::vector<double>> a;                          // nodes x nodes
   std::vector<std::pair<std::string, std::vector<double>>> b;  // source (a base source or a PE type) -> column
+  // Throttling (DS3's evaluate_throttling): when the hottest node exceeds
+  // trip_c[i], every type with trip_mhz runs at most trip_mhz[i]; below
+  // trip_c[i] - hysteresis_c[i] it returns to the cap of the trip point
+  // below (none under the first). Empty: no throttling.
+  std::vector<double> trip_c, hysteresis_c;
   bool enabled() const { return !a.empty(); }
 };
 
@@ -145,8 +153,14 @@ std::vector<std::string> builtin_apps();
 std::vector<std::string> builtin_socs();
 
 // Builtins in the emulator's scheduler list; External is the env's policy.
-enum class Policy { MET, ETF, HEFT, Random, RoundRobin, External };
-const std::vector<std::string>& policy_names();  // met, etf, heft, random, rr
+// DS3's (scheduler.py): MET, ETF (min-min: repeatedly the ready task and PE
+// with the earliest estimated finish), EFT (each ready task in turn to its
+// earliest-finish PE), STF (repeatedly the ready task with the shortest
+// best-case execution time, on that fastest PE, ignoring queues and data),
+// ETF_LB (ETF at the current DVFS speeds, ties to the PE that was given the
+// fewest tasks); plus HEFT, random and round robin.
+enum class Policy { MET, ETF, HEFT, Random, RoundRobin, EFT, STF, ETF_LB, External };
+const std::vector<std::string>& policy_names();  // met, etf, heft, random, rr, eft, stf, etf_lb
 Policy policy_from_name(const std::string& name);
 
 struct Workload {
@@ -160,6 +174,16 @@ struct Workload {
   // A trace of (arrival time in us, index into mix); when given it replaces
   // the generated arrivals and `jobs`.
   std::vector<std::pair<double, int>> trace;
+  // DS3's injection controls (config_file.ini): at most `max_in_system`
+  // jobs at once (0: no cap; DS3 ships 12): an arrival beyond it waits for a
+  // job to finish, and generated arrivals after it keep their gaps from its
+  // actual arrival (DS3's generator waits); `inject_asap`: a finishing job
+  // brings the next generated arrival forward to its finish time;
+  // `warmup_us`: statistics and energy cover only what happens from then
+  // on (jobs finishing before it are not counted; DS3's warmup_period).
+  std::int64_t max_in_system = 0;
+  bool inject_asap = false;
+  double warmup_us = 0;
 };
 
 // The DS3 domain mix (WiFi TX/RX, range detection, SC TX/RX, equal weights)
@@ -178,7 +202,7 @@ struct TaskRecord {
 };
 
 struct Result {
-  std::int64_t jobs = 0;
+  std::int64_t jobs = 0;  // counted in the statistics (finished after the warm-up)
   double avg_latency_us = 0, p95_latency_us = 0, max_latency_us = 0;
   double makespan_us = 0;  // first arrival to last completion
   double throughput_jobs_per_ms = 0;

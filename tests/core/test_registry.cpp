@@ -12,7 +12,7 @@ using namespace dsegym;
 // lost (a file left out of the build, a call removed) fails here.
 TEST_CASE("the registries list every built-in env and agent") {
   CHECK(env_registry().ids() == std::vector<std::string>{"accel-mapping-v0", "accel-v0", "asic-v0", "dram-v0", "nas-v0", "nasaic-v0", "soc-design-v0", "soc-sched-v0", "toy-v0"});
-  CHECK(agent_registry().ids() == std::vector<std::string>{"aco", "bo", "dqn", "ga", "grid", "ippo", "mappo", "nsga2", "ppo", "quasirandom", "random", "sa", "tpe"});
+  CHECK(agent_registry().ids() == std::vector<std::string>{"aco", "bo", "cmaes", "de", "dqn", "ga", "grid", "ippo", "mappo", "nsga2", "ppo", "pso", "quasirandom", "random", "sa", "tpe"});
   for (const auto& id : env_registry().ids()) CHECK(!env_registry().get(id).description.empty());
   for (const auto& id : agent_registry().ids()) CHECK(!agent_registry().get(id).description.empty());
 }

@@ -230,6 +230,127 @@ TEST_CASE("thermal model: the step response of a one-node model, and leakage tha
   CHECK(hot.avg_latency_us == doctest::Approx(cold.avg_latency_us));  // no throttling: the schedule is the same
 }
 
+TEST_CASE("DS3's EFT, STF and ETF_LB against ETF on small cases computed by hand") {
+  // Two PEs, fast (PE 0) and slow (PE 1); app B's task takes 20 / 25 us,
+  // app A's 10 / 30 us; a B job and then an A job arrive at 0.
+  const json soc = json::parse(R"({"name": "two", "pe_types": [{"name": "fast", "count": 1, "active_power_w": 1, "exec": {"a": 10, "b": 20}},
+    {"name": "slow", "count": 1, "active_power_w": 1, "exec": {"a": 30, "b": 25}}]})");
+  Workload w;
+  w.mix = {{parse_app(json::parse(R"({"name": "B", "tasks": [{"name": "b"}]})"), "B"), 1.0},
+           {parse_app(json::parse(R"({"name": "A", "tasks": [{"name": "a"}]})"), "A"), 1.0}};
+  w.trace = {{0.0, 0}, {0.0, 1}};
+  auto finishes = [&](Policy p) { return simulate(parse_soc(soc, "two"), w, p).job_finish_us; };
+  // ETF: the earliest finish overall first: a on fast (10), then b: fast at 30
+  // or slow at 25 -> slow.
+  CHECK(finishes(Policy::ETF) == std::vector<double>{25, 10});
+  CHECK(finishes(Policy::ETF_LB) == std::vector<double>{25, 10});
+  // EFT: b first (ready first): fast at 20; then a: fast at 30 or slow at
+  // 30 -> the lower PE, fast.
+  CHECK(finishes(Policy::EFT) == std::vector<double>{20, 30});
+  // STF: the shortest task first, each on its fastest PE whatever its queue:
+  // a (10) then b (20), both on fast: a 0..10, b 10..30.
+  CHECK(finishes(Policy::STF) == std::vector<double>{30, 10});
+
+  // ETF_LB's tie-break: two identical PEs; a job at 0 goes to PE 0; at 100
+  // both are free: ETF takes PE 0 again, ETF_LB the PE given fewer tasks.
+  const json pair = json::parse(R"({"name": "pair", "pe_types": [{"name": "p", "count": 2, "active_power_w": 1, "exec": {"a": 10}}]})");
+  Workload two;
+  two.mix = {{parse_app(json::parse(R"({"name": "A", "tasks": [{"name": "a"}]})"), "A"), 1.0}};
+  two.trace = {{0.0, 0}, {100.0, 0}};
+  const Result etf = simulate(parse_soc(pair, "pair"), two, Policy::ETF), lb = simulate(parse_soc(pair, "pair"), two, Policy::ETF_LB);
+  REQUIRE(etf.schedule.size() == 2);
+  CHECK(etf.schedule[1].pe == 0);
+  CHECK(lb.schedule[0].pe == 0);
+  CHECK(lb.schedule[1].pe == 1);
+  // On Topcuoglu's DAG (3 processors) each finishes every task, and no
+  // schedule beats the critical path n1-n2-n9-n10 at each task's fastest
+  // processor without communication: 9 + 13 + 12 + 7 = 41 (the paper's
+  // Fig. 2 cost table).
+  for (Policy p : {Policy::EFT, Policy::STF, Policy::ETF_LB}) {
+    const Result r = simulate(resolve_soc("topcuoglu_3p"), mix_of({"topcuoglu"}, 1, 1, 0, 0), p);
+    CHECK(r.schedule.size() == 10);
+    CHECK(r.makespan_us >= 41.0);
+  }
+}
+
+TEST_CASE("Temporal Mitigation (DS3's sixth app) runs its matrix products on the MM accelerator") {
+  // MET: hermitian_opt on an A15 (6 us), CMM_1 and CMM_2 in parallel on the
+  // two MM accelerators (22 us), matrix_opts (8) and matrix_multiplication
+  // (5) on A15s, CMM_3 on MM (22), matrix_subtraction on an A15 (16): a
+  // critical path of 6 + 22 + 8 + 5 + 22 + 16 = 79 us (DS3's times; edges of
+  // volume 1 cost 1/1000 us each).
+  const Soc ds3 = resolve_soc("ds3_multiple_bal");
+  const Result r = simulate(ds3, mix_of({"temporal_mitigation"}, 1, 1, 0, 0), Policy::MET);
+  CHECK(r.avg_latency_us == doctest::Approx(79.0).epsilon(1e-3));
+  int on_mm = 0;
+  for (const auto& t : r.schedule) on_mm += ds3.types[static_cast<std::size_t>(ds3.type_of(t.pe))].name == "MM" ? 1 : 0;
+  CHECK(on_mm == 3);
+}
+
+TEST_CASE("thermal throttling caps the frequency past a trip point and lifts it below the hysteresis") {
+  // One node, T[k+1] = 0.9 (T[k] - 20) + 0.1 P + 20; 10 W at 2000 MHz, a
+  // quarter at 500 MHz (f V^2, same V). Trip at 25 C with 2 C hysteresis,
+  // cap 500 MHz. Under 10 W, T[k] = 20 + 10 (1 - 0.9^k) passes 25 at step 7
+  // (140 us); then at 2.5 W it decays towards 22.5 until below 23.
+  const json soc = json::parse(R"({"name": "hot", "pe_types": [{"name": "cpu", "count": 1, "opp": [[500, 1000], [2000, 1000]],
+      "power_profile": {"2000": [10]}, "trip_mhz": [500], "exec": {"t": 4000}}],
+    "thermal": {"ambient_c": 20, "step_us": 20, "a": [[0.9]], "b": {"cpu": [0.1]}, "trip_c": [25], "hysteresis_c": [2]}})");
+  Workload w;
+  w.mix = {{parse_app(json::parse(R"({"name": "a", "tasks": [{"name": "t"}]})"), "a"), 1.0}};
+  w.jobs = 1;
+  const Result r = simulate(parse_soc(soc, "hot"), w, Policy::ETF);
+  REQUIRE(r.frequency_trace.size() >= 2);
+  CHECK(r.frequency_trace[0].time_us == doctest::Approx(140));
+  CHECK(r.frequency_trace[0].mhz == 500);
+  double t = 20 + 10 * (1 - std::pow(0.9, 7));
+  int k = 7;
+  while (t >= 23) {
+    t = 20 + 0.9 * (t - 20) + 0.1 * 2.5;
+    ++k;
+  }
+  CHECK(r.frequency_trace[1].time_us == doctest::Approx(20.0 * k));
+  CHECK(r.frequency_trace[1].mhz == 2000);
+  CHECK(r.peak_temperature_c < 25.5);
+  CHECK(r.avg_latency_us > 4000);  // slowed while throttled
+}
+
+TEST_CASE("DS3's injection controls: a cap on jobs in the system, inject_asap and a warm-up, by hand") {
+  // One PE, a 100-us task per job (2 W busy, nothing idle), generated arrivals.
+  const Soc one = parse_soc(json::parse(R"({"name": "one", "pe_types": [{"name": "p", "count": 1, "active_power_w": 2, "exec": {"t": 100}}]})"), "one");
+  auto workload = [](double interval) {
+    Workload w;
+    w.mix = {{parse_app(json::parse(R"({"name": "a", "tasks": [{"name": "t"}]})"), "a"), 1.0}};
+    w.jobs = 3;
+    w.rate_per_ms = 0;
+    w.interval_us = interval;
+    return w;
+  };
+  // Every 10 us: without a cap jobs queue (latencies 100, 190, 280); with at
+  // most one job in the system, job 1 waits until 100, and job 2 comes 10 us
+  // after job 1's actual arrival (110), waits, and enters at 200.
+  Workload w = workload(10);
+  CHECK(simulate(one, w, Policy::ETF).avg_latency_us == doctest::Approx((100 + 190 + 280) / 3.0));
+  w.max_in_system = 1;
+  Result r = simulate(one, w, Policy::ETF);
+  CHECK(r.job_arrival_us == std::vector<double>{0, 100, 200});
+  CHECK(r.avg_latency_us == doctest::Approx(100));
+  // Every 1000 us, inject_asap: each finish brings the next arrival forward.
+  w = workload(1000);
+  w.inject_asap = true;
+  r = simulate(one, w, Policy::ETF);
+  CHECK(r.job_arrival_us == std::vector<double>{0, 100, 200});
+  // A warm-up of 1500 us: only job 2 (2000..2100) counts, and the energy
+  // from 1500 us on: 2 W x 100 us = 0.2 mJ.
+  w = workload(1000);
+  w.warmup_us = 1500;
+  r = simulate(one, w, Policy::ETF);
+  CHECK(r.jobs == 1);
+  CHECK(r.job_arrival_us == std::vector<double>{2000});
+  CHECK(r.energy_mj == doctest::Approx(0.2));
+  w.warmup_us = 5000;
+  CHECK_THROWS_WITH_AS(simulate(one, w, Policy::ETF), doctest::Contains("no job finished after the warm-up"), InvalidArgument);
+}
+
 TEST_CASE("DVFS governors: each one's frequency trace on a busy-idle-busy load, and running tasks follow the frequency") {
   // One core with OPPs 500, 1000, 2000 MHz; a 100-us task (at 2000 MHz)
   // arriving at 0 and at 200 us; governors act every 10 us (DS3's
