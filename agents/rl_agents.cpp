@@ -46,6 +46,11 @@ std::vector<ParamSpec> ppo_params(bool marl) {
   v.push_back({"epochs", "passes over each rollout", 4, ints(1, 100)});
   v.push_back({"max_grad_norm", "gradient norm clipping", 0.5, box(1e-3, 1e3)});
   v.push_back({"init_log_std", "initial log standard deviation of Gaussian heads (continuous knobs, in [0,1] units)", -1.0, box(-5.0, 2.0)});
+  v.push_back({"candidate_features",
+               "ppo with one discrete action among N: the observation ends with N blocks of this many features, one per candidate, and one "
+               "network scores each candidate from the shared features and its block (softmax over the legal ones; independent of N); 0: one "
+               "MLP head",
+               0, ints(0, 4096)});
   if (marl)
     v.push_back({"groups", "knob groups, one agent each, e.g. [[\"PagePolicy\", \"Scheduler\"], [\"RefreshPolicy\"]]; [] = one agent per knob",
                  json::array(), nullptr});

@@ -3,7 +3,8 @@
 // soc-sched-v0 (74 observation numbers, 16 masked actions) and, for the
 // one-knob-per-agent forms, on dram-v0's 12 knobs (one-shot, observation =
 // the last metrics).
-// With --soc STEPS it instead trains PPO (and DQN) on soc-sched-v0 under
+// With --soc STEPS it instead trains PPO (a flat head and one scoring each
+// PE), and DQN on soc-sched-v0 under
 // execution-time noise and compares the greedy policy's mean job latency
 // with HEFT's and ETF's on the same 20 held-out windows of arrivals.
 // Usage: bench_rl [steps] | bench_rl --soc STEPS [rate_per_ms] [noise]
@@ -51,12 +52,12 @@ double agent_steps_per_s(const std::string& agent_id, const std::string& env_id,
 
 // Trains `agent_id` for `steps` env steps, then returns the mean job latency
 // of its greedy policy over the held-out windows (seeds 10000..10019).
-double soc_trained(const std::string& agent_id, const json& env_opts, std::int64_t steps) {
+double soc_trained(const std::string& agent_id, const json& env_opts, std::int64_t steps, const json& hp = json::object()) {
   EnvPtr inner = make_env(env_registry(), "soc-sched-v0", env_opts);
   const json reward = inner->spec().default_reward;
   RewardWrapper env(std::move(inner), reward);
   const EnvSpec& spec = env.spec();
-  auto agent = make_policy_agent(agent_id, {spec.action_space, spec.metrics, 1, spec.observation_space, spec.max_episode_steps});
+  auto agent = make_policy_agent(agent_id, {spec.action_space, spec.metrics, 1, spec.observation_space, spec.max_episode_steps}, hp);
   std::uint64_t episode = 0;
   Value obs = env.reset(episode).first;
   const auto t0 = Clock::now();
@@ -105,6 +106,8 @@ int main(int argc, char** argv) {
     std::printf("MET   %8.1f\n", soc_heuristic(soc::Policy::MET, rate, noise, 10.0));
     std::printf("random%8.1f\n", soc_heuristic(soc::Policy::Random, rate, noise, 10.0));
     std::printf("PPO   %8.1f  (after %lld steps)\n", soc_trained("ppo", opts, steps), static_cast<long long>(steps));
+    std::printf("PPO scoring each PE %8.1f  (candidate_features 4, after %lld steps)\n", soc_trained("ppo", opts, steps, {{"candidate_features", 4}}),
+                static_cast<long long>(steps));
     std::printf("DQN   %8.1f  (after %lld steps)\n", soc_trained("dqn", opts, steps), static_cast<long long>(steps));
     return 0;
   }

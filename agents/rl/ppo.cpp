@@ -44,6 +44,9 @@ public:
     threads_ = p.get_int("threads");
     scale_rewards_ = p.get_bool("normalize_reward");
     make_groups(mode == PpoMode::Single ? json::array() : p.get("groups"));
+    cand_f_ = p.get_int("candidate_features");
+    if (cand_f_ > 0 && (mode != PpoMode::Single || codec_.heads().size() != 1 || !codec_.heads()[0].discrete))
+      throw InvalidArgument("hyperparameter 'candidate_features': scoring each candidate needs ppo with a single discrete action (one choice among N)");
   }
 
   Value act(const Value& obs) override {
@@ -235,8 +238,14 @@ private:
     actors_.clear();
     critics_.clear();
     log_std_.clear();
+    if (cand_f_ > 0 && obs_dim < codec_.heads()[0].n * cand_f_)
+      throw InvalidArgument("hyperparameter 'candidate_features' " + std::to_string(cand_f_) + ": the observation has " + std::to_string(obs_dim) +
+                            " numbers, fewer than " + std::to_string(codec_.heads()[0].n) + " candidates x " + std::to_string(cand_f_));
     for (std::size_t g = 0; g < groups_.size(); ++g) {
-      actors_.push_back(root_->register_module("actor" + std::to_string(g), mlp(obs_dim, hidden_, layers_, groups_[g].out_dim, 0.01)));
+      // Scoring: one network maps (shared features, a candidate's features) to its logit.
+      const std::int64_t in = cand_f_ > 0 ? obs_dim - codec_.heads()[0].n * cand_f_ + cand_f_ : obs_dim;
+      const std::int64_t out = cand_f_ > 0 ? 1 : groups_[g].out_dim;
+      actors_.push_back(root_->register_module("actor" + std::to_string(g), mlp(in, hidden_, layers_, out, 0.01)));
       log_std_.push_back(root_->register_parameter("log_std" + std::to_string(g),
                                                    torch::full({static_cast<std::int64_t>(groups_[g].n_cont)}, init_log_std_)));
     }
@@ -266,7 +275,16 @@ private:
   std::vector<std::vector<torch::Tensor>> forward(const torch::Tensor& obs, const torch::Tensor& mask) {
     std::vector<std::vector<torch::Tensor>> out(groups_.size());
     for (std::size_t g = 0; g < groups_.size(); ++g) {
-      const torch::Tensor y = actors_[g]->forward(obs);
+      torch::Tensor y;
+      if (cand_f_ > 0) {
+        // [B, shared | N x F] -> [B, N, shared + F] -> one logit per candidate.
+        const std::int64_t n = codec_.heads()[0].n, shared = obs_dim_ - n * cand_f_, b = obs.size(0);
+        const torch::Tensor common = obs.narrow(1, 0, shared).unsqueeze(1).expand({b, n, shared});
+        const torch::Tensor cands = obs.narrow(1, shared, n * cand_f_).reshape({b, n, cand_f_});
+        y = actors_[g]->forward(torch::cat({common, cands}, 2)).squeeze(-1);
+      } else {
+        y = actors_[g]->forward(obs);
+      }
       std::int64_t col = 0;
       for (std::size_t h : groups_[g].heads) {
         const HeadSpec& hs = codec_.heads()[h];
@@ -385,6 +403,7 @@ private:
   std::uint64_t seed_;
   double lr_, gamma_, lambda_, clip_, ent_, vf_, max_grad_, init_log_std_;
   std::int64_t hidden_, layers_, batch_, minibatch_, epochs_, threads_;
+  std::int64_t cand_f_ = 0;  // features per candidate at the end of the observation (per-candidate scoring); 0: one MLP head
   ObsInput input_;
   std::vector<Group> groups_;
   std::int64_t n_critics_ = 1;

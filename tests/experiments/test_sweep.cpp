@@ -259,3 +259,15 @@ TEST_CASE("a sweep's traces export as one deduplicated dataset per env") {
   CHECK_THROWS_WITH_AS(export_dataset({out.string()}, (out / "x.csv").string(), {"accel-v0", true}),
                        doctest::Contains("no trace of env 'accel-v0'; the traces are of: dram-v0, toy-v0"), InvalidArgument);
 }
+
+TEST_CASE("every shipped sweep config parses, with its envs and trials valid") {
+  int configs = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(TESTS_SOURCE_DIR) + "/../experiments/configs")) {
+    if (entry.path().extension() != ".json") continue;
+    INFO(entry.path().string());
+    const SweepConfig c = load_sweep(entry.path().string());
+    CHECK(!c.trials.empty());
+    ++configs;
+  }
+  CHECK(configs >= 4);
+}
