@@ -45,6 +45,15 @@ private:
   int s_ = 0, t_ = 0;
 };
 
+// n entries of 0/1, each 1 with probability p, never all 0.
+std::vector<double> random_mask(Rng& rng, int n, double p) {
+  std::vector<double> mask(static_cast<std::size_t>(n));
+  do
+    for (auto& m : mask) m = rng.bernoulli(p) ? 1.0 : 0.0;
+  while (mask == std::vector<double>(static_cast<std::size_t>(n), 0.0));
+  return mask;
+}
+
 AgentContext chain_context(std::uint64_t seed) {
   return {std::make_shared<Discrete>(2), {}, seed, vec_box(Chain::kN, 0, 1), 20};
 }
@@ -116,10 +125,7 @@ TEST_CASE("action masks are never violated, and the agents learn the best legal 
     auto agent = make_policy_agent(id, {std::make_shared<Discrete>(5), {}, 7, obs_space, 1}, hp);
     Rng rng(3);
     auto draw = [&]() {
-      std::vector<double> mask(5);
-      do
-        for (auto& m : mask) m = rng.bernoulli(0.5) ? 1.0 : 0.0;
-      while (mask == std::vector<double>(5, 0.0));
+      const std::vector<double> mask = random_mask(rng, 5, 0.5);
       return Value(Value::Dict{{"features", Value(mask)}, {"action_mask", Value(mask)}});
     };
     int violations = 0;
@@ -159,10 +165,8 @@ TEST_CASE("PPO's per-candidate scoring learns to pick the cheapest legal candida
                                  {{"batch", 64}, {"minibatch", 32}, {"lr", 3e-3}, {"candidate_features", 1}});
   Rng rng(11);
   auto draw = [&]() {
-    std::vector<double> mask(kN), feat(1 + kN);
-    do
-      for (auto& m : mask) m = rng.bernoulli(0.6) ? 1.0 : 0.0;
-    while (mask == std::vector<double>(kN, 0.0));
+    const std::vector<double> mask = random_mask(rng, kN, 0.6);
+    std::vector<double> feat(1 + kN);
     feat[0] = 0.5;  // a shared feature
     for (int i = 0; i < kN; ++i) feat[static_cast<std::size_t>(1 + i)] = rng.uniform();
     return Value(Value::Dict{{"action_mask", Value(mask)}, {"features", Value(feat)}});
