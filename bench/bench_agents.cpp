@@ -66,22 +66,6 @@ protected:
   }
 };
 
-// Comma-separated items; commas inside {...} (an agent's JSON
-// hyperparameters) do not separate.
-std::vector<std::string> split(const std::string& text) {
-  std::vector<std::string> out(1);
-  int depth = 0;
-  for (char c : text) {
-    depth += c == '{' ? 1 : c == '}' ? -1 : 0;
-    if (c == ',' && depth == 0)
-      out.emplace_back();
-    else
-      out.back() += c;
-  }
-  out.erase(std::remove(out.begin(), out.end(), std::string()), out.end());
-  return out;
-}
-
 EnvPtr quality_env(const std::string& id) {
   EnvPtr env = id == "rastrigin" ? std::make_unique<Rastrigin>() : make_env(env_registry(), id);
   const json reward = env->spec().default_reward;
@@ -92,10 +76,8 @@ EnvPtr quality_env(const std::string& id) {
 // seeded with i), -inf while nothing succeeded.
 std::vector<double> best_curve(const std::string& env_id, const std::string& agent_id, std::uint64_t seed, std::size_t budget) {
   EnvPtr env = quality_env(env_id);
-  // "ga{...}": an agent with hyperparameters.
-  const auto brace = agent_id.find('{');
-  const json hp = brace == std::string::npos ? json::object() : json::parse(agent_id.substr(brace));
-  AgentPtr agent = make_agent(agent_id.substr(0, brace), {env->spec().action_space, env->spec().metrics, seed}, hp);
+  const auto [id, hp] = bench::agent_with_hyperparameters(agent_id);  // "ga{...}": an agent with hyperparameters
+  AgentPtr agent = make_agent(id, {env->spec().action_space, env->spec().metrics, seed}, hp);
   std::vector<double> curve;
   double best = -std::numeric_limits<double>::infinity();
   for (std::size_t i = 0; i < budget; ++i) {
@@ -125,11 +107,11 @@ std::string cell(std::vector<double> v) {
 int quality(int argc, char** argv) {
   const auto seeds = static_cast<std::uint64_t>(bench::int_arg(argc, argv, 2, 10, 1, 1000, kUsage));
   const auto first = static_cast<std::uint64_t>(bench::int_arg(argc, argv, 3, 1, 0, 1000000000, kUsage));
-  std::vector<std::string> agents = argc > 4 ? split(argv[4]) : std::vector<std::string>{};
+  std::vector<std::string> agents = argc > 4 ? bench::split_list(argv[4]) : std::vector<std::string>{};
   if (agents.empty())
     for (const auto& id : agent_registry().ids())
       if (agent_registry().get(id).factory) agents.push_back(id);
-  const std::vector<std::string> envs = argc > 5 ? split(argv[5]) : std::vector<std::string>{"dram-v0", "accel-v0", "soc-design-v0", "rastrigin"};
+  const std::vector<std::string> envs = argc > 5 ? bench::split_list(argv[5]) : std::vector<std::string>{"dram-v0", "accel-v0", "soc-design-v0", "rastrigin"};
   const auto most = static_cast<std::size_t>(bench::int_arg(argc, argv, 6, 300, 1, 1000000, kUsage));
   const std::vector<std::size_t> budgets = most > 100 ? std::vector<std::size_t>{100, most} : std::vector<std::size_t>{most};
   struct Job {

@@ -7,12 +7,15 @@
 // PE), and DQN on soc-sched-v0 under
 // execution-time noise and compares the greedy policy's mean job latency
 // with HEFT's and ETF's on the same 20 held-out windows of arrivals.
-// Usage: bench_rl [steps] | bench_rl --soc STEPS [rate_per_ms] [noise]
+// Usage: bench_rl [steps] | bench_rl --soc STEPS [rate_per_ms] [noise] [agents]
+//   agents: comma-separated, each with optional JSON hyperparameters;
+//   default ppo,ppo{"candidate_features":4},dqn
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 
 #include "agents/agent.hpp"
+#include "bench/bench_args.hpp"
 #include "envs/builtin.hpp"
 #include "envs/core/wrappers.hpp"
 #include "simulators/soc/soc.hpp"
@@ -105,10 +108,13 @@ int main(int argc, char** argv) {
     std::printf("ETF   %8.1f\n", soc_heuristic(soc::Policy::ETF, rate, noise, 10.0));
     std::printf("MET   %8.1f\n", soc_heuristic(soc::Policy::MET, rate, noise, 10.0));
     std::printf("random%8.1f\n", soc_heuristic(soc::Policy::Random, rate, noise, 10.0));
-    std::printf("PPO   %8.1f  (after %lld steps)\n", soc_trained("ppo", opts, steps), static_cast<long long>(steps));
-    std::printf("PPO scoring each PE %8.1f  (candidate_features 4, after %lld steps)\n", soc_trained("ppo", opts, steps, {{"candidate_features", 4}}),
-                static_cast<long long>(steps));
-    std::printf("DQN   %8.1f  (after %lld steps)\n", soc_trained("dqn", opts, steps), static_cast<long long>(steps));
+    const std::string agents = argc > 5 ? argv[5] : "ppo,ppo{\"candidate_features\":4},dqn";
+    for (const auto& item : bench::split_list(agents)) {
+      const auto [id, hp] = bench::agent_with_hyperparameters(item);
+      std::printf("%-6s %8.1f  (%s, after %lld steps)\n", id.c_str(), soc_trained(id, opts, steps, hp), hp.dump().c_str(),
+                  static_cast<long long>(steps));
+      std::fflush(stdout);
+    }
     return 0;
   }
   const std::int64_t steps = argc > 1 ? std::atoll(argv[1]) : 5000;
