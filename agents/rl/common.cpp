@@ -78,7 +78,21 @@ std::vector<float> ObsInput::operator()(const Value& obs, std::vector<float>& ma
     if (check_mask && std::none_of(mask.begin(), mask.end(), [](float m) { return m > 0.5f; }))
       throw InvalidArgument("agent: the action_mask allows no action");
   }
-  if (normalize_) {
+  if (normalize_ && blocks_n_ > 0 && dim_ >= blocks_n_ * blocks_f_) {
+    // Each (shared part, block b) is one sample of the pooled statistics.
+    const auto shared = static_cast<std::size_t>(dim_ - blocks_n_ * blocks_f_), f = static_cast<std::size_t>(blocks_f_);
+    std::vector<std::vector<float>> views(static_cast<std::size_t>(blocks_n_));
+    for (std::size_t b = 0; b < views.size(); ++b) {
+      views[b].assign(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(shared));
+      views[b].insert(views[b].end(), x.begin() + static_cast<std::ptrdiff_t>(shared + b * f), x.begin() + static_cast<std::ptrdiff_t>(shared + (b + 1) * f));
+      if (update_norm) norm_.update(views[b]);
+    }
+    for (std::size_t b = 0; b < views.size(); ++b) {
+      norm_.apply(views[b]);
+      std::copy(views[b].begin(), views[b].begin() + static_cast<std::ptrdiff_t>(shared), x.begin());
+      std::copy(views[b].begin() + static_cast<std::ptrdiff_t>(shared), views[b].end(), x.begin() + static_cast<std::ptrdiff_t>(shared + b * f));
+    }
+  } else if (normalize_) {
     if (update_norm) norm_.update(x);
     norm_.apply(x);
   }

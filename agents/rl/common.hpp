@@ -44,6 +44,13 @@ public:
   std::vector<float> operator()(const Value& obs, std::vector<float>& mask, bool update_norm, bool check_mask);
   std::int64_t dim() const { return dim_; }
   void set_dim(std::int64_t d) { dim_ = d; }
+  // The observation ends with n blocks of f features, one per candidate:
+  // they share one set of statistics (feature k of every block), so that a
+  // network scoring each candidate sees them on one scale.
+  void pool_blocks(std::int64_t n, std::int64_t f) {
+    blocks_n_ = n;
+    blocks_f_ = f;
+  }
   json save() const { return {{"dim", dim_}, {"norm", norm_.save()}}; }
   void load(const json& j) {
     dim_ = j.at("dim").get<std::int64_t>();
@@ -54,6 +61,7 @@ private:
   bool normalize_;
   std::int64_t mask_n_;
   std::int64_t dim_ = 0;
+  std::int64_t blocks_n_ = 0, blocks_f_ = 0;
   RunningNorm norm_;
 };
 

@@ -47,6 +47,7 @@ public:
     cand_f_ = p.get_int("candidate_features");
     if (cand_f_ > 0 && (mode != PpoMode::Single || codec_.heads().size() != 1 || !codec_.heads()[0].discrete))
       throw InvalidArgument("hyperparameter 'candidate_features': scoring each candidate needs ppo with a single discrete action (one choice among N)");
+    if (cand_f_ > 0) input_.pool_blocks(codec_.heads()[0].n, cand_f_);
   }
 
   Value act(const Value& obs) override {
