@@ -7,7 +7,7 @@
 // PE), and DQN on soc-sched-v0 under
 // execution-time noise and compares the greedy policy's mean job latency
 // with HEFT's and ETF's on the same 20 held-out windows of arrivals.
-// Usage: bench_rl [steps] | bench_rl --soc STEPS [rate_per_ms] [noise] [agents]
+// Usage: bench_rl [steps] | bench_rl --soc STEPS [rate_per_ms] [noise] [agents] [seed]
 //   agents: comma-separated, each with optional JSON hyperparameters;
 //   default ppo,ppo{"candidate_features":4},dqn
 #include <chrono>
@@ -55,12 +55,12 @@ double agent_steps_per_s(const std::string& agent_id, const std::string& env_id,
 
 // Trains `agent_id` for `steps` env steps, then returns the mean job latency
 // of its greedy policy over the held-out windows (seeds 10000..10019).
-double soc_trained(const std::string& agent_id, const json& env_opts, std::int64_t steps, const json& hp = json::object()) {
+double soc_trained(const std::string& agent_id, const json& env_opts, std::int64_t steps, const json& hp, std::uint64_t seed) {
   EnvPtr inner = make_env(env_registry(), "soc-sched-v0", env_opts);
   const json reward = inner->spec().default_reward;
   RewardWrapper env(std::move(inner), reward);
   const EnvSpec& spec = env.spec();
-  auto agent = make_policy_agent(agent_id, {spec.action_space, spec.metrics, 1, spec.observation_space, spec.max_episode_steps}, hp);
+  auto agent = make_policy_agent(agent_id, {spec.action_space, spec.metrics, seed, spec.observation_space, spec.max_episode_steps}, hp);
   std::uint64_t episode = 0;
   Value obs = env.reset(episode).first;
   const auto t0 = Clock::now();
@@ -109,9 +109,10 @@ int main(int argc, char** argv) {
     std::printf("MET   %8.1f\n", soc_heuristic(soc::Policy::MET, rate, noise, 10.0));
     std::printf("random%8.1f\n", soc_heuristic(soc::Policy::Random, rate, noise, 10.0));
     const std::string agents = argc > 5 ? argv[5] : "ppo,ppo{\"candidate_features\":4},dqn";
+    const auto seed = static_cast<std::uint64_t>(bench::int_arg(argc, argv, 6, 1, 0, 1000000000, "bench_rl --soc STEPS [rate] [noise] [agents] [seed]"));
     for (const auto& item : bench::split_list(agents)) {
       const auto [id, hp] = bench::agent_with_hyperparameters(item);
-      std::printf("%-6s %8.1f  (%s, after %lld steps)\n", id.c_str(), soc_trained(id, opts, steps, hp), hp.dump().c_str(),
+      std::printf("%-6s %8.1f  (%s, after %lld steps)\n", id.c_str(), soc_trained(id, opts, steps, hp, seed), hp.dump().c_str(),
                   static_cast<long long>(steps));
       std::fflush(stdout);
     }
