@@ -83,7 +83,7 @@ protected:
 
   void do_tell(const std::vector<Trial>& trials) override {
     for (const auto& t : trials) {
-      const double f = t.status.ok() && std::isfinite(t.reward) ? t.reward : -std::numeric_limits<double>::infinity();
+      const double f = fitness_of(t);
       auto it = pending_.find(t.id);
       if (it != pending_.end()) {
         obs_.emplace_back(it->second, f);
@@ -155,8 +155,7 @@ private:
     Eigen::VectorXd y(static_cast<Eigen::Index>(gp_rows_.size()));
     for (std::size_t r = 0; r < gp_rows_.size(); ++r) y(static_cast<Eigen::Index>(r)) = obs_[gp_rows_[r]].second;
     gp_.set_targets(y);
-    feas_ready_ = !feas_rows_.empty();
-    if (feas_ready_) {
+    if (!feas_rows_.empty()) {
       Eigen::VectorXd labels(static_cast<Eigen::Index>(feas_rows_.size()));
       for (std::size_t r = 0; r < feas_rows_.size(); ++r) labels(static_cast<Eigen::Index>(r)) = std::isfinite(obs_[feas_rows_[r]].second) ? 1.0 : -1.0;
       feas_.set_targets(labels);
@@ -238,7 +237,8 @@ private:
     for (std::size_t r = 0; r < cands.size(); ++r) F.row(static_cast<Eigen::Index>(r)) = features(cands[r]).transpose();
     Eigen::VectorXd mu, var, fmu, fvar;
     gp_.predict(F, mu, var);
-    if (feas_ready_) feas_.predict(F, fmu, fvar);
+    const bool feasibility = !feas_rows_.empty();
+    if (feasibility) feas_.predict(F, fmu, fvar);
     Eigen::VectorXd a(mu.size());
     for (Eigen::Index r = 0; r < mu.size(); ++r) {
       const double s = std::sqrt(var(r));
@@ -247,7 +247,7 @@ private:
       // UCB is shifted by the worst feasible reward so that weighting by the
       // probability of feasibility keeps its order among feasible designs.
       a(r) = acq_ == 0 ? imp * normal_cdf(z) + s * normal_pdf(z) : acq_ == 1 ? mu(r) + kappa_ * s - worst_ : normal_cdf(z);
-      if (feas_ready_) a(r) *= normal_cdf(fmu(r) / std::sqrt(fvar(r)));
+      if (feasibility) a(r) *= normal_cdf(fmu(r) / std::sqrt(fvar(r)));
     }
     return a;
   }
@@ -347,7 +347,6 @@ private:
   bool gp_ready_ = false;
   GaussianProcess feas_;                // feasibility labels, once some design failed
   std::vector<std::size_t> feas_rows_;  // the observations in feas_
-  bool feas_ready_ = false;
   double best_ = 0, worst_ = 0;
   std::size_t last_fit_ = 0;
 };

@@ -1,7 +1,13 @@
 #pragma once
+#include <memory>
+
 #include "agents/agent.hpp"
 
 namespace dsegym {
+
+// Ranges of hyperparameters.
+inline SpacePtr unit_range() { return std::make_shared<Box>(0.0, 1.0); }
+inline SpacePtr int_range(std::int64_t lo, std::int64_t hi) { return std::make_shared<Integer>(lo, hi); }
 
 // One function per agent family, called by agent_registry().
 void register_random_agent(AgentRegistry& reg);

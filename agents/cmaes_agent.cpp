@@ -31,8 +31,6 @@ namespace dsegym {
 
 namespace {
 
-constexpr double kWorst = -std::numeric_limits<double>::infinity();
-
 // Inverse of the standard normal CDF (Acklam's rational approximation,
 // relative error < 1.2e-9), for the margin's quantiles.
 double normal_quantile(double p) {
@@ -134,7 +132,7 @@ protected:
       auto it = pending_.find(t.id);
       if (it == pending_.end()) continue;
       auto& s = gen_[it->second];
-      s.f = t.status.ok() && std::isfinite(t.reward) ? t.reward : kWorst;
+      s.f = fitness_of(t);
       s.told = true;
       pending_.erase(it);
     }
@@ -147,7 +145,7 @@ private:
   struct Sample {
     Eigen::VectorXd z, y;
     std::vector<std::size_t> cats;  // the value of each categorical knob
-    double f = kWorst;
+    double f = kWorstFitness;
     bool told = false;
   };
 

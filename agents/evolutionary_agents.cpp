@@ -20,13 +20,9 @@ namespace dsegym {
 
 namespace {
 
-constexpr double kWorst = -std::numeric_limits<double>::infinity();
-
-double fitness_of(const Trial& t) { return t.status.ok() && std::isfinite(t.reward) ? t.reward : kWorst; }
-
 struct Individual {
   std::vector<double> x;
-  double fitness = kWorst;
+  double fitness = kWorstFitness;
   bool evaluated = false;
 };
 
@@ -75,13 +71,12 @@ private:
   bool all_told() const { return pending_.empty(); }
 
   void add_to_generation(std::vector<double> x) {
-    gen_.push_back({std::move(x), kWorst, false});
+    gen_.push_back({std::move(x), kWorstFitness, false});
     queue_.push_back(gen_.size() - 1);
   }
 
   std::vector<double> unique(std::vector<double> x) {
-    for (int tries = 0; tries < 16 && seen_.count(space_.key(x)); ++tries) space_.mutate(x, rng_, pm_, sigma_);
-    seen_.insert(space_.key(x));
+    space_.make_unseen(x, seen_, rng_, pm_, sigma_, 16);
     return x;
   }
 
@@ -231,7 +226,7 @@ private:
   std::int64_t restart_;
   bool first_ = true;
   std::vector<double> current_, best_;
-  double current_f_ = kWorst, best_f_ = kWorst;
+  double current_f_ = kWorstFitness, best_f_ = kWorstFitness;
   std::int64_t steps_ = 0, stale_ = 0, count_ = 0;
   double mean_ = 0, m2_ = 0;
   std::map<std::int64_t, std::vector<double>> pending_;
@@ -322,11 +317,9 @@ private:
   std::vector<std::vector<double>> tau_;
   std::map<std::int64_t, std::vector<std::size_t>> pending_;
   std::vector<std::pair<double, std::vector<std::size_t>>> done_;
-  std::pair<double, std::vector<std::size_t>> best_{kWorst, {}};
+  std::pair<double, std::vector<std::size_t>> best_{kWorstFitness, {}};
 };
 
-SpacePtr unit() { return std::make_shared<Box>(0.0, 1.0); }
-SpacePtr ints(std::int64_t lo, std::int64_t hi) { return std::make_shared<Integer>(lo, hi); }
 
 }  // namespace
 
@@ -334,32 +327,32 @@ void register_evolutionary_agents(AgentRegistry& reg) {
   reg.add(AgentEntry{
       "ga",
       "genetic algorithm: generational with elitism, tournament or rank roulette selection, uniform or one-point crossover",
-      {{"population", "individuals per generation", 16, ints(2, 4096)},
+      {{"population", "individuals per generation", 16, int_range(2, 4096)},
        {"selection", "parent selection", "tournament", std::make_shared<Categorical>(std::vector<std::string>{"tournament", "roulette"})},
-       {"tournament_size", "contestants per tournament", 3, ints(2, 64)},
+       {"tournament_size", "contestants per tournament", 3, int_range(2, 64)},
        {"crossover", "crossover operator", "uniform", std::make_shared<Categorical>(std::vector<std::string>{"uniform", "one_point"})},
-       {"crossover_prob", "probability that a child has two parents", 0.9, unit()},
-       {"mutation_prob", "probability of mutating each knob (ArchGym's prob_mutation)", 0.25, unit()},
-       {"mutation_sigma", "std. dev. of a continuous or ordered knob's mutation (unit scale)", 0.25, unit()},
-       {"elitism", "best designs carried into the next generation", 2, ints(0, 4096)}},
+       {"crossover_prob", "probability that a child has two parents", 0.9, unit_range()},
+       {"mutation_prob", "probability of mutating each knob (ArchGym's prob_mutation)", 0.25, unit_range()},
+       {"mutation_sigma", "std. dev. of a continuous or ordered knob's mutation (unit scale)", 0.25, unit_range()},
+       {"elitism", "best designs carried into the next generation", 2, int_range(0, 4096)}},
       [](const AgentContext& ctx, const Params& p) -> AgentPtr { return std::make_unique<GeneticAgent>(ctx, p); }});
   reg.add(AgentEntry{
       "sa",
       "simulated annealing with Metropolis acceptance; temperature relative to the observed reward spread",
       {{"initial_temperature", "initial temperature, in standard deviations of the rewards seen", 0.1, std::make_shared<Box>(1e-6, 1e6)},
        {"cooling", "temperature factor per evaluation", 0.98, std::make_shared<Box>(0.5, 1.0)},
-       {"mutation_prob", "probability of changing each knob in a move", 0.2, unit()},
-       {"step_sigma", "std. dev. of a continuous move (unit scale)", 0.1, unit()},
-       {"restart_after", "evaluations without improvement before restarting from the best (0: never)", 0, ints(0, 1000000)}},
+       {"mutation_prob", "probability of changing each knob in a move", 0.2, unit_range()},
+       {"step_sigma", "std. dev. of a continuous move (unit scale)", 0.1, unit_range()},
+       {"restart_after", "evaluations without improvement before restarting from the best (0: never)", 0, int_range(0, 1000000)}},
       [](const AgentContext& ctx, const Params& p) -> AgentPtr { return std::make_unique<AnnealingAgent>(ctx, p); }});
   reg.add(AgentEntry{
       "aco",
       "ant colony optimisation (max-min ant system) over discrete knobs and binned continuous ones",
-      {{"ant_count", "ants per colony iteration", 16, ints(1, 4096)},
-       {"evaporation", "pheromone evaporation rate per iteration", 0.1, unit()},
-       {"greediness", "probability that an ant takes the strongest trail instead of sampling", 0.5, unit()},
-       {"depth", "best ants of an iteration that deposit pheromone", 4, ints(1, 4096)},
-       {"bins", "bins per continuous knob", 20, ints(2, 10000)}},
+      {{"ant_count", "ants per colony iteration", 16, int_range(1, 4096)},
+       {"evaporation", "pheromone evaporation rate per iteration", 0.1, unit_range()},
+       {"greediness", "probability that an ant takes the strongest trail instead of sampling", 0.5, unit_range()},
+       {"depth", "best ants of an iteration that deposit pheromone", 4, int_range(1, 4096)},
+       {"bins", "bins per continuous knob", 20, int_range(2, 10000)}},
       [](const AgentContext& ctx, const Params& p) -> AgentPtr { return std::make_unique<AntColonyAgent>(ctx, p); }});
 }
 

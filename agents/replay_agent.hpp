@@ -3,6 +3,8 @@
 // them: save() records the ask/tell calls, load() replays them into a freshly
 // made agent (same space, seed and hyperparameters), which therefore ends in
 // exactly the state of the saved one.
+#include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -11,6 +13,11 @@
 #include "agents/agent.hpp"
 
 namespace dsegym {
+
+// What maximising search agents rank by: the reward of a successful
+// evaluation, -inf for a failed, infeasible or NaN one.
+inline constexpr double kWorstFitness = -std::numeric_limits<double>::infinity();
+inline double fitness_of(const Trial& t) { return t.status.ok() && std::isfinite(t.reward) ? t.reward : kWorstFitness; }
 
 json trial_to_json(const Trial& t);
 Trial trial_from_json(const json& j);

@@ -75,4 +75,10 @@ void SearchSpace::mutate(std::vector<double>& x, Rng& rng, double prob, double s
   if (!changed) change(rng.below(x.size()));
 }
 
+void SearchSpace::make_unseen(std::vector<double>& x, std::unordered_set<std::string>& seen, Rng& rng, double prob, double sigma,
+                              int tries) const {
+  for (int k = 0; k < tries && seen.count(key(x)); ++k) mutate(x, rng, prob, sigma);
+  seen.insert(key(x));
+}
+
 }  // namespace dsegym

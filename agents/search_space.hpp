@@ -4,6 +4,7 @@
 // centres, so that every point decodes to exactly one design.
 #include <cstdint>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "envs/core/rng.hpp"
@@ -42,6 +43,9 @@ public:
   // the unit scale (an ordered one by at least one value; clamped). At least
   // one dimension changes.
   void mutate(std::vector<double>& x, Rng& rng, double prob, double sigma) const;
+  // A design not in `seen` where one is found by at most `tries` mutations
+  // (else the last one), recorded in `seen`.
+  void make_unseen(std::vector<double>& x, std::unordered_set<std::string>& seen, Rng& rng, double prob, double sigma, int tries) const;
 
 private:
   SpacePtr space_;

@@ -23,10 +23,6 @@ namespace dsegym {
 
 namespace {
 
-constexpr double kWorst = -std::numeric_limits<double>::infinity();
-
-double fitness_of(const Trial& t) { return t.status.ok() && std::isfinite(t.reward) ? t.reward : kWorst; }
-
 // The generation protocol shared by both: `propose(i)` gives the design of
 // member i of the next generation, `accept(i, f)` takes its fitness, and
 // `advance()` runs once every member of a generation has been told. Asks
@@ -42,8 +38,7 @@ protected:
       const std::size_t i = next_member_++;
       std::vector<double> x = propose(i % size_);
       // A design already evaluated is replaced by a neighbour.
-      for (int tries = 0; tries < 10 && seen_.count(space_.key(x)); ++tries) space_.mutate(x, rng_, 1.0 / static_cast<double>(x.size()), 0.05);
-      seen_.insert(space_.key(x));
+      space_.make_unseen(x, seen_, rng_, 1.0 / static_cast<double>(x.size()), 0.05, 10);
       const auto id = next_id();
       pending_[id] = {i % size_, x};
       out.push_back({id, space_.decode(x)});
@@ -86,7 +81,7 @@ class DifferentialEvolution final : public GenerationalAgent {
 public:
   DifferentialEvolution(const AgentContext& ctx, const Params& p)
       : GenerationalAgent(ctx, static_cast<std::size_t>(p.get_int("population"))), F_(p.get_double("F")), cr_(p.get_double("CR")),
-        pop_(size_), fit_(size_, kWorst), trial_fit_(size_, kWorst), trials_(size_) {
+        pop_(size_), fit_(size_, kWorstFitness), trial_fit_(size_, kWorstFitness), trials_(size_) {
     for (auto& x : pop_) x = space_.random_point(rng_);
   }
 
@@ -129,7 +124,7 @@ protected:
           fit_[i] = trial_fit_[i];
         }
     first_ = false;
-    std::fill(trial_fit_.begin(), trial_fit_.end(), kWorst);
+    std::fill(trial_fit_.begin(), trial_fit_.end(), kWorstFitness);
     for (auto& t : trials_) t.clear();
   }
 
@@ -147,7 +142,7 @@ class ParticleSwarm final : public GenerationalAgent {
 public:
   ParticleSwarm(const AgentContext& ctx, const Params& p)
       : GenerationalAgent(ctx, static_cast<std::size_t>(p.get_int("particles"))), chi_(p.get_double("inertia")), c1_(p.get_double("cognitive")),
-        c2_(p.get_double("social")), vmax_(p.get_double("vmax")), pos_(size_), vel_(size_), best_pos_(size_), best_fit_(size_, kWorst) {
+        c2_(p.get_double("social")), vmax_(p.get_double("vmax")), pos_(size_), vel_(size_), best_pos_(size_), best_fit_(size_, kWorstFitness) {
     for (std::size_t i = 0; i < size_; ++i) {
       pos_[i] = space_.random_point(rng_);
       vel_[i].resize(pos_[i].size());
@@ -197,10 +192,9 @@ private:
   std::vector<std::vector<double>> pos_, vel_, best_pos_;
   std::vector<double> best_fit_;
   std::vector<double> swarm_pos_;
-  double swarm_fit_ = kWorst;
+  double swarm_fit_ = kWorstFitness;
 };
 
-SpacePtr unit() { return std::make_shared<Box>(0.0, 1.0); }
 
 }  // namespace
 
@@ -209,12 +203,12 @@ void register_swarm_agents(AgentRegistry& reg) {
                      "differential evolution, DE/rand/1/bin (Storn & Price 1997)",
                      {{"population", "designs per generation", 16, std::make_shared<Integer>(4, 100000)},
                       {"F", "differential weight", 0.5, std::make_shared<Box>(0.0, 2.0)},
-                      {"CR", "crossover probability per knob", 0.9, unit()}},
+                      {"CR", "crossover probability per knob", 0.9, unit_range()}},
                      [](const AgentContext& ctx, const Params& p) -> AgentPtr { return std::make_unique<DifferentialEvolution>(ctx, p); }});
   reg.add(AgentEntry{"pso",
                      "particle swarm optimisation with constriction (Clerc & Kennedy 2002), global best",
                      {{"particles", "swarm size (designs per generation)", 16, std::make_shared<Integer>(2, 100000)},
-                      {"inertia", "velocity factor (the constriction chi)", 0.7298, unit()},
+                      {"inertia", "velocity factor (the constriction chi)", 0.7298, unit_range()},
                       {"cognitive", "pull towards the particle's own best (chi x 2.05)", 1.4962, std::make_shared<Box>(0.0, 4.0)},
                       {"social", "pull towards the swarm's best (chi x 2.05)", 1.4962, std::make_shared<Box>(0.0, 4.0)},
                       {"vmax", "largest velocity per knob on the unit scale", 0.5, std::make_shared<Box>(1e-6, 1.0)}},

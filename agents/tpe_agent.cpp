@@ -191,7 +191,7 @@ protected:
 
   void do_tell(const std::vector<Trial>& trials) override {
     for (const auto& t : trials) {
-      const double f = t.status.ok() && std::isfinite(t.reward) ? t.reward : -std::numeric_limits<double>::infinity();
+      const double f = fitness_of(t);
       auto it = pending_.find(t.id);
       std::vector<double> x;
       if (it != pending_.end()) {

@@ -18,6 +18,8 @@ namespace dsegym {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+// The client class that protoc's gRPC plugin generates for EnvService.
+using ServiceClient = rpc::EnvService::Stub;
 
 double env_seconds(const char* name, double fallback) {
   const char* v = std::getenv(name);
@@ -29,9 +31,9 @@ double env_seconds(const char* name, double fallback) {
 class StepStream {
 public:
   // Opens the stream; false when the server does not answer in time.
-  bool open(rpc::EnvService::Stub& stub, Clock::time_point deadline) {
+  bool open(ServiceClient& service, Clock::time_point deadline) {
     if (const char* token = std::getenv("DSEGYM_TOKEN")) ctx_.AddMetadata("authorization", std::string("Bearer ") + token);
-    rw_ = stub.PrepareAsyncStepStream(&ctx_, &cq_);
+    rw_ = service.PrepareAsyncStepStream(&ctx_, &cq_);
     rw_->StartCall(this);
     return wait(deadline);
   }
@@ -86,8 +88,8 @@ private:
 class RemoteEnv final : public Env {
 public:
   RemoteEnv(std::shared_ptr<const EnvSpec> spec, std::shared_ptr<grpc::Channel> channel,
-            std::unique_ptr<rpc::EnvService::Stub> stub, std::string session, std::string server)
-      : Env(std::move(spec)), channel_(std::move(channel)), stub_(std::move(stub)), session_(std::move(session)), server_(std::move(server)) {}
+            std::unique_ptr<ServiceClient> service, std::string session, std::string server)
+      : Env(std::move(spec)), channel_(std::move(channel)), service_(std::move(service)), session_(std::move(session)), server_(std::move(server)) {}
 
   ~RemoteEnv() override {
     stream_.reset();
@@ -97,7 +99,7 @@ public:
     rpc::EndSessionRequest req;
     req.set_session_id(session_);
     rpc::EndSessionReply rep;
-    stub_->EndSession(&ctx, req, &rep);  // best effort
+    service_->EndSession(&ctx, req, &rep);  // best effort
   }
 
   static void prepare(grpc::ClientContext& ctx, double seconds) {
@@ -114,7 +116,7 @@ protected:
       req.set_has_seed(true);
     }
     rpc::ResetReply rep;
-    const grpc::Status st = call([&](grpc::ClientContext& ctx) { return stub_->Reset(&ctx, req, &rep); });
+    const grpc::Status st = call([&](grpc::ClientContext& ctx) { return service_->Reset(&ctx, req, &rep); });
     if (!st.ok()) {
       if (st.error_code() == grpc::StatusCode::INVALID_ARGUMENT) throw InvalidArgument(st.error_message());
       lost_ = true;
@@ -146,7 +148,7 @@ protected:
     const auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<long>(env_seconds("DSEGYM_RPC_DEADLINE_S", 600) * 1000));
     if (!stream_ && streams_work_) {
       stream_ = std::make_unique<StepStream>();
-      if (!stream_->open(*stub_, deadline)) stream_.reset();
+      if (!stream_->open(*service_, deadline)) stream_.reset();
     }
     if (stream_) {
       rpc::StepReply rep;
@@ -179,7 +181,7 @@ protected:
       req.add_seeds(seeds[i]);
     }
     rpc::BatchStepReply rep;
-    const grpc::Status st = call([&](grpc::ClientContext& ctx) { return stub_->BatchStep(&ctx, req, &rep); });
+    const grpc::Status st = call([&](grpc::ClientContext& ctx) { return service_->BatchStep(&ctx, req, &rep); });
     std::vector<StepResult> out;
     if (st.ok() && rep.results_size() == static_cast<int>(actions.size())) {
       lost_ = false;
@@ -197,7 +199,7 @@ protected:
 private:
   StepResult send_step(const rpc::StepRequest& req) {
     rpc::StepReply rep;
-    const grpc::Status st = call([&](grpc::ClientContext& ctx) { return stub_->Step(&ctx, req, &rep); });
+    const grpc::Status st = call([&](grpc::ClientContext& ctx) { return service_->Step(&ctx, req, &rep); });
     if (st.ok()) {
       if (req.reset()) lost_ = false;
       return rpc_convert::from_proto(rep);
@@ -237,7 +239,7 @@ private:
   }
 
   std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<rpc::EnvService::Stub> stub_;
+  std::unique_ptr<ServiceClient> service_;
   std::unique_ptr<StepStream> stream_;
   bool streams_work_ = true;
   std::string session_, server_;
@@ -256,7 +258,7 @@ EnvPtr make_remote_env(const RemoteTarget& target, const std::string& id, const 
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(64 << 20);
     auto channel = grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args);
-    auto stub = rpc::EnvService::NewStub(channel);
+    auto service = rpc::EnvService::NewStub(channel);
     rpc::StartSessionRequest req;
     req.set_env_id(target.env_id);
     req.set_options_json(options.dump());
@@ -267,13 +269,13 @@ EnvPtr make_remote_env(const RemoteTarget& target, const std::string& id, const 
     for (;;) {
       grpc::ClientContext ctx;
       RemoteEnv::prepare(ctx, env_seconds("DSEGYM_RPC_DEADLINE_S", 600));
-      st = stub->StartSession(&ctx, req, &rep);
+      st = service->StartSession(&ctx, req, &rep);
       if (st.error_code() != grpc::StatusCode::UNAVAILABLE || Clock::now() + backoff > give_up) break;
       std::this_thread::sleep_for(backoff);
       backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
     }
     if (st.ok())
-      return std::make_unique<RemoteEnv>(rpc_convert::from_proto(rep.spaces()), channel, std::move(stub), rep.session_id(), server);
+      return std::make_unique<RemoteEnv>(rpc_convert::from_proto(rep.spaces()), channel, std::move(service), rep.session_id(), server);
     // Bad input is the caller's error, whichever server says it.
     if (st.error_code() == grpc::StatusCode::INVALID_ARGUMENT || st.error_code() == grpc::StatusCode::UNAUTHENTICATED)
       throw InvalidArgument("env '" + id + "': " + st.error_message());

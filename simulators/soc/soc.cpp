@@ -584,11 +584,10 @@ struct Pe {
   double avail = 0;      // when its queued work should end (mean execution times)
   double busy_time = 0;
   double running_end = 0;  // expected end (mean execution time) of the running task
-  // The running task: (job, task), its actual end, the DVFS slowdown it runs
-  // at, and its row in the schedule (a frequency change moves the end).
-  int run_job = -1, run_task = -1;
-  double run_end = 0, run_slow = 1;
+  // The running task's row in the schedule (job, task, start, actual end)
+  // and the DVFS slowdown it runs at; a frequency change moves the end.
   std::size_t run_row = 0;
+  double run_slow = 1;
   double window_busy = 0, busy_from = 0;  // busy time in the governor's current window
   std::int64_t assigned = 0;               // tasks given to it (ETF_LB's tie-break)
 };
@@ -991,11 +990,11 @@ struct Emulator::Impl {
     for (std::size_t pe = 0; pe < pes.size(); ++pe) {
       Pe& p = pes[pe];
       if (!p.busy || pe_type[pe] != type) continue;
-      p.run_end = now + (p.run_end - now) / p.run_slow * slow;
+      TaskRecord& run = schedule[p.run_row];
+      run.finish_us = now + (run.finish_us - now) / p.run_slow * slow;
       p.run_slow = slow;
-      schedule[p.run_row].finish_us = p.run_end;
-      jobs[static_cast<std::size_t>(p.run_job)].tasks[static_cast<std::size_t>(p.run_task)].finish = p.run_end;
-      events.push({p.run_end, 1, p.run_job, p.run_task});
+      jobs[static_cast<std::size_t>(run.job)].tasks[static_cast<std::size_t>(run.task)].finish = run.finish_us;
+      events.push({run.finish_us, 1, run.job, run.task});
     }
   }
 
@@ -1198,9 +1197,6 @@ void Emulator::Impl::try_start() {
     const double slow = s.types[k].slowdown();
     if (slow != init_slow[k]) dur = dur / init_slow[k] * slow;
     if (w.noise > 0 && dur > 0) dur *= std::max(0.05, 1.0 + w.noise * noise_rng.normal());
-    p.run_job = j;
-    p.run_task = t;
-    p.run_end = now + dur;
     p.run_slow = slow;
     p.run_row = schedule.size();
     p.busy_from = now;
@@ -1388,10 +1384,9 @@ std::int64_t Emulator::jobs_done() const { return impl_->done; }
 std::int64_t Emulator::jobs_total() const { return static_cast<std::int64_t>(impl_->jobs.size()); }
 double Emulator::latency_accrued_us() const { return impl_->area; }
 double Emulator::completed_latency_us() const { return impl_->completed_latency; }
-double Emulator::energy_mj() const {
-  Impl& m = *impl_;
-  m.account_all();  // brings the integrals to now; changes no result
-  return m.total_mj();
+double Emulator::energy_mj() {
+  impl_->account_all();
+  return impl_->total_mj();
 }
 Result Emulator::result() const { return impl_->result(); }
 

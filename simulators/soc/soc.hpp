@@ -274,8 +274,9 @@ public:
   double latency_accrued_us() const;
   // Sum of the latencies of the jobs that finished.
   double completed_latency_us() const;
-  // Energy from the first arrival until now.
-  double energy_mj() const;
+  // Energy from the first arrival until now (brings the energy integrals up
+  // to now, which changes no result).
+  double energy_mj();
 
   // After run() returned false.
   Result result() const;

@@ -37,7 +37,7 @@ std::string trace(Env& env, std::uint64_t seed, int n) {
   return out;
 }
 
-std::unique_ptr<rpc::EnvService::Stub> stub(const ServerProcess& s) {
+std::unique_ptr<rpc::EnvService::Stub> client(const ServerProcess& s) {
   return rpc::EnvService::NewStub(grpc::CreateChannel(s.address(), grpc::InsecureChannelCredentials()));
 }
 
@@ -90,10 +90,10 @@ TEST_CASE("one-shot evaluations go over one step stream: local results, bad acti
   // The server holds at most --max-sessions streams; a client beyond that
   // still evaluates, through Step calls.
   {
-    auto stub_ = stub(server);
+    auto direct = client(server);
     grpc::ClientContext c1, c2;
-    auto s1 = stub_->StepStream(&c1);
-    auto s2 = stub_->StepStream(&c2);
+    auto s1 = direct->StepStream(&c1);
+    auto s2 = direct->StepStream(&c2);
     rpc::StepRequest req;
     req.set_session_id("no-such-session");
     rpc::StepReply rep;
@@ -131,7 +131,7 @@ TEST_CASE("eight concurrent clients get their own sessions") {
 
 TEST_CASE("malformed requests get INVALID_ARGUMENT with a message") {
   ServerProcess server;
-  auto s = stub(server);
+  auto s = client(server);
   rpc::StartSessionRequest start;
   start.set_env_id("toy-v0");
   rpc::StartSessionReply session;
@@ -292,7 +292,7 @@ TEST_CASE("clients cannot make the server open files outside its data folder, no
   rpc::StartSessionReply reply;
   {
     ServerProcess plain;  // no --data-dir: no files at all
-    auto s = stub(plain);
+    auto s = client(plain);
     const grpc::Status st = start_session(*s, "dram-v0", R"({"workload": "/etc/passwd"})", &reply);
     CHECK(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
     CHECK(st.error_message().find("reads no files named by clients") != std::string::npos);
@@ -301,7 +301,7 @@ TEST_CASE("clients cannot make the server open files outside its data folder, no
     CHECK(start_session(*s, "dram-v0", R"({"workload": "cloud-1"})", &reply).ok());
   }
   ServerProcess confined({"--data-dir", data.string()});
-  auto s = stub(confined);
+  auto s = client(confined);
   for (const std::string& bad : std::vector<std::string>{"/etc/passwd", "../" + outside.filename().string() + "/secret.stl", (outside / "secret.stl").string(),
                                 "sub/../../" + outside.filename().string() + "/secret.stl", "link.stl"}) {
     INFO(bad);
@@ -332,7 +332,7 @@ TEST_CASE("clients cannot make the server open files outside its data folder, no
 // reward_json gave reward NaN.
 TEST_CASE("huge or deep requests get a short INVALID_ARGUMENT; an empty reward_json is the env's default reward") {
   ServerProcess server;
-  auto s = stub(server);
+  auto s = client(server);
   rpc::StartSessionReply reply;
   const auto t0 = std::chrono::steady_clock::now();
   const grpc::Status big = start_session(*s, std::string(10 << 20, 'x'), "", &reply);
