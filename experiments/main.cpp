@@ -506,10 +506,8 @@ int main(int argc, char** argv) {
       // The config's plugins must be loaded before its envs and agents are checked.
       {
         const json raw = read_json_file(sweep_config, "sweep config");
-        if (raw.is_object() && raw.contains("plugins") && raw.at("plugins").is_array())
-          for (const auto& p : raw.at("plugins")) load_plugin(p.get<std::string>());
-        if (raw.is_object() && raw.contains("env_specs") && raw.at("env_specs").is_array())
-          for (const auto& e : raw.at("env_specs")) register_external_env(env_registry(), e.get<std::string>());
+        for (const auto& p : config_paths(raw, "plugins", sweep_config)) load_plugin(p);
+        for (const auto& e : config_paths(raw, "env_specs", sweep_config)) register_external_env(env_registry(), e);
       }
       opt.allow_oversubscribe = sweep_oversubscribe;
       SweepConfig cfg = load_sweep(sweep_config, sweep_force ? kMaxForcedTrials : kMaxTrials);

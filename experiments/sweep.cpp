@@ -149,6 +149,21 @@ TrialSpec TrialSpec::from_json(const json& j) {
   return t;
 }
 
+std::vector<std::string> config_paths(const json& j, const char* key, const std::string& config_path) {
+  std::vector<std::string> out;
+  if (!j.is_object() || !j.contains(key)) return out;
+  const json& list = j.at(key);
+  if (!list.is_array()) throw InvalidArgument(config_path + "." + key + ": expected a list of file paths");
+  const fs::path base = fs::path(config_path).parent_path();
+  for (const auto& p : list) {
+    if (!p.is_string() || p.get<std::string>().empty())
+      throw InvalidArgument(config_path + "." + key + ": expected a list of file paths, got " + p.dump().substr(0, 80));
+    const fs::path path = p.get<std::string>();
+    out.push_back(path.is_relative() ? (base / path).lexically_normal().string() : path.string());
+  }
+  return out;
+}
+
 SweepConfig load_sweep(const std::string& path, std::size_t max_trials) {
   return parse_sweep(read_json_file(path, "sweep config"), path, max_trials);
 }
@@ -199,8 +214,8 @@ SweepConfig expand_sweep(const json& j, const std::string& where, std::size_t ma
   SweepConfig cfg;
   cfg.source = j;
   cfg.name = j.value("name", fs::path(where).stem().string());
-  if (j.contains("plugins")) cfg.plugins = j.at("plugins").get<std::vector<std::string>>();
-  if (j.contains("env_specs")) cfg.env_specs = j.at("env_specs").get<std::vector<std::string>>();
+  cfg.plugins = config_paths(j, "plugins", where);
+  cfg.env_specs = config_paths(j, "env_specs", where);
   if (!j.contains("envs") || !j.at("envs").is_array() || j.at("envs").empty())
     throw InvalidArgument(where + ".envs: required non-empty list of {\"id\": ..., \"options\": {...}}");
   if (!j.contains("agents") || !j.at("agents").is_array() || j.at("agents").empty())

@@ -58,6 +58,9 @@ struct SweepConfig {
 // than max_trials trials is refused (the count is counted before anything
 // is expanded).
 SweepConfig load_sweep(const std::string& path, std::size_t max_trials = kMaxTrials);
+// The file paths a config lists under `key` ("plugins", "env_specs"), each
+// relative one taken relative to the config's folder.
+std::vector<std::string> config_paths(const json& j, const char* key, const std::string& config_path);
 SweepConfig parse_sweep(const json& j, const std::string& where, std::size_t max_trials = kMaxTrials);
 
 struct SweepOptions {

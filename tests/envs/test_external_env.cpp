@@ -221,3 +221,156 @@ TEST_CASE("a missing simulator program is a failed evaluation that names it") {
   CHECK(r.status.code == Status::SimError);
   CHECK(r.status.reason.find("'/nonexistent/simulator' does not exist") != std::string::npos);
 }
+
+namespace {
+
+// The only working directory a kept evaluation left under `root`.
+fs::path only_workdir(const fs::path& root) {
+  std::vector<fs::path> dirs;
+  for (const auto& e : fs::directory_iterator(root)) dirs.push_back(e.path());
+  REQUIRE(dirs.size() == 1);
+  return dirs[0];
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+TEST_CASE("files copy, hard-link or symlink a folder into the working directory, and later entries replace files inside it") {
+  const auto dir = testing::temp_dir("ext_files");
+  // A simulator's resources folder as DRAMSys lays it out: the policy file is found under resources/configs/mcconfigs.
+  fs::create_directories(dir / "res/configs/mcconfigs");
+  fs::create_directories(dir / "res/traces");
+  std::ofstream(dir / "res/configs/mcconfigs/policy.json") << "7";
+  std::ofstream(dir / "res/traces/t.stl") << "0: read 0x0\n";
+  for (const std::string kind : {"copy", "link", "symlink"}) {
+    CAPTURE(kind);
+    const fs::path root = dir / ("work-" + kind);
+    json spec = fake_spec("fake-files-" + kind + "-v0", {"read"}, {"3", "9"});
+    spec["command"] = {kFake, "{{mode}}", "resources/configs/mcconfigs/policy.json"};
+    spec["files"] = {{{"path", "resources"}, {kind, "res"}}, {{"path", "resources/configs/mcconfigs/policy.json"}, {"content", "{{v}}"}}};
+    spec["workdir_root"] = root.filename().string();  // relative to the spec's folder
+    spec["keep_workdirs"] = true;
+    auto env = make_env(env_registry(), register_external_env(env_registry(), write_spec(dir, spec)));
+    const StepResult r = step(*env, "read", "9");
+    REQUIRE(r.status.ok());
+    CHECK(r.metrics.at("latency_ns") == 9);  // the overlay, not the folder's 7
+    CHECK(slurp(dir / "res/configs/mcconfigs/policy.json") == "7");  // the source is untouched
+    const fs::path wd = only_workdir(root);
+    const fs::path trace = wd / "resources/traces/t.stl";
+    CHECK(slurp(trace) == "0: read 0x0\n");
+    CHECK(fs::is_symlink(trace) == (kind == "symlink"));
+    CHECK(fs::hard_link_count(dir / "res/traces/t.stl") == (kind == "link" ? 2u : 1u));
+    fs::remove_all(root);
+  }
+  // A source named by a placeholder is checked when the evaluation runs; a fixed one when the spec loads.
+  json spec = fake_spec("fake-files-missing-v0", {"read"}, {"res", "nope"});
+  spec["command"] = {kFake, "{{mode}}", "x/configs/mcconfigs/policy.json"};
+  spec["files"] = {{{"path", "x"}, {"copy", "{{v}}"}}};
+  auto env = make_env(env_registry(), register_external_env(env_registry(), write_spec(dir, spec)));
+  CHECK(step(*env, "read", "res").metrics.at("latency_ns") == 7);
+  const StepResult r = step(*env, "read", "nope");
+  CHECK(r.status.code == Status::SimError);
+  CHECK(r.status.reason.find("files[] 'x': source " + (dir / "nope").string() + " does not exist") != std::string::npos);
+  spec["id"] = "fake-files-missing2-v0";
+  spec["files"] = {{{"path", "x"}, {"symlink", "no_such_folder"}}};
+  CHECK_THROWS_WITH_AS(register_external_env(env_registry(), write_spec(dir, spec)), doctest::Contains("symlink source"), InvalidArgument);
+  spec["files"] = {{{"path", "x"}, {"symlink", "res"}, {"copy", "res"}}};
+  CHECK_THROWS_WITH_AS(register_external_env(env_registry(), write_spec(dir, spec)), doctest::Contains("give exactly one"), InvalidArgument);
+}
+
+TEST_CASE("placeholders with |json stay valid JSON whatever the value, and constants are placeholders that env options override") {
+  const auto dir = testing::temp_dir("ext_json");
+  const fs::path root = dir / "a \"quoted\" \\ root";  // a workdir path that breaks JSON unescaped
+  json spec = fake_spec("fake-json-filter-v0", {"ok"}, {"5", "say \"hi\""});
+  spec["constants"] = {{"CmdMux", "Oldest"}, {"Depth", 4}};
+  spec["files"] = {{{"path", "sim.json"},
+                    {"content", R"({"dir": {{workdir|json}}, "v": {{v|json}}, "mux": "{{CmdMux}}", "depth": {{Depth}}, "seed": {{seed|json}}})"}}};
+  spec["command"] = {kFake, "{{mode}}", "5", "{{u}}"};
+  spec["keep_workdirs"] = true;
+  const std::string id = register_external_env(env_registry(), write_spec(dir, spec));
+  for (const std::string v : {"5", "say \"hi\""}) {
+    auto env = make_env(env_registry(), id, json{{"workdir_root", root.string()}});
+    REQUIRE(step(*env, "ok", v).status.ok());
+    const fs::path wd = only_workdir(root);
+    const json sim = json::parse(slurp(wd / "sim.json"));
+    CHECK(sim.at("dir") == wd.string());
+    CHECK(sim.at("v") == v);
+    CHECK(sim.at("mux") == "Oldest");
+    CHECK(sim.at("depth") == 4);
+    CHECK(sim.at("seed") == 0);
+    fs::remove_all(root);
+  }
+  auto env = make_env(env_registry(), id, json{{"workdir_root", root.string()}, {"CmdMux", "Strict"}, {"Depth", 8}});
+  REQUIRE(step(*env, "ok", "5").status.ok());
+  const json sim = json::parse(slurp(only_workdir(root) / "sim.json"));
+  CHECK(sim.at("mux") == "Strict");
+  CHECK(sim.at("depth") == 8);
+  CHECK_THROWS_WITH_AS(make_env(env_registry(), id, json{{"Depth", "deep"}}), doctest::Contains("Depth"), InvalidArgument);
+
+  spec["id"] = "fake-json-bad-v0";
+  spec["files"] = {{{"path", "sim.json"}, {"content", "{{v|yaml}}"}}};
+  CHECK_THROWS_WITH_AS(register_external_env(env_registry(), write_spec(dir, spec)), doctest::Contains("unknown filter |yaml"), InvalidArgument);
+  spec["files"] = json::array();
+  spec["constants"] = {{"mode", 1}};
+  CHECK_THROWS_WITH_AS(register_external_env(env_registry(), write_spec(dir, spec)), doctest::Contains("constant 'mode' has the name of a knob"),
+                       InvalidArgument);
+}
+
+TEST_CASE("a failed evaluation's reason carries the tail of stdout and stderr, and error_regex names the simulator's own message") {
+  const auto dir = testing::temp_dir("ext_tail");
+  json spec = fake_spec("fake-abort-v0", {"abort"}, {"40"});
+  auto env = make_env(env_registry(), register_external_env(env_registry(), write_spec(dir, spec)));
+  StepResult r = step(*env, "abort", "40");
+  CHECK(r.status.code == Status::SimError);
+  const std::string& why = r.status.reason;
+  CHECK(why.find("killed by signal 6") != std::string::npos);
+  CHECK(why.find("FATAL: inline mcconfig objects are not supported") != std::string::npos);  // printed on stdout
+  CHECK(why.find("line 40") != std::string::npos);
+  CHECK(why.find("line 22\n") != std::string::npos);  // the last 20 lines: lines 22..40 and the fatal one
+  CHECK(why.find("line 21\n") == std::string::npos);
+  CHECK(why.find("a warning") != std::string::npos);  // stderr's tail too
+
+  spec["id"] = "fake-abort-regex-v0";
+  spec["error_regex"] = "FATAL: (.*)";
+  env = make_env(env_registry(), register_external_env(env_registry(), write_spec(dir, spec)));
+  r = step(*env, "abort", "40");
+  CHECK(r.status.code == Status::SimError);
+  CHECK(r.status.reason == "stdout matched error_regex: inline mcconfig objects are not supported (killed by signal 6 (Aborted))");
+}
+
+TEST_CASE("units: bits and bytes per second convert, every unit is checked when the spec loads, and scale converts the rest") {
+  CHECK(units::convert(76.56, "Gb/s", "GB/s") == doctest::Approx(9.57));
+  CHECK(units::convert(1, "GiB", "MB") == doctest::Approx(1073.741824));
+  CHECK(units::convert(8, "Kb", "B") == doctest::Approx(1000));
+  CHECK_THROWS_WITH_AS(units::check_label("gb/s"), doctest::Contains("did you mean 'GB/s' or 'Gb/s'"), InvalidArgument);
+  CHECK_NOTHROW(units::check_label("cycles"));
+
+  const auto dir = testing::temp_dir("ext_rates");
+  json spec = fake_spec("fake-rates-v0", {"rate"}, {"1"});
+  spec["command"] = {kFake, "{{mode}}"};
+  spec["metrics"] = {{{"name", "bw_gbytes"}, {"unit", "GB/s"}, {"goal", "max"}, {"regex", "AVG BW: ([0-9.]+) (\\S+)"}, {"unit_group", 2}},
+                     {{"name", "bw_mbits"}, {"unit", "Mb/s"}, {"goal", "none"}, {"regex", "AVG BW: ([0-9.]+)"}, {"from_unit", "Gb/s"}},
+                     {{"name", "runtime_ns"}, {"unit", "ns"}, {"goal", "min"}, {"regex", "cycles: ([0-9]+)"}, {"scale", 0.5}},  // 2 GHz
+                     {{"name", "cycles"}, {"unit", "cycles"}, {"goal", "none"}, {"regex", "cycles: ([0-9]+)"}}};
+  auto env = make_env(env_registry(), register_external_env(env_registry(), write_spec(dir, spec)));
+  env->reset(0);
+  const StepResult r = env->step(Value(Value::Dict{{"mode", "rate"}, {"v", "1"}, {"u", "ns"}}));
+  REQUIRE(r.status.ok());
+  CHECK(r.metrics.at("bw_gbytes") == doctest::Approx(9.57));
+  CHECK(r.metrics.at("bw_mbits") == doctest::Approx(76560));
+  CHECK(r.metrics.at("runtime_ns") == doctest::Approx(200));
+  CHECK(r.metrics.at("cycles") == 400);
+
+  spec["id"] = "fake-rates-bad-v0";
+  spec["metrics"][0]["unit"] = "gb/s";  // rejected at load, not at the first evaluation
+  CHECK_THROWS_WITH_AS(register_external_env(env_registry(), write_spec(dir, spec)), doctest::Contains("metric 'bw_gbytes': unit 'gb/s'"),
+                       InvalidArgument);
+  spec["metrics"][0]["unit"] = "GB/s";
+  spec["metrics"][3]["from_unit"] = "ns";  // a conversion needs known units
+  CHECK_THROWS_WITH_AS(register_external_env(env_registry(), write_spec(dir, spec)), doctest::Contains("unit 'cycles' is not known"),
+                       InvalidArgument);
+}

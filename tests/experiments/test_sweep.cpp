@@ -271,3 +271,13 @@ TEST_CASE("every shipped sweep config parses, with its envs and trials valid") {
   }
   CHECK(configs >= 4);
 }
+
+TEST_CASE("a sweep config's plugins and env_specs are relative to the config's folder") {
+  const json cfg = {{"env_specs", {"specs/sim.json", "/abs/other.json"}}, {"plugins", {"../lib/libp.so"}}};
+  CHECK(config_paths(cfg, "env_specs", "/work/configs/sweep.json") == std::vector<std::string>{"/work/configs/specs/sim.json", "/abs/other.json"});
+  CHECK(config_paths(cfg, "plugins", "/work/configs/sweep.json") == std::vector<std::string>{"/work/lib/libp.so"});
+  CHECK(config_paths(cfg, "env_specs", "sweep.json") == std::vector<std::string>{"specs/sim.json", "/abs/other.json"});  // beside the cwd
+  CHECK(config_paths(json::object(), "plugins", "/x/s.json").empty());
+  CHECK_THROWS_WITH_AS(config_paths(json{{"env_specs", "sim.json"}}, "env_specs", "s.json"), "s.json.env_specs: expected a list of file paths",
+                       InvalidArgument);
+}
