@@ -111,6 +111,14 @@ Regex compile_regex(const std::string& text, const std::string& where) {
   return rx;
 }
 
+// The text a match stands for in a reason: its first non-empty capture
+// group (patterns may have alternatives), else the whole match.
+std::string match_reason(const std::vector<std::string>& groups) {
+  for (std::size_t i = 1; i < groups.size(); ++i)
+    if (!groups[i].empty()) return groups[i];
+  return groups.at(0);
+}
+
 // The first match of rx in text: its groups (0 = the whole match), or false.
 bool search(const re2::RE2& rx, const std::string& text, std::vector<std::string>& groups) {
   const int n = rx.NumberOfCapturingGroups() + 1;
@@ -657,13 +665,13 @@ private:
     }
     for (const auto& [rx, text, what] : {std::tuple{ext_->infeasible_stdout, &run.out, "stdout"}, std::tuple{ext_->infeasible_stderr, &run.err, "stderr"}})
       if (rx && search(*rx, *text, m)) {
-        r.status = EvalStatus::infeasible(std::string(what) + ": " + m[m.size() > 1 ? 1 : 0]);
+        r.status = EvalStatus::infeasible(std::string(what) + ": " + match_reason(m));
         return true;
       }
     if (ext_->error_regex)
       for (const auto& [text, what] : {std::pair{&run.out, "stdout"}, std::pair{&run.err, "stderr"}})
         if (search(*ext_->error_regex, *text, m)) {
-          r.status = EvalStatus::sim_error(std::string(what) + " matched error_regex: " + m[m.size() > 1 ? 1 : 0] + " (" + pr.describe() + ")");
+          r.status = EvalStatus::sim_error(std::string(what) + " matched error_regex: " + match_reason(m) + " (" + pr.describe() + ")");
           return true;  // the simulator said what is wrong: running it again would say it again
         }
     if (pr.signalled || pr.code != 0) {

@@ -1,6 +1,7 @@
 #include "envs/external/units.hpp"
 
 #include <cctype>
+#include <cmath>
 #include <map>
 #include <utility>
 
@@ -10,28 +11,31 @@ namespace dsegym::units {
 
 namespace {
 
-// unit -> (quantity, factor to the quantity's base unit)
-const std::map<std::string, std::pair<std::string, double>>& table() {
-  static const std::map<std::string, std::pair<std::string, double>> t = {
-      // time, energy, power, frequency, area
-      {"ps", {"time", 1e-12}}, {"ns", {"time", 1e-9}}, {"us", {"time", 1e-6}}, {"µs", {"time", 1e-6}}, {"ms", {"time", 1e-3}}, {"s", {"time", 1.0}},
-      {"fJ", {"energy", 1e-15}}, {"pJ", {"energy", 1e-12}}, {"nJ", {"energy", 1e-9}}, {"uJ", {"energy", 1e-6}}, {"µJ", {"energy", 1e-6}},
-      {"mJ", {"energy", 1e-3}}, {"J", {"energy", 1.0}},
-      {"nW", {"power", 1e-9}}, {"uW", {"power", 1e-6}}, {"µW", {"power", 1e-6}}, {"mW", {"power", 1e-3}}, {"W", {"power", 1.0}},
-      {"Hz", {"frequency", 1.0}}, {"kHz", {"frequency", 1e3}}, {"MHz", {"frequency", 1e6}}, {"GHz", {"frequency", 1e9}},
-      {"um^2", {"area", 1e-12}}, {"µm^2", {"area", 1e-12}}, {"mm^2", {"area", 1e-6}},
-      // data in bytes (B; decimal K/k, M, G, T; binary KiB, MiB, GiB, TiB) and bits (b = 1/8 B)
-      {"B", {"data", 1.0}}, {"KB", {"data", 1e3}}, {"kB", {"data", 1e3}}, {"MB", {"data", 1e6}}, {"GB", {"data", 1e9}}, {"TB", {"data", 1e12}},
-      {"KiB", {"data", 1024.0}}, {"MiB", {"data", 1048576.0}}, {"GiB", {"data", 1073741824.0}}, {"TiB", {"data", 1099511627776.0}},
-      {"b", {"data", 0.125}}, {"Kb", {"data", 125.0}}, {"kb", {"data", 125.0}}, {"Mb", {"data", 1.25e5}}, {"Gb", {"data", 1.25e8}},
-      {"Tb", {"data", 1.25e11}},
-      // data rates: the same per second
-      {"B/s", {"rate", 1.0}}, {"KB/s", {"rate", 1e3}}, {"kB/s", {"rate", 1e3}}, {"MB/s", {"rate", 1e6}}, {"GB/s", {"rate", 1e9}},
-      {"TB/s", {"rate", 1e12}}, {"KiB/s", {"rate", 1024.0}}, {"MiB/s", {"rate", 1048576.0}}, {"GiB/s", {"rate", 1073741824.0}},
-      {"b/s", {"rate", 0.125}}, {"Kb/s", {"rate", 125.0}}, {"kb/s", {"rate", 125.0}}, {"Mb/s", {"rate", 1.25e5}}, {"Gb/s", {"rate", 1.25e8}},
-      {"Tb/s", {"rate", 1.25e11}}, {"bps", {"rate", 0.125}}, {"Kbps", {"rate", 125.0}}, {"Mbps", {"rate", 1.25e5}}, {"Gbps", {"rate", 1.25e8}},
-      // pure numbers (they do not convert into each other)
-      {"1", {"ratio", 1.0}}, {"%", {"percent", 1.0}},
+// unit -> its quantity and its size in the quantity's base unit, as
+// mult x 10^exp10 (so that decimal prefixes convert exactly: 77833750 ps
+// is 77833.75 ns, not 77833.74999999999).
+struct Unit {
+  std::string quantity;
+  double mult;
+  int exp10;
+};
+
+const std::map<std::string, Unit>& table() {
+  static const std::map<std::string, Unit> t = {
+      {"ps", {"time", 1, -12}}, {"ns", {"time", 1, -9}}, {"us", {"time", 1, -6}}, {"µs", {"time", 1, -6}}, {"ms", {"time", 1, -3}},
+      {"s", {"time", 1, 0}}, {"fJ", {"energy", 1, -15}}, {"pJ", {"energy", 1, -12}}, {"nJ", {"energy", 1, -9}}, {"uJ", {"energy", 1, -6}},
+      {"µJ", {"energy", 1, -6}}, {"mJ", {"energy", 1, -3}}, {"J", {"energy", 1, 0}}, {"nW", {"power", 1, -9}}, {"uW", {"power", 1, -6}},
+      {"µW", {"power", 1, -6}}, {"mW", {"power", 1, -3}}, {"W", {"power", 1, 0}}, {"Hz", {"frequency", 1, 0}}, {"kHz", {"frequency", 1, 3}},
+      {"MHz", {"frequency", 1, 6}}, {"GHz", {"frequency", 1, 9}}, {"um^2", {"area", 1, -12}}, {"µm^2", {"area", 1, -12}},
+      {"mm^2", {"area", 1, -6}}, {"B", {"data", 1, 0}}, {"KB", {"data", 1, 3}}, {"kB", {"data", 1, 3}}, {"MB", {"data", 1, 6}},
+      {"GB", {"data", 1, 9}}, {"TB", {"data", 1, 12}}, {"KiB", {"data", 1024, 0}}, {"MiB", {"data", 1048576, 0}},
+      {"GiB", {"data", 1073741824, 0}}, {"TiB", {"data", 1099511627776, 0}}, {"b", {"data", 0.125, 0}}, {"Kb", {"data", 0.125, 3}},
+      {"kb", {"data", 0.125, 3}}, {"Mb", {"data", 0.125, 6}}, {"Gb", {"data", 0.125, 9}}, {"Tb", {"data", 0.125, 12}},
+      {"B/s", {"rate", 1, 0}}, {"KB/s", {"rate", 1, 3}}, {"kB/s", {"rate", 1, 3}}, {"MB/s", {"rate", 1, 6}}, {"GB/s", {"rate", 1, 9}},
+      {"TB/s", {"rate", 1, 12}}, {"KiB/s", {"rate", 1024, 0}}, {"MiB/s", {"rate", 1048576, 0}}, {"GiB/s", {"rate", 1073741824, 0}},
+      {"b/s", {"rate", 0.125, 0}}, {"Kb/s", {"rate", 0.125, 3}}, {"kb/s", {"rate", 0.125, 3}}, {"Mb/s", {"rate", 0.125, 6}},
+      {"Gb/s", {"rate", 0.125, 9}}, {"Tb/s", {"rate", 0.125, 12}}, {"bps", {"rate", 0.125, 0}}, {"Kbps", {"rate", 0.125, 3}},
+      {"Mbps", {"rate", 0.125, 6}}, {"Gbps", {"rate", 0.125, 9}}, {"1", {"ratio", 1, 0}}, {"%", {"percent", 1, 0}},
   };
   return t;
 }
@@ -64,9 +68,11 @@ double convert(double value, const std::string& from, const std::string& to) {
   const auto f = table().find(from), t = table().find(to);
   if (f == table().end()) throw InvalidArgument("unit '" + from + "' is not known; known units: " + valid_units());
   if (t == table().end()) throw InvalidArgument("unit '" + to + "' is not known; known units: " + valid_units());
-  if (f->second.first != t->second.first)
-    throw InvalidArgument("cannot convert " + from + " (" + f->second.first + ") to " + to + " (" + t->second.first + ")");
-  return value * f->second.second / t->second.second;
+  if (f->second.quantity != t->second.quantity)
+    throw InvalidArgument("cannot convert " + from + " (" + f->second.quantity + ") to " + to + " (" + t->second.quantity + ")");
+  const double v = value * (f->second.mult / t->second.mult);  // powers of two: exact
+  const int e = f->second.exp10 - t->second.exp10;
+  return e >= 0 ? v * std::pow(10.0, e) : v / std::pow(10.0, -e);  // 10^e is exact up to 10^22
 }
 
 }  // namespace dsegym::units

@@ -344,6 +344,8 @@ TEST_CASE("a failed evaluation's reason carries the tail of stdout and stderr, a
 
 TEST_CASE("units: bits and bytes per second convert, every unit is checked when the spec loads, and scale converts the rest") {
   CHECK(units::convert(76.56, "Gb/s", "GB/s") == doctest::Approx(9.57));
+  CHECK(units::convert(77833750, "ps", "ns") == 77833.75);  // exact: DRAMSys' ps in ns as printed
+  CHECK(units::convert(226677450.0, "pJ", "nJ") == 226677.45);
   CHECK(units::convert(1, "GiB", "MB") == doctest::Approx(1073.741824));
   CHECK(units::convert(8, "Kb", "B") == doctest::Approx(1000));
   CHECK_THROWS_WITH_AS(units::check_label("gb/s"), doctest::Contains("did you mean 'GB/s' or 'Gb/s'"), InvalidArgument);
@@ -373,4 +375,45 @@ TEST_CASE("units: bits and bytes per second convert, every unit is checked when 
   spec["metrics"][3]["from_unit"] = "ns";  // a conversion needs known units
   CHECK_THROWS_WITH_AS(register_external_env(env_registry(), write_spec(dir, spec)), doctest::Contains("unit 'cycles' is not known"),
                        InvalidArgument);
+}
+
+// examples/external/dramsys/dramsys.json against a stand-in for ArchGym's
+// DRAMSys 4.0 (tests/external/archgym_dram: the folder layout of
+// oss-arch-gym 53f745a sims/DRAM, DRAMSys' argv and report format, figures
+// from dsegym's own DRAM simulator).
+TEST_CASE("the DRAMSys example spec runs ArchGym's DRAMSys layout and reads its report as dram-v0's metrics") {
+  ::setenv("DSEGYM_BIN", DSEGYM_BIN, 1);  // the stand-in's simulator
+  const auto dir = testing::temp_dir("ext_dramsys");
+  const std::string archgym_dram = std::string(TESTS_SOURCE_DIR) + "/external/archgym_dram";
+  const std::string policy = archgym_dram + "/DRAMSys/library/resources/configs/mcconfigs/policy.json";
+  const std::string policy_before = slurp(policy);
+  const std::string id = register_external_env(env_registry(), std::string(TESTS_SOURCE_DIR) + "/../examples/external/dramsys/dramsys.json");
+  auto ext = make_env(env_registry(), id, json{{"archgym_dram", archgym_dram}, {"workdir_root", dir.string()}});
+  auto builtin = make_env(env_registry(), "dram-v0");
+  Rng rng(11);
+  for (int i = 0; i < 6; ++i) {
+    Value a = ext->action_space().sample(rng);
+    ext->reset(0);
+    const StepResult x = ext->step(a);
+    REQUIRE_MESSAGE(x.status.ok(), x.status.reason);
+    auto d = a.as_dict();
+    d.emplace_back("AddressMapping", Value("RoBaCo"));  // the spec's default amconfig, am_ddr3_8x1Gbx8_dimm_p1KB_rbc
+    builtin->reset(0);
+    const StepResult y = builtin->step(Value(d));
+    REQUIRE(y.status.ok());
+    CHECK(x.metrics.at("latency_ns") == y.metrics.at("latency_ns"));  // printed as an integral sc_time, converted exactly
+    CHECK(x.metrics.at("energy_nj") == doctest::Approx(y.metrics.at("energy_nj")).epsilon(1e-9));   // printed in pJ with 2 decimals
+    CHECK(x.metrics.at("power_mw") == doctest::Approx(y.metrics.at("power_mw")).epsilon(1e-5));     // printed in mW with 2 decimals
+    CHECK(x.metrics.at("bandwidth_gbps") == doctest::Approx(y.metrics.at("bandwidth_gbps")).epsilon(1e-3));  // printed in Gb/s
+  }
+  CHECK(slurp(policy) == policy_before);  // each evaluation's policy.json replaced the link, never wrote through it
+  CHECK(fs::is_empty(dir));                // working directories removed
+
+  // DRAMSys' own failure (an uncaught exception on stderr, then SIGABRT) is the reason, through the spec's error_regex.
+  auto broken = make_env(env_registry(), id, json{{"archgym_dram", archgym_dram}, {"memspec", "DDR9.json"}});
+  broken->reset(0);
+  const StepResult r = broken->step(broken->action_space().sample(rng));
+  CHECK(r.status.code == Status::SimError);
+  CHECK(r.status.reason.find("stderr matched error_regex: Failed to open file '") != std::string::npos);
+  CHECK(r.status.reason.find("configs/memspecs/DDR9.json'.") != std::string::npos);
 }
