@@ -417,3 +417,41 @@ TEST_CASE("the DRAMSys example spec runs ArchGym's DRAMSys layout and reads its 
   CHECK(r.status.reason.find("stderr matched error_regex: Failed to open file '") != std::string::npos);
   CHECK(r.status.reason.find("configs/memspecs/DDR9.json'.") != std::string::npos);
 }
+
+// examples/external/maestro/maestro.json against a stand-in for MAESTRO
+// (tests/external/fake_maestro: MAESTRO 4eb08d1's argv, HW and mapping
+// files, screen warnings and appended CSV; roofline figures).
+TEST_CASE("the MAESTRO example spec reads MAESTRO's CSV by column and its buffer warnings as infeasible designs") {
+  const auto dir = testing::temp_dir("ext_maestro");
+  const std::string id = register_external_env(env_registry(), std::string(TESTS_SOURCE_DIR) + "/../examples/external/maestro/maestro.json");
+  auto env = make_env(env_registry(), id,
+                      json{{"maestro", std::string(TESTS_SOURCE_DIR) + "/external/fake_maestro/maestro"}, {"workdir_root", dir.string()}});
+  Rng rng(5);
+  int ok = 0, infeasible = 0;
+  for (int i = 0; i < 40; ++i) {
+    const Value a = env->action_space().sample(rng);
+    env->reset(0);
+    const StepResult r = env->step(a);
+    if (r.status.code == Status::Infeasible) {
+      ++infeasible;
+      CHECK(r.status.reason.rfind("stdout: Per-layer L", 0) == 0);
+      continue;
+    }
+    REQUIRE_MESSAGE(r.status.ok(), r.status.reason);
+    ++ok;
+    CHECK(r.metrics.at("runtime_us") == doctest::Approx(r.metrics.at("runtime_cycles") / 1000));  // the metric's scale
+    CHECK(r.metrics.at("l1_bytes") <= a.at("l1_size").as_int());  // feasible designs fit their buffers
+    CHECK(r.metrics.at("l2_bytes") <= a.at("l2_size").as_int());
+    CHECK(r.metrics.at("throughput") == doctest::Approx(115605504.0 / r.metrics.at("runtime_cycles")).epsilon(1e-5));  // res2_3x3's MACs
+  }
+  CHECK(ok > 5);
+  CHECK(infeasible > 5);
+  // More PEs and bandwidth never slow the same dataflow down.
+  auto design = [&](std::int64_t pes, std::int64_t bw) {
+    env->reset(0);
+    return env->step(Value(Value::Dict{{"dataflow", Value("rs")}, {"num_pes", Value(pes)}, {"l1_size", Value(std::int64_t{512})},
+                                       {"l2_size", Value(std::int64_t{16384})}, {"noc_bw", Value(bw)}}))
+        .metrics.at("runtime_cycles");
+  };
+  CHECK(design(64, 8) > design(1024, 512));
+}
