@@ -16,6 +16,7 @@
 #include "envs/core/files.hpp"
 #include "envs/core/space.hpp"
 #include "envs/core/trace.hpp"
+#include "proxies/dataset.hpp"
 
 namespace dsegym {
 
@@ -195,6 +196,212 @@ ExportResult export_dataset(const std::vector<std::string>& inputs, const std::s
                        {"rows", res.rows}, {"files", res.files}, {"duplicates_dropped", res.duplicates},
                        {"data", fs::path(out).filename().string()}, {"columns", columns}};
   write_json_atomically(res.schema_path, schema);
+  return res;
+}
+
+namespace {
+
+// One CSV file read whole: its header and its rows of raw fields, each row with its line number.
+struct CsvTable {
+  std::string path;
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::size_t> lines;
+};
+
+CsvTable read_csv(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) throw InvalidArgument(path + ": cannot open file");
+  CsvTable t;
+  t.path = path;
+  std::string line;
+  if (!std::getline(f, line)) throw InvalidArgument(path + ": empty file (a CSV with a header line is expected)");
+  t.header = proxy::split_csv(line);
+  std::size_t lineno = 1;
+  while (std::getline(f, line)) {
+    ++lineno;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    auto cells = proxy::split_csv(line);
+    if (cells.size() != t.header.size())
+      throw InvalidArgument(path + ":" + std::to_string(lineno) + ": " + std::to_string(cells.size()) + " cells, the header has " +
+                            std::to_string(t.header.size()));
+    t.rows.push_back(std::move(cells));
+    t.lines.push_back(lineno);
+  }
+  if (t.rows.empty()) throw InvalidArgument(path + ": no data rows below the header");
+  return t;
+}
+
+std::int64_t gcd64(std::int64_t a, std::int64_t b) {
+  while (b) a = std::exchange(b, a % b);
+  return a < 0 ? -a : a;
+}
+
+bool pow2_value(std::int64_t v) { return v > 0 && (v & (v - 1)) == 0; }
+
+}  // namespace
+
+ImportResult import_dataset(const std::string& file, const ImportOptions& opt, const std::string& out) {
+  if (fs::path(out).extension() != ".csv") throw InvalidArgument("dataset import: --out must end in .csv, got " + out);
+  std::vector<CsvTable> tables;
+  tables.push_back(read_csv(file));
+  for (const auto& j : opt.join) {
+    tables.push_back(read_csv(j));
+    if (tables.back().rows.size() != tables.front().rows.size())
+      throw InvalidArgument("dataset import: " + j + " has " + std::to_string(tables.back().rows.size()) + " data rows, " + file + " has " +
+                            std::to_string(tables.front().rows.size()) + "; --join pairs row i with row i");
+  }
+  // Every column: which table, which field.
+  struct Col {
+    std::string name;
+    std::size_t table, field;
+  };
+  std::vector<Col> cols;
+  std::map<std::string, std::size_t> by_name;
+  for (std::size_t t = 0; t < tables.size(); ++t)
+    for (std::size_t i = 0; i < tables[t].header.size(); ++i) {
+      const std::string& n = tables[t].header[i];
+      if (n.empty()) throw InvalidArgument(tables[t].path + ":1: column " + std::to_string(i + 1) + " has no name");
+      if (!by_name.emplace(n, cols.size()).second) throw InvalidArgument(tables[t].path + ":1: column '" + n + "' appears twice in the inputs");
+      cols.push_back({n, t, i});
+    }
+  std::string names;
+  for (const auto& c : cols) names += (names.empty() ? "" : ", ") + c.name;
+  auto need = [&](const std::string& n, const char* what) {
+    if (!by_name.count(n)) throw InvalidArgument(std::string("dataset import: ") + what + " '" + n + "' is not a column; columns: " + names);
+  };
+  if (opt.targets.empty()) throw InvalidArgument("dataset import: give --targets, the columns to predict");
+  for (const auto& n : opt.targets) need(n, "--targets");
+  for (const auto& n : opt.drop) need(n, "--drop");
+  const std::set<std::string> valid_kinds = {"real", "integer", "ordinal", "categorical"};
+  for (const auto& [n, k] : opt.kinds) {
+    need(n, "--kind");
+    if (!valid_kinds.count(k)) throw InvalidArgument("dataset import: --kind " + n + "=" + k + ": valid kinds are real, integer, ordinal, categorical");
+  }
+  auto listed = [](const std::vector<std::string>& v, const std::string& n) { return std::find(v.begin(), v.end(), n) != v.end(); };
+  const std::size_t n_rows = tables.front().rows.size();
+  auto where = [&](const Col& c, std::size_t r) { return tables[c.table].path + ":" + std::to_string(tables[c.table].lines[r]); };
+  auto field = [&](const Col& c, std::size_t r) -> const std::string& { return tables[c.table].rows[r][c.field]; };
+
+  ImportResult res;
+  std::vector<std::pair<Col, json>> params;  // column and its space
+  std::vector<std::vector<json>> param_cells(n_rows);
+  for (const auto& c : cols) {
+    if (listed(opt.targets, c.name) || listed(opt.drop, c.name)) continue;
+    std::vector<json> v(n_rows);
+    bool numbers = true, integers = true;
+    for (std::size_t r = 0; r < n_rows; ++r) {
+      v[r] = proxy::cell_json(field(c, r));
+      if (v[r].is_null())
+        throw InvalidArgument(where(c, r) + ": column '" + c.name + "' is empty; missing values are not supported (fill them, or leave the column out with --drop " +
+                              c.name + ")");
+      numbers = numbers && v[r].is_number();
+      integers = integers && v[r].is_number_integer();
+    }
+    const std::string forced = opt.kinds.count(c.name) ? opt.kinds.at(c.name) : "";
+    auto first_bad = [&](auto&& ok) {
+      for (std::size_t r = 0; r < n_rows; ++r)
+        if (!ok(v[r])) return r;
+      return n_rows;
+    };
+    if ((forced == "integer" || forced == "ordinal") && !integers) {
+      const std::size_t r = first_bad([](const json& x) { return x.is_number_integer(); });
+      throw InvalidArgument(where(c, r) + ": column '" + c.name + "' is --kind " + forced + " but holds '" + field(c, r) + "' (integers only)");
+    }
+    if (forced == "real" && !numbers) {
+      const std::size_t r = first_bad([](const json& x) { return x.is_number(); });
+      throw InvalidArgument(where(c, r) + ": column '" + c.name + "' is --kind real but holds '" + field(c, r) + "' (numbers only)");
+    }
+    const std::string kind = !forced.empty() ? forced : !numbers ? "categorical" : integers ? "integer" : "real";
+    json space;
+    if (kind == "categorical") {
+      std::set<std::string> labels;
+      for (std::size_t r = 0; r < n_rows; ++r) labels.insert(proxy::cell_text(v[r]));
+      if (labels.size() < 2) {
+        res.constant.push_back(c.name);
+        continue;
+      }
+      for (std::size_t r = 0; r < n_rows; ++r) v[r] = proxy::cell_text(v[r]);
+      space = {{"type", "categorical"}, {"labels", std::vector<std::string>(labels.begin(), labels.end())}};
+    } else if (kind == "real") {
+      double lo = v[0].get<double>(), hi = lo;
+      for (const auto& x : v) {
+        lo = std::min(lo, x.get<double>());
+        hi = std::max(hi, x.get<double>());
+      }
+      if (!std::isfinite(lo) || !std::isfinite(hi)) throw InvalidArgument("dataset import: column '" + c.name + "' holds a value that is not finite");
+      if (lo == hi) {
+        res.constant.push_back(c.name);
+        continue;
+      }
+      space = {{"type", "box"}, {"low", lo}, {"high", hi}};
+      if (lo > 0 && hi / lo >= 1000) space["log"] = true;
+    } else {
+      std::set<std::int64_t> distinct;
+      for (const auto& x : v) distinct.insert(x.get<std::int64_t>());
+      if (distinct.size() < 2) {
+        res.constant.push_back(c.name);
+        continue;
+      }
+      const std::int64_t lo = *distinct.begin(), hi = *distinct.rbegin();
+      const bool pow2 = std::all_of(distinct.begin(), distinct.end(), pow2_value) && (distinct.size() >= 3 || kind == "ordinal");
+      if (pow2) {
+        space = {{"type", "integer"}, {"low", lo}, {"high", hi}, {"scale", "pow2"}};
+      } else {
+        std::int64_t step = 0;
+        for (auto x : distinct) step = gcd64(step, x - lo);
+        space = {{"type", "integer"}, {"low", lo}, {"high", hi}, {"step", step}};
+      }
+    }
+    res.kinds[c.name] = kind == "integer" && space.value("scale", "") == "pow2" ? "ordinal" : kind;
+    params.emplace_back(c, space);
+    for (std::size_t r = 0; r < n_rows; ++r) param_cells[r].push_back(std::move(v[r]));
+  }
+  if (params.empty()) throw InvalidArgument("dataset import: no parameter columns left (every column is a target, dropped or constant)");
+  // Targets: numbers in every row.
+  std::vector<Col> targets;
+  std::vector<std::vector<double>> target_values(n_rows);
+  for (const auto& n : opt.targets) {
+    const Col& c = cols[by_name.at(n)];
+    targets.push_back(c);
+    for (std::size_t r = 0; r < n_rows; ++r) {
+      const json x = proxy::cell_json(field(c, r));
+      if (!x.is_number() || !std::isfinite(x.get<double>()))
+        throw InvalidArgument(where(c, r) + ": target '" + n + "' holds '" + field(c, r) + "'; targets must be finite numbers in every row");
+      target_values[r].push_back(x.get<double>());
+    }
+  }
+
+  DictSpace::Children children;
+  for (const auto& [c, sp] : params) children.emplace_back(c.name, Space::from_json(sp, "dataset import column '" + c.name + "'"));
+  const DictSpace space(children);
+  json columns = json::array();
+  for (auto& pc : param_columns(space)) columns.push_back(std::move(pc.schema));
+  for (const auto& c : targets) columns.push_back({{"name", c.name}, {"role", "metric"}, {"unit", "1"}, {"goal", "none"}, {"description", "imported from " + tables[c.table].path}});
+
+  res.out_path = out;
+  res.rows = n_rows;
+  res.schema_path = (fs::path(out).parent_path() / fs::path(out).stem()).string() + ".schema.json";
+  if (!fs::path(out).parent_path().empty()) fs::create_directories(fs::path(out).parent_path());
+  std::string text;
+  {
+    std::string header;
+    for (const auto& [c, sp] : params) header += (header.empty() ? "" : ",") + csv_cell(c.name);
+    for (const auto& c : targets) header += "," + csv_cell(c.name);
+    text = header + "\n";
+  }
+  for (std::size_t r = 0; r < n_rows; ++r) {
+    std::string line;
+    for (std::size_t i = 0; i < param_cells[r].size(); ++i) line += (i ? "," : "") + csv_cell(param_cells[r][i]);
+    for (double x : target_values[r]) line += "," + csv_cell(json(x));
+    text += line + "\n";
+  }
+  write_file_atomically(out, text);
+  json files = json::array({file});
+  for (const auto& j : opt.join) files.push_back(j);
+  write_json_atomically(res.schema_path, {{"format", "dsegym-dataset"}, {"version", 1}, {"env", ""}, {"env_options", json::array()},
+                                          {"rows", n_rows}, {"imported_from", files}, {"data", fs::path(out).filename().string()},
+                                          {"columns", columns}});
   return res;
 }
 

@@ -329,11 +329,24 @@ int main(int argc, char** argv) {
   auto* proxy_train = proxy_cmd->add_subcommand(
       "train", "Fit one model per target metric on a dataset's ok rows (seeded train/validation/test split) and save it;\n"
                "prints validation and test scores (RMSE, RMSE relative to the mean, MAPE, R^2, Kendall's tau).\n\n"
-               "Example:\n  dsegym proxy train dram.csv --target latency_ns --model xgb --out dram_xgb.json --options '{\"max_depth\": 10}'");
+               "Example:\n  dsegym proxy train dram.csv --target latency_ns --model xgb --out dram_xgb.json --options '{\"max_depth\": 10}'\n"
+               "  dsegym proxy train astra_train.csv --test-file astra_test.csv --target observation-1 --model auto --out astra.json");
   proxy_train->add_option("dataset", ptrain_data, "a .csv or .jsonl from `dsegym dataset export` (its .schema.json beside it)")->required();
   proxy_train->add_option("--target", ptrain.targets, "metric to predict (repeatable)")->required();
-  proxy_train->add_option("--model", ptrain.model, "xgb (gradient-boosted trees), rf (random forest), gp (Gaussian process) or mlp")
+  proxy_train->add_option("--model", ptrain.model,
+                          "xgb (gradient-boosted trees), rf (random forest), gp (Gaussian process), mlp, or auto (per target, the model and\n"
+                          "hyperparameters with the best k-fold cross-validated R^2 on the training rows, within --budget)")
       ->capture_default_str();
+  std::string ptrain_test_file;
+  proxy_train->add_option("--test-file", ptrain_test_file, "a fixed test set (a dataset with the same parameters): scored, never fitted; replaces --test");
+  proxy_train->add_option("--target-transform", ptrain.target_transform,
+                          "auto (log or none, whichever validates better), none, or log (of a target whose values are all positive)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "none", "log"}));
+  proxy_train->add_option("--budget", ptrain.auto_budget_s, "--model auto: seconds of cross-validation for all targets together")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 1e6));
+  proxy_train->add_option("--folds", ptrain.folds, "--model auto: folds of the cross-validation")->capture_default_str()->check(CLI::Range(2, 20));
   proxy_train->add_option("--options", ptrain_options, "model options as JSON, e.g. '{\"bags\": 5}' (see the README)");
   proxy_train->add_option("--out", ptrain_out, "model file to write (JSON)")->required();
   proxy_train->add_option("--seed", ptrain.seed, "seed of the split and the model")->capture_default_str();
@@ -363,6 +376,18 @@ int main(int argc, char** argv) {
   bool keep_duplicates = false;
   exp->add_option("--env", export_opt.env, "only traces of this env id (needed when a sweep has several envs)");
   exp->add_flag("--keep-duplicates", keep_duplicates, "keep evaluations identical to an earlier one (default: dropped)");
+  std::string import_file, import_out;
+  std::vector<std::string> import_kinds;
+  ImportOptions import_opt;
+  auto* imp = dataset->add_subcommand(
+      "import", "Turn any CSV table into a dataset for `proxy train`: parameter kinds inferred (or given), the schema written beside it.\n\n"
+                "Example:\n  dsegym dataset import actions.csv --join observations.csv --targets observation-1 --drop observation-2 --out astra.csv");
+  imp->add_option("file", import_file, "CSV file with a header line")->required();
+  imp->add_option("--join", import_opt.join, "another CSV whose row i belongs to row i of FILE (repeatable)");
+  imp->add_option("--targets", import_opt.targets, "columns to predict, comma-separated (numbers in every row)")->required()->delimiter(',');
+  imp->add_option("--drop", import_opt.drop, "columns to leave out, comma-separated")->delimiter(',');
+  imp->add_option("--kind", import_kinds, "force a column's kind: COL=real|integer|ordinal|categorical (repeatable)");
+  imp->add_option("--out", import_out, "dataset to write (.csv; the schema goes to <out>.schema.json)")->required();
 
   try {
     app.parse(argc, argv);
@@ -489,6 +514,11 @@ int main(int argc, char** argv) {
     } else if (*proxy_train) {
       ptrain.model_options = parse_json_arg("--options", ptrain_options);
       const proxy::Dataset d = proxy::load_dataset(ptrain_data);
+      proxy::Dataset test_set;
+      if (!ptrain_test_file.empty()) {
+        test_set = proxy::load_dataset(ptrain_test_file);
+        ptrain.test_set = &test_set;
+      }
       json report;
       const proxy::ProxyModel m = proxy::ProxyModel::train(d, ptrain, &report);
       m.save(ptrain_out);
@@ -568,6 +598,17 @@ int main(int argc, char** argv) {
     } else if (*eval) {
       cmd_eval(eval_env, parse_json_arg("--env-options", eval_options), parse_json_arg("--action", eval_action),
                eval_reward.empty() ? json() : parse_json_arg("--reward", eval_reward), eval_seed);
+    } else if (*imp) {
+      for (const auto& k : import_kinds) {
+        const auto eq = k.find('=');
+        if (eq == std::string::npos || eq == 0) throw InvalidArgument("--kind " + k + ": expected COL=KIND, e.g. --kind topology=categorical");
+        import_opt.kinds[k.substr(0, eq)] = k.substr(eq + 1);
+      }
+      const ImportResult r = import_dataset(import_file, import_opt, import_out);
+      std::cout << json{{"rows", r.rows}, {"out", r.out_path}, {"schema", r.schema_path}, {"parameters", r.kinds}, {"targets", import_opt.targets},
+                        {"constant_columns_left_out", r.constant}}
+                       .dump(2)
+                << "\n";
     } else if (*exp) {
       export_opt.dedupe = !keep_duplicates;
       const ExportResult r = export_dataset(export_inputs, export_out, export_opt);

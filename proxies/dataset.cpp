@@ -24,8 +24,6 @@ std::size_t Dataset::metric_index(const std::string& name) const {
   throw InvalidArgument(path + ": no metric column '" + name + "'; metrics: " + valid);
 }
 
-namespace {
-
 std::vector<std::string> split_csv(const std::string& line) {
   std::vector<std::string> cells;
   std::string cell;
@@ -54,7 +52,6 @@ std::vector<std::string> split_csv(const std::string& line) {
   return cells;
 }
 
-// A CSV cell as JSON: a number when it reads as one, else the text.
 json cell_json(const std::string& s) {
   if (s.empty()) return nullptr;
   char* end = nullptr;
@@ -67,7 +64,6 @@ json cell_json(const std::string& s) {
   return s;
 }
 
-}  // namespace
 
 // A scalar value as text: labels as they are, numbers without a trailing ".0".
 std::string cell_text(const json& v) {

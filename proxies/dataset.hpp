@@ -30,6 +30,11 @@ struct Dataset {
 
 // A scalar cell as text (labels as they are, integral numbers without ".0").
 std::string cell_text(const json& v);
+// One CSV line's fields (RFC 4180 quoting: "a,b" and "" inside quotes).
+std::vector<std::string> split_csv(const std::string& line);
+// A CSV field as JSON: null when empty, a number when all of it reads as
+// one (an integer without '.', 'e' or 'E'), true/false, else the text.
+json cell_json(const std::string& s);
 
 // Reads `path` (.csv or .jsonl) and its schema (<path without extension>.schema.json).
 Dataset load_dataset(const std::string& path);

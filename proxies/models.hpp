@@ -32,6 +32,11 @@ public:
 const std::vector<std::string>& model_kinds();
 // The options of a kind with their defaults (for --help and validation).
 nlohmann::json model_options(const std::string& kind);
+// `options` with the defaults that depend on the training rows filled in
+// where it does not set them: xgb's max_depth, eta and min_child_weight go
+// from deep and greedy (20,000 rows: 12, 0.3, 1) to shallow and cautious
+// (2,000 rows or fewer: 4, 0.05, 5), so that small data is not overfitted.
+nlohmann::json scaled_options(const std::string& kind, const nlohmann::json& options, std::size_t rows);
 std::unique_ptr<Regressor> make_regressor(const std::string& kind, const nlohmann::json& options, std::uint64_t seed);
 std::unique_ptr<Regressor> load_regressor(const nlohmann::json& j);
 

@@ -1,6 +1,10 @@
 #include "proxies/proxy.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <limits>
+#include <map>
 #include <filesystem>
 #include <fstream>
 
@@ -28,6 +32,104 @@ std::vector<std::size_t> usable_rows(const Dataset& d, const std::vector<std::si
 
 bool one_hot_for(const std::string& kind) { return kind == "gp" || kind == "mlp"; }
 
+// One way to fit a target: a model kind, its options, the encoding of
+// categorical knobs (one-hot, or their index) and the transform.
+struct Config {
+  std::string kind;
+  json options;
+  bool one_hot = false;
+  bool log = false;
+};
+
+// --model auto's candidates, in the order they are tried (the budget may
+// stop the search early): the row-scaled boosted trees first, then
+// shallower and deeper ones, random forests, and a GP on small data.
+std::vector<Config> auto_candidates(std::size_t rows) {
+  const json shallow = {{"max_depth", 4}, {"eta", 0.05}, {"min_child_weight", 5.0}, {"lambda", 1.0}};
+  std::vector<Config> out = {{"xgb", scaled_options("xgb", json::object(), rows)},
+                             {"xgb", shallow},
+                             {"xgb", shallow, true},
+                             {"xgb", {{"max_depth", 5}, {"eta", 0.05}, {"min_child_weight", 10.0}}},
+                             {"xgb", {{"max_depth", 6}, {"eta", 0.05}, {"min_child_weight", 3.0}, {"colsample", 0.7}}},
+                             {"xgb", {{"max_depth", 8}, {"eta", 0.1}, {"min_child_weight", 1.0}}},
+                             {"xgb", {{"max_depth", 12}, {"eta", 0.3}, {"min_child_weight", 1.0}}},
+                             {"xgb", {{"max_depth", 3}, {"eta", 0.05}, {"min_child_weight", 10.0}, {"subsample", 0.7}, {"colsample", 0.5}}}};
+  if (rows <= 500) out.push_back({"gp", json::object(), true});  // O(n^3): small data only
+  out.push_back({"rf", json::object()});
+  std::vector<Config> unique;
+  for (auto& c : out) {
+    c.options = scaled_options(c.kind, c.options, rows);
+    c.one_hot = c.one_hot || one_hot_for(c.kind);
+    if (std::none_of(unique.begin(), unique.end(), [&](const Config& u) { return u.kind == c.kind && u.options == c.options && u.one_hot == c.one_hot; }))
+      unique.push_back(c);
+  }
+  return unique;
+}
+
+// A target's values on the model's scale: log-transformed (or not), then standardised.
+struct Scaled {
+  Eigen::VectorXd y;
+  double mean = 0, scale = 1;
+};
+
+Scaled standardise(const std::vector<double>& v, bool log) {
+  Scaled s;
+  s.y.resize(static_cast<Eigen::Index>(v.size()));
+  for (std::size_t i = 0; i < v.size(); ++i) s.y(static_cast<Eigen::Index>(i)) = log ? std::log(v[i]) : v[i];
+  s.mean = s.y.mean();
+  const double var = (s.y.array() - s.mean).square().mean();
+  s.scale = var > 0 ? std::sqrt(var) : 1.0;
+  s.y = (s.y.array() - s.mean) / s.scale;
+  return s;
+}
+
+std::vector<double> pick(const std::vector<double>& v, const std::vector<std::size_t>& idx) {
+  std::vector<double> out;
+  for (auto i : idx) out.push_back(v[i]);
+  return out;
+}
+
+Eigen::MatrixXd pick_rows(const Eigen::MatrixXd& X, const std::vector<std::size_t>& idx) {
+  Eigen::MatrixXd out(static_cast<Eigen::Index>(idx.size()), X.cols());
+  for (std::size_t i = 0; i < idx.size(); ++i) out.row(static_cast<Eigen::Index>(i)) = X.row(static_cast<Eigen::Index>(idx[i]));
+  return out;
+}
+
+// Duan's smearing estimate (J. Am. Stat. Assoc. 78, 1983): exp of a
+// log-scale prediction is the median of the target, and the mean of
+// exp(residual) on held-out rows turns it into the mean (what R^2 and
+// RMSE judge), without assuming normal residuals. 1 without held-out rows.
+double smearing(const Regressor& model, const Eigen::MatrixXd& Xh, const Eigen::VectorXd& yh, double scale) {
+  if (Xh.rows() == 0) return 1.0;
+  Eigen::VectorXd mean;
+  model.predict(Xh, mean, nullptr);
+  return ((yh - mean).array() * scale).exp().mean();
+}
+
+// Fits `c` on (X, truth) rows `fit` with `stop` for early stopping, and predicts rows `at` on the metric's scale.
+std::vector<double> fit_predict(const Config& c, const Eigen::MatrixXd& X, const std::vector<double>& truth, const std::vector<std::size_t>& fit,
+                                const std::vector<std::size_t>& stop, const std::vector<std::size_t>& at, std::uint64_t seed) {
+  const Scaled tr = standardise(pick(truth, fit), c.log);
+  Eigen::VectorXd ystop(static_cast<Eigen::Index>(stop.size()));
+  for (std::size_t i = 0; i < stop.size(); ++i)
+    ystop(static_cast<Eigen::Index>(i)) = ((c.log ? std::log(truth[stop[i]]) : truth[stop[i]]) - tr.mean) / tr.scale;
+  auto model = make_regressor(c.kind, c.options, seed);
+  model->fit(pick_rows(X, fit), tr.y, pick_rows(X, stop), ystop);
+  Eigen::VectorXd mean;
+  const double smear = c.log ? smearing(*model, pick_rows(X, stop), ystop, tr.scale) : 1.0;
+  model->predict(pick_rows(X, at), mean, nullptr);
+  std::vector<double> out;
+  for (Eigen::Index i = 0; i < mean.size(); ++i) {
+    const double z = tr.mean + tr.scale * mean(i);
+    out.push_back(c.log ? std::exp(z) * smear : z);
+  }
+  return out;
+}
+
+json config_json(const Config& c) {
+  return {{"model", c.kind}, {"options", c.options}, {"encoding", c.one_hot ? "one-hot" : "index"}, {"transform", c.log ? "log" : "none"}};
+}
+
 }  // namespace
 
 bool ProxyModel::has_uncertainty() const {
@@ -38,6 +140,11 @@ bool ProxyModel::has_uncertainty() const {
 
 ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* report) {
   if (opt.targets.empty()) throw InvalidArgument("proxy train: give at least one target metric");
+  if (opt.target_transform != "auto" && opt.target_transform != "none" && opt.target_transform != "log")
+    throw InvalidArgument("proxy train: target transform '" + opt.target_transform + "' is not valid; choices: auto, none, log");
+  if (opt.model != "auto") (void)make_regressor(opt.model, opt.model_options, 0);  // names a bad kind or option before any work
+  if (opt.model == "auto" && !(opt.auto_budget_s > 0)) throw InvalidArgument("proxy train: the --model auto budget must be positive seconds");
+  if (opt.model == "auto" && (opt.folds < 2 || opt.folds > 20)) throw InvalidArgument("proxy train: folds must be in 2..20");
   std::vector<std::size_t> cols;
   for (const auto& t : opt.targets) cols.push_back(d.metric_index(t));
   const auto rows = usable_rows(d, cols);
@@ -46,65 +153,185 @@ ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* re
   p.env_ = d.schema.value("env", "");
   p.env_options_ = d.schema.value("env_options", json::array());
   p.model_kind_ = opt.model;
-  p.encoder_ = Encoder(d.params, one_hot_for(opt.model));
+  p.index_encoder_ = Encoder(d.params, false);
+  p.one_hot_encoder_ = Encoder(d.params, true);
   p.train_rows_ = rows.size();
-  const Split split = split_rows(rows.size(), opt.validation_fraction, opt.test_fraction, opt.seed);
-  auto select = [&](const std::vector<std::size_t>& which) {
-    std::vector<std::vector<json>> cells;
-    for (auto i : which) cells.push_back(d.cells[rows[i]]);
-    return p.encoder_.encode_rows(cells);
-  };
-  const Eigen::MatrixXd Xtr = select(split.train), Xva = select(split.validation);
-  json rep = {{"rows", rows.size()}, {"train", split.train.size()}, {"validation", split.validation.size()}, {"test", split.test.size()},
-              {"model", opt.model}, {"targets", json::object()}};
+  std::vector<std::size_t> test_cols;
+  if (opt.test_set) {
+    p.check(*opt.test_set);  // same parameters, has the targets
+    for (const auto& t : opt.targets) test_cols.push_back(opt.test_set->metric_index(t));
+  }
+  const Split split = split_rows(rows.size(), opt.validation_fraction, opt.test_set ? 0.0 : opt.test_fraction, opt.seed);
+  std::vector<std::vector<json>> all_cells;
+  for (auto r : rows) all_cells.push_back(d.cells[r]);
+  const Eigen::MatrixXd Xi = p.index_encoder_.encode_rows(all_cells), Xo = p.one_hot_encoder_.encode_rows(all_cells);
+  auto X_for = [&](const Config& c) -> const Eigen::MatrixXd& { return c.one_hot ? Xo : Xi; };
+  json rep = {{"rows", rows.size()}, {"train", split.train.size()}, {"validation", split.validation.size()},
+              {"test", opt.test_set ? usable_rows(*opt.test_set, test_cols).size() : split.test.size()}, {"model", opt.model},
+              {"targets", json::object()}};
+  if (opt.test_set) rep["test_file"] = opt.test_set->path;
+  const auto started = std::chrono::steady_clock::now();
   for (std::size_t k = 0; k < opt.targets.size(); ++k) {
     TargetModel t;
     t.name = opt.targets[k];
     t.unit = d.metrics[cols[k]].value("unit", "");
     t.goal = d.metrics[cols[k]].value("goal", "");
-    bool positive = true;
-    for (auto r : rows) positive = positive && d.values[r][cols[k]] > 0;
-    t.log = opt.log_targets && positive;
-    auto transform = [&](const std::vector<std::size_t>& which) {
-      Eigen::VectorXd y(static_cast<Eigen::Index>(which.size()));
-      for (std::size_t i = 0; i < which.size(); ++i) {
-        const double v = d.values[rows[which[i]]][cols[k]];
-        y(static_cast<Eigen::Index>(i)) = t.log ? std::log(v) : v;
+    std::vector<double> truth;
+    for (auto r : rows) truth.push_back(d.values[r][cols[k]]);
+    const bool positive = std::all_of(truth.begin(), truth.end(), [](double v) { return v > 0; });
+    std::vector<bool> transforms;
+    if (opt.target_transform == "none" || !positive) transforms = {false};
+    else if (opt.target_transform == "log") transforms = {true};
+    else transforms = {false, true};
+    std::vector<Config> base = opt.model == "auto" ? auto_candidates(split.train.size())
+                                                   : std::vector<Config>{{opt.model, scaled_options(opt.model, opt.model_options, split.train.size()),
+                                                                          one_hot_for(opt.model)}};
+    std::vector<Config> configs;
+    for (const auto& c : base)
+      for (bool lg : transforms) configs.push_back({c.kind, c.options, c.one_hot, lg});
+    std::size_t chosen = 0;
+    if (configs.size() > 1) {
+      json tried = json::array();
+      double best = -std::numeric_limits<double>::infinity(), best_tau = best;
+      if (opt.model == "auto") {
+        // k-fold cross-validation on the training and validation rows; in
+        // each fold 15 % of the fitting rows serve early stopping.
+        std::vector<std::size_t> pool = split.train;
+        pool.insert(pool.end(), split.validation.begin(), split.validation.end());
+        const auto folds = k_folds(pool.size(), opt.folds, derive_seed(opt.seed, 1000 + k));
+        // This target's share of the budget: what is left over the targets still to do.
+        const double spent = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        const double budget = (opt.auto_budget_s - spent) / static_cast<double>(opt.targets.size() - k);
+        const auto t0 = std::chrono::steady_clock::now();
+        // A candidate starts only when its expected cost still fits: the
+        // dearest of its kind so far, or for a new kind the dearest boosted
+        // ensemble times how much slower that kind was on AstraSim's data.
+        std::map<std::string, double> cost;
+        auto expected = [&](const std::string& kind) {
+          if (cost.count(kind)) return cost.at(kind);
+          const double xgb = cost.count("xgb") ? cost.at("xgb") : 0.0;
+          return xgb * (kind == "rf" ? 10.0 : kind == "gp" ? 20.0 : 1.0);
+        };
+        for (std::size_t ci = 0; ci < configs.size(); ++ci) {
+          const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+          if (ci > 0 && elapsed + expected(configs[ci].kind) > budget) break;
+          std::vector<double> oof_truth, oof_pred;
+          for (std::size_t f = 0; f < folds.size(); ++f) {
+            std::vector<std::size_t> fit, stop, at;
+            for (std::size_t g = 0; g < folds.size(); ++g)
+              for (auto i : folds[g]) (g == f ? at : fit).push_back(pool[i]);
+            const std::size_t n_stop = fit.size() * 15 / 100;
+            stop.assign(fit.end() - static_cast<std::ptrdiff_t>(n_stop), fit.end());
+            fit.resize(fit.size() - n_stop);
+            const auto pred = fit_predict(configs[ci], X_for(configs[ci]), truth, fit, stop, at, derive_seed(opt.seed, k * 100 + f));
+            for (std::size_t i = 0; i < at.size(); ++i) {
+              oof_truth.push_back(truth[at[i]]);
+              oof_pred.push_back(pred[i]);
+            }
+          }
+          const Scores sc = score(oof_truth, oof_pred);
+          const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() - elapsed;
+          cost[configs[ci].kind] = std::max(cost[configs[ci].kind], secs);
+          json row = config_json(configs[ci]);
+          row["cv_r2"] = sc.r2;
+          row["cv_kendall_tau"] = sc.kendall_tau;
+          row["seconds"] = secs;
+          tried.push_back(row);
+          if (sc.r2 > best || (sc.r2 == best && sc.kendall_tau > best_tau)) {
+            best = sc.r2;
+            best_tau = sc.kendall_tau;
+            chosen = ci;
+          }
+        }
+        t.selection = {{"method", std::to_string(folds.size()) + "-fold cross-validation on the training rows"}, {"budget_s", budget},
+                       {"candidates", configs.size()}, {"tried", tried}, {"chosen", config_json(configs[chosen])}};
+      } else {
+        // The transform alone: both fitted on the training rows, judged on the validation rows.
+        if (split.validation.empty()) throw InvalidArgument("proxy train: --target-transform auto needs validation rows (--validation > 0)");
+        for (std::size_t ci = 0; ci < configs.size(); ++ci) {
+          const auto pred = fit_predict(configs[ci], X_for(configs[ci]), truth, split.train, split.validation, split.validation,
+                                        derive_seed(opt.seed, k));
+          const Scores sc = score(pick(truth, split.validation), pred);
+          json row = config_json(configs[ci]);
+          row["validation_r2"] = sc.r2;
+          tried.push_back(row);
+          if (sc.r2 > best) {
+            best = sc.r2;
+            chosen = ci;
+          }
+        }
+        t.selection = {{"method", "target transform with the better validation R^2"}, {"tried", tried}, {"chosen", config_json(configs[chosen])}};
       }
-      return y;
-    };
-    Eigen::VectorXd ytr = transform(split.train), yva = transform(split.validation);
-    t.mean = ytr.mean();
-    const double var = (ytr.array() - t.mean).square().mean();
-    t.scale = var > 0 ? std::sqrt(var) : 1.0;
-    ytr = (ytr.array() - t.mean) / t.scale;
-    yva = (yva.array() - t.mean) / t.scale;
-    t.model = make_regressor(opt.model, opt.model_options, derive_seed(opt.seed, k));
-    t.model->fit(Xtr, ytr, Xva, yva);
+    }
+    const Config& c = configs[chosen];
+    t.log = c.log;
+    t.one_hot = c.one_hot;
+    const Eigen::MatrixXd& X = X_for(c);
+    const Scaled tr = standardise(pick(truth, split.train), t.log);
+    t.mean = tr.mean;
+    t.scale = tr.scale;
+    Eigen::VectorXd yva(static_cast<Eigen::Index>(split.validation.size()));
+    for (std::size_t i = 0; i < split.validation.size(); ++i) {
+      const double v = truth[split.validation[i]];
+      yva(static_cast<Eigen::Index>(i)) = ((t.log ? std::log(v) : v) - t.mean) / t.scale;
+    }
+    const Eigen::MatrixXd Xva = pick_rows(X, split.validation);
+    t.model = make_regressor(c.kind, c.options, derive_seed(opt.seed, k));
+    t.model->fit(pick_rows(X, split.train), tr.y, Xva, yva);
+    if (t.log) t.smearing = smearing(*t.model, Xva, yva, t.scale);
+    if (!split.validation.empty()) {  // scored before any refit, so that they stay held-out scores
+      std::vector<double> pred;
+      Eigen::VectorXd mean;
+      t.model->predict(Xva, mean, nullptr);
+      for (Eigen::Index i = 0; i < mean.size(); ++i) pred.push_back(t.transform_back(mean(i)));
+      rep["targets"][t.name]["validation"] = score(pick(truth, split.validation), pred).to_json();
+    }
+    if (c.kind == "xgb" && !split.validation.empty()) {
+      // Early stopping found the number of rounds; the final model learns
+      // from the validation rows too, with as many more rounds as rows.
+      std::vector<std::size_t> all = split.train;
+      all.insert(all.end(), split.validation.begin(), split.validation.end());
+      json o = c.options;
+      o["rounds"] = std::max<std::int64_t>(
+          1, std::llround(t.model->save().at("rounds").get<double>() * static_cast<double>(all.size()) / static_cast<double>(split.train.size())));
+      Eigen::VectorXd yall(static_cast<Eigen::Index>(all.size()));
+      yall << tr.y, yva;
+      t.model = make_regressor(c.kind, o, derive_seed(opt.seed, k));
+      t.model->fit(pick_rows(X, all), yall, Eigen::MatrixXd(), Eigen::VectorXd());
+      rep["targets"][t.name]["refit"] = {{"rows", all.size()}, {"rounds", o["rounds"]}};
+    }
+    rep["targets"][t.name]["model"] = config_json(c);
+    if (!t.selection.is_null()) rep["targets"][t.name]["selection"] = t.selection;
     p.targets_.push_back(std::move(t));
   }
-  // Scores on the held-out rows, on the metrics' own scale.
-  for (const auto& [part, which] : {std::pair<const char*, const std::vector<std::size_t>*>{"validation", &split.validation},
-                                    std::pair<const char*, const std::vector<std::size_t>*>{"test", &split.test}}) {
-    if (which->empty()) continue;
+  // Scores on the held-out rows (or the fixed test set), on the metrics' own scale.
+  auto score_rows = [&](const Dataset& data, const std::vector<std::size_t>& which, const std::vector<std::size_t>& mcols, const char* part) {
+    if (which.empty()) return;
     std::vector<std::vector<json>> cells;
-    for (auto i : *which) cells.push_back(d.cells[rows[i]]);
+    for (auto r : which) cells.push_back(data.cells[r]);
     const auto preds = p.predict(cells);
     for (std::size_t k = 0; k < opt.targets.size(); ++k) {
       std::vector<double> truth, pred;
-      for (std::size_t i = 0; i < which->size(); ++i) {
-        truth.push_back(d.values[rows[(*which)[i]]][cols[k]]);
+      for (std::size_t i = 0; i < which.size(); ++i) {
+        truth.push_back(data.values[which[i]][mcols[k]]);
         pred.push_back(preds[i].mean[k]);
       }
       rep["targets"][opt.targets[k]][part] = score(truth, pred).to_json();
     }
-  }
+  };
+  auto data_rows = [&](const std::vector<std::size_t>& idx) {
+    std::vector<std::size_t> out;
+    for (auto i : idx) out.push_back(rows[i]);
+    return out;
+  };
+  if (opt.test_set) score_rows(*opt.test_set, usable_rows(*opt.test_set, test_cols), test_cols, "test");
+  else score_rows(d, data_rows(split.test), cols, "test");
   if (report) *report = std::move(rep);
   return p;
 }
 
 std::vector<Prediction> ProxyModel::predict(const std::vector<std::vector<json>>& rows) const {
-  const Eigen::MatrixXd X = encoder_.encode_rows(rows);
+  Eigen::MatrixXd Xi, Xo;  // each encoding only when a target needs it
   std::vector<Prediction> out(rows.size());
   for (auto& o : out) {
     o.mean.resize(targets_.size());
@@ -112,14 +339,14 @@ std::vector<Prediction> ProxyModel::predict(const std::vector<std::vector<json>>
   }
   for (std::size_t k = 0; k < targets_.size(); ++k) {
     const TargetModel& t = targets_[k];
+    Eigen::MatrixXd& X = t.one_hot ? Xo : Xi;
+    if (X.size() == 0) X = (t.one_hot ? one_hot_encoder_ : index_encoder_).encode_rows(rows);
     Eigen::VectorXd mean, sd;
     t.model->predict(X, mean, &sd);
     for (std::size_t i = 0; i < rows.size(); ++i) {
-      const double z = t.mean + t.scale * mean(static_cast<Eigen::Index>(i));
       const double s = t.scale * sd(static_cast<Eigen::Index>(i));
-      // Log targets: the median of the log-normal, and its spread to first order.
-      out[i].mean[k] = t.log ? std::exp(z) : z;
-      out[i].stddev[k] = t.log ? std::exp(z) * s : s;
+      out[i].mean[k] = t.transform_back(mean(static_cast<Eigen::Index>(i)));
+      out[i].stddev[k] = t.log ? out[i].mean[k] * s : s;  // log targets: the spread to first order
     }
   }
   return out;
@@ -178,10 +405,13 @@ json ProxyModel::evaluate(const Dataset& d, const std::string& predictions_csv) 
 
 void ProxyModel::save(const std::string& path) const {
   json ts = json::array();
-  for (const auto& t : targets_)
-    ts.push_back({{"name", t.name}, {"unit", t.unit}, {"goal", t.goal}, {"log", t.log}, {"mean", t.mean}, {"scale", t.scale}, {"model", t.model->save()}});
-  const json j = {{"format", "dsegym-proxy"}, {"version", 1}, {"env", env_}, {"env_options", env_options_}, {"model", model_kind_},
-                  {"one_hot", encoder_.one_hot()}, {"parameters", encoder_.params()}, {"train_rows", train_rows_}, {"targets", ts}};
+  for (const auto& t : targets_) {
+    ts.push_back({{"name", t.name}, {"unit", t.unit}, {"goal", t.goal}, {"log", t.log}, {"smearing", t.smearing}, {"one_hot", t.one_hot},
+                  {"mean", t.mean}, {"scale", t.scale}, {"model", t.model->save()}});
+    if (!t.selection.is_null()) ts.back()["selection"] = t.selection;
+  }
+  const json j = {{"format", "dsegym-proxy"}, {"version", 2}, {"env", env_}, {"env_options", env_options_}, {"model", model_kind_},
+                  {"parameters", params()}, {"train_rows", train_rows_}, {"targets", ts}};
   write_file_atomically(path, j.dump() + "\n");
 }
 
@@ -193,8 +423,8 @@ ProxyModel ProxyModel::parse(const json& j, const std::string& path) {
     ProxyModel p = from_json(j);
     // The models must read the encoder's columns: one prediction of a row of
     // zeros checks it before the model is used.
-    const Eigen::MatrixXd probe = Eigen::MatrixXd::Zero(1, static_cast<Eigen::Index>(p.encoder_.width()));
     for (const auto& t : p.targets_) {
+      const Eigen::MatrixXd probe = Eigen::MatrixXd::Zero(1, static_cast<Eigen::Index>((t.one_hot ? p.one_hot_encoder_ : p.index_encoder_).width()));
       Eigen::VectorXd mean;
       t.model->predict(probe, mean, nullptr);
     }
@@ -211,7 +441,10 @@ ProxyModel ProxyModel::from_json(const json& j) {
   p.env_ = j.at("env").get<std::string>();
   p.env_options_ = j.at("env_options");
   p.model_kind_ = j.at("model").get<std::string>();
-  p.encoder_ = Encoder(j.at("parameters").get<std::vector<json>>(), j.at("one_hot").get<bool>());
+  const auto params = j.at("parameters").get<std::vector<json>>();
+  p.index_encoder_ = Encoder(params, false);
+  p.one_hot_encoder_ = Encoder(params, true);
+  const bool file_one_hot = j.value("one_hot", false);  // version 1: one encoding for every target
   p.train_rows_ = j.at("train_rows").get<std::size_t>();
   for (const auto& t : j.at("targets")) {
     TargetModel m;
@@ -219,6 +452,10 @@ ProxyModel ProxyModel::from_json(const json& j) {
     m.unit = t.at("unit").get<std::string>();
     m.goal = t.at("goal").get<std::string>();
     m.log = t.at("log").get<bool>();
+    m.one_hot = t.value("one_hot", file_one_hot);
+    m.smearing = t.value("smearing", 1.0);
+    if (!(m.smearing > 0) || !std::isfinite(m.smearing)) throw InvalidArgument("target '" + excerpt(m.name, 80) + "': 'smearing' must be positive");
+    m.selection = t.value("selection", json());
     m.mean = t.at("mean").get<double>();
     m.scale = t.at("scale").get<double>();
     if (!std::isfinite(m.mean) || !(m.scale > 0) || !std::isfinite(m.scale))

@@ -2,6 +2,7 @@
 // A proxy cost model: one regressor per target metric over the encoded
 // parameters, with the dataset schema it was trained on (env, env options,
 // parameter columns) so that it refuses data or envs that do not match.
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -16,18 +17,36 @@ namespace dsegym::proxy {
 
 struct TrainOptions {
   std::vector<std::string> targets;  // metric names
+  // "xgb", "rf", "gp", "mlp", or "auto": per target, the model, its
+  // hyperparameters and the target transform with the best k-fold
+  // cross-validated R^2 on the training rows, within auto_budget_s.
   std::string model = "xgb";
-  nlohmann::json model_options = nlohmann::json::object();
+  nlohmann::json model_options = nlohmann::json::object();  // unset xgb options scale with the rows (scaled_options)
   double validation_fraction = 0.15, test_fraction = 0.15;
   std::uint64_t seed = 0;
-  bool log_targets = true;  // log-transform a target whose values are all positive
+  // "log": log of a target whose values are all positive; "none"; "auto":
+  // whichever of the two scores the better R^2 on the validation rows (or
+  // in the cross-validation of --model auto).
+  std::string target_transform = "auto";
+  const Dataset* test_set = nullptr;  // a fixed test set (never fitted on); test_fraction is then ignored
+  double auto_budget_s = 30;          // --model auto: cross-validation time for all targets together
+  int folds = 5;
 };
 
 struct TargetModel {
   std::string name, unit, goal;
   bool log = false;
+  bool one_hot = false;        // its encoding of categorical knobs (gp, mlp) or their index (trees)
   double mean = 0, scale = 1;  // of the (transformed) target
+  double smearing = 1;         // log targets: exp(prediction) x this is the mean (Duan's smearing)
   std::unique_ptr<Regressor> model;
+  nlohmann::json selection;    // how --model auto or the transform was chosen (null: as given)
+
+  // A standardised model output on the metric's scale.
+  double transform_back(double z) const {
+    const double v = mean + scale * z;
+    return log ? std::exp(v) * smearing : v;
+  }
 };
 
 struct Prediction {
@@ -46,7 +65,7 @@ public:
 
   const std::string& env() const { return env_; }
   const nlohmann::json& env_options() const { return env_options_; }
-  const std::vector<nlohmann::json>& params() const { return encoder_.params(); }
+  const std::vector<nlohmann::json>& params() const { return index_encoder_.params(); }
   const std::vector<TargetModel>& targets() const { return targets_; }
   bool has_uncertainty() const;
 
@@ -64,7 +83,7 @@ private:
   static ProxyModel from_json(const nlohmann::json& j);
   std::string env_, model_kind_;
   nlohmann::json env_options_ = nlohmann::json::array();
-  Encoder encoder_;
+  Encoder index_encoder_, one_hot_encoder_;
   std::vector<TargetModel> targets_;
   std::size_t train_rows_ = 0;
 };

@@ -19,12 +19,23 @@ using proxy::ProxyModel;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// The wrapped env's spec with only `targets` as metrics (in the env's order).
+bool contains(const std::vector<std::string>& names, const std::string& n) { return std::find(names.begin(), names.end(), n) != names.end(); }
+
+// A metric the env declares as a product of predicted ones (edp from energy and latency).
+bool derivable(const MetricSpec& m, const std::vector<std::string>& predicted) {
+  if (m.product_of.empty() || contains(predicted, m.name)) return false;
+  for (const auto& f : m.product_of)
+    if (!contains(predicted, f)) return false;
+  return true;
+}
+
+// The wrapped env's spec with only `targets` as metrics, and those derived
+// from them (in the env's order).
 std::shared_ptr<EnvSpec> spec_with(const EnvSpec& inner, const std::vector<std::string>& targets, const std::string& cost_model) {
   auto s = std::make_shared<EnvSpec>(inner);
   s->metrics.clear();
   for (const auto& m : inner.metrics)
-    if (std::find(targets.begin(), targets.end(), m.name) != targets.end()) s->metrics.push_back(m);
+    if (contains(targets, m.name) || derivable(m, targets)) s->metrics.push_back(m);
   const auto n = static_cast<std::int64_t>(s->metrics.size());
   s->observation_space = std::make_shared<Box>(std::vector<double>(static_cast<std::size_t>(n), -kInf),
                                                std::vector<double>(static_cast<std::size_t>(n), kInf), std::vector<std::int64_t>{n});
@@ -58,7 +69,13 @@ StepResult proxy_step(const EnvSpec& spec, const proxy::Prediction& p, const std
   r.terminated = true;
   for (const auto& m : spec.metrics) {
     const auto k = static_cast<std::size_t>(std::find(names.begin(), names.end(), m.name) - names.begin());
-    r.metrics.set(m.name, p.mean[k]);
+    if (k < names.size()) {
+      r.metrics.set(m.name, p.mean[k]);
+      continue;
+    }
+    double v = m.product_scale;  // derived: every factor is predicted (spec_with)
+    for (const auto& f : m.product_of) v *= p.mean[static_cast<std::size_t>(std::find(names.begin(), names.end(), f) - names.begin())];
+    r.metrics.set(m.name, v);
   }
   r.obs = spec.metric_observation(r.metrics);
   r.info = Value(Value::Dict{{"cost_model", "proxy"}});
@@ -285,10 +302,11 @@ private:
     t.model_options = opt_.model_options;
     t.validation_fraction = 0.15;
     t.test_fraction = 0;
+    t.target_transform = "log";  // retrained often: one fit per target
     t.seed = derive_seed(opt_.seed, data_.rows());
     model_ = std::make_unique<ProxyModel>(ProxyModel::train(data_, t, nullptr));
     if (!model_->has_uncertainty())
-      throw InvalidArgument("cost model hybrid: model '" + opt_.model + "' gives no uncertainty; use gp, or bags > 1 (the default for xgb)");
+      throw InvalidArgument("cost model hybrid: model '" + opt_.model + "' gives no uncertainty; use gp, or xgb, rf or mlp with \"bags\" > 1 in model_options");
     since_ = 0;
     std::vector<std::vector<json>> rows(recent_.begin(), recent_.end());
     const auto preds = model_->predict(rows);

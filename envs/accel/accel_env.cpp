@@ -29,7 +29,7 @@ std::vector<MetricSpec> accel_metrics() {
   return {{"latency_ns", "ns", Goal::Minimize, "time to run the workload, layers one after another"},
           {"cycles", "cycles", Goal::Minimize, "the same in clock cycles"},
           {"energy_nj", "nJ", Goal::Minimize, "MAC, RF, wire (NoC or PE-to-PE), global buffer and DRAM access energy"},
-          {"edp_mj_ms", "mJ*ms", Goal::Minimize, "energy-delay product"},
+          {"edp_mj_ms", "mJ*ms", Goal::Minimize, "energy-delay product", {"energy_nj", "latency_ns"}, 1e-12},
           {"utilization", "1", Goal::Maximize, "MACs / (cycles x PEs)"},
           {"pes", "1", Goal::Minimize, "number of processing elements"},
           {"area_mm2", "mm^2", Goal::Minimize, "PE array and buffers at the technology node (no NoC, control, I/O; see simulators/accel/model.hpp)"}};

@@ -73,8 +73,10 @@ const MetricSpec* EnvSpec::find_metric(const std::string& name) const {
 
 json EnvSpec::to_json() const {
   json ms = json::array();
-  for (const auto& m : metrics)
+  for (const auto& m : metrics) {
     ms.push_back({{"name", m.name}, {"unit", m.unit}, {"goal", goal_name(m.goal)}, {"description", m.description}});
+    if (!m.product_of.empty()) ms.back()["product_of"] = {{"metrics", m.product_of}, {"scale", m.product_scale}};
+  }
   json os = json::array();
   for (const auto& o : options) os.push_back(o.to_json());
   return {{"id", id},

@@ -39,6 +39,10 @@ struct MetricSpec {
   std::string unit;  // "ns", "nJ", "mW", "1" for dimensionless
   Goal goal = Goal::Minimize;
   std::string description;
+  // A metric that is the product of others times a constant (an
+  // energy-delay product): whoever predicts the factors can compute it.
+  std::vector<std::string> product_of = {};
+  double product_scale = 1;
 };
 
 // Named metric values in the env's declared order.

@@ -294,7 +294,7 @@ void register_soc_envs(EnvRegistry& reg) {
         spec->metrics = {{"avg_latency_us", "us", Goal::Minimize, "mean job latency (arrival to last task's end)"},
                          {"p95_latency_us", "us", Goal::Minimize, "95th-percentile job latency"},
                          {"energy_mj", "mJ", Goal::Minimize, "SoC energy over the workload (busy cluster power and idle leakage)"},
-                         {"edp_mj_ms", "mJ*ms", Goal::Minimize, "energy x mean job latency"},
+                         {"edp_mj_ms", "mJ*ms", Goal::Minimize, "energy x mean job latency", {"energy_mj", "avg_latency_us"}, 1e-3},
                          {"peak_power_w", "W", Goal::Minimize, "power with every PE busy (the budgeted quantity)"},
                          {"pes", "1", Goal::Minimize, "processing elements in the design"}};
         spec->observation_space = nonneg_box(spec->metrics.size());
