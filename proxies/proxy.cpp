@@ -45,17 +45,20 @@ struct Config {
 // stop the search early): the row-scaled boosted trees first, then
 // shallower and deeper ones, random forests, and a GP on small data.
 std::vector<Config> auto_candidates(std::size_t rows) {
-  const json shallow = {{"max_depth", 4}, {"eta", 0.05}, {"min_child_weight", 5.0}, {"lambda", 1.0}};
+  // Diverse ones first: the row-scaled default, deep trees, shallow trees
+  // on one-hot knobs, a random forest; then variations of them.
   std::vector<Config> out = {{"xgb", scaled_options("xgb", json::object(), rows)},
-                             {"xgb", shallow},
-                             {"xgb", shallow, true},
-                             {"xgb", {{"max_depth", 5}, {"eta", 0.05}, {"min_child_weight", 10.0}}},
-                             {"xgb", {{"max_depth", 6}, {"eta", 0.05}, {"min_child_weight", 3.0}, {"colsample", 0.7}}},
                              {"xgb", {{"max_depth", 8}, {"eta", 0.1}, {"min_child_weight", 1.0}}},
+                             {"xgb", {{"max_depth", 4}, {"eta", 0.05}, {"min_child_weight", 5.0}, {"lambda", 1.0}}, true},
+                             {"xgb", {{"max_depth", 8}, {"eta", 0.05}, {"min_child_weight", 1.0}, {"lambda", 1.0}}},
+                             {"rf", {{"trees", 100}, {"max_depth", 15}, {"colsample", 0.8}}},
+                             {"xgb", {{"max_depth", 8}, {"eta", 0.05}, {"min_child_weight", 1.0}}, true},
                              {"xgb", {{"max_depth", 12}, {"eta", 0.3}, {"min_child_weight", 1.0}}},
-                             {"xgb", {{"max_depth", 3}, {"eta", 0.05}, {"min_child_weight", 10.0}, {"subsample", 0.7}, {"colsample", 0.5}}}};
+                             {"xgb", {{"max_depth", 6}, {"eta", 0.05}, {"min_child_weight", 3.0}, {"colsample", 0.7}}},
+                             {"xgb", {{"max_depth", 5}, {"eta", 0.05}, {"min_child_weight", 10.0}}},
+                             {"xgb", {{"max_depth", 3}, {"eta", 0.05}, {"min_child_weight", 10.0}, {"subsample", 0.7}, {"colsample", 0.5}}},
+                             {"rf", json::object()}};
   if (rows <= 500) out.push_back({"gp", json::object(), true});  // O(n^3): small data only
-  out.push_back({"rf", json::object()});
   std::vector<Config> unique;
   for (auto& c : out) {
     c.options = scaled_options(c.kind, c.options, rows);
@@ -108,7 +111,7 @@ double smearing(const Regressor& model, const Eigen::MatrixXd& Xh, const Eigen::
 
 // Fits `c` on (X, truth) rows `fit` with `stop` for early stopping, and predicts rows `at` on the metric's scale.
 std::vector<double> fit_predict(const Config& c, const Eigen::MatrixXd& X, const std::vector<double>& truth, const std::vector<std::size_t>& fit,
-                                const std::vector<std::size_t>& stop, const std::vector<std::size_t>& at, std::uint64_t seed) {
+                                const std::vector<std::size_t>& stop, const std::vector<std::size_t>& at, std::uint64_t seed, bool smear_log) {
   const Scaled tr = standardise(pick(truth, fit), c.log);
   Eigen::VectorXd ystop(static_cast<Eigen::Index>(stop.size()));
   for (std::size_t i = 0; i < stop.size(); ++i)
@@ -116,7 +119,7 @@ std::vector<double> fit_predict(const Config& c, const Eigen::MatrixXd& X, const
   auto model = make_regressor(c.kind, c.options, seed);
   model->fit(pick_rows(X, fit), tr.y, pick_rows(X, stop), ystop);
   Eigen::VectorXd mean;
-  const double smear = c.log ? smearing(*model, pick_rows(X, stop), ystop, tr.scale) : 1.0;
+  const double smear = c.log && smear_log ? smearing(*model, pick_rows(X, stop), ystop, tr.scale) : 1.0;
   model->predict(pick_rows(X, at), mean, nullptr);
   std::vector<double> out;
   for (Eigen::Index i = 0; i < mean.size(); ++i) {
@@ -223,7 +226,7 @@ ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* re
             const std::size_t n_stop = fit.size() * 15 / 100;
             stop.assign(fit.end() - static_cast<std::ptrdiff_t>(n_stop), fit.end());
             fit.resize(fit.size() - n_stop);
-            const auto pred = fit_predict(configs[ci], X_for(configs[ci]), truth, fit, stop, at, derive_seed(opt.seed, k * 100 + f));
+            const auto pred = fit_predict(configs[ci], X_for(configs[ci]), truth, fit, stop, at, derive_seed(opt.seed, k * 100 + f), opt.smearing);
             for (std::size_t i = 0; i < at.size(); ++i) {
               oof_truth.push_back(truth[at[i]]);
               oof_pred.push_back(pred[i]);
@@ -250,7 +253,7 @@ ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* re
         if (split.validation.empty()) throw InvalidArgument("proxy train: --target-transform auto needs validation rows (--validation > 0)");
         for (std::size_t ci = 0; ci < configs.size(); ++ci) {
           const auto pred = fit_predict(configs[ci], X_for(configs[ci]), truth, split.train, split.validation, split.validation,
-                                        derive_seed(opt.seed, k));
+                                        derive_seed(opt.seed, k), opt.smearing);
           const Scores sc = score(pick(truth, split.validation), pred);
           json row = config_json(configs[ci]);
           row["validation_r2"] = sc.r2;
@@ -278,7 +281,7 @@ ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* re
     const Eigen::MatrixXd Xva = pick_rows(X, split.validation);
     t.model = make_regressor(c.kind, c.options, derive_seed(opt.seed, k));
     t.model->fit(pick_rows(X, split.train), tr.y, Xva, yva);
-    if (t.log) t.smearing = smearing(*t.model, Xva, yva, t.scale);
+    if (t.log && opt.smearing) t.smearing = smearing(*t.model, Xva, yva, t.scale);
     if (!split.validation.empty()) {  // scored before any refit, so that they stay held-out scores
       std::vector<double> pred;
       Eigen::VectorXd mean;
@@ -286,14 +289,14 @@ ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* re
       for (Eigen::Index i = 0; i < mean.size(); ++i) pred.push_back(t.transform_back(mean(i)));
       rep["targets"][t.name]["validation"] = score(pick(truth, split.validation), pred).to_json();
     }
-    if (c.kind == "xgb" && !split.validation.empty()) {
+    if (const json saved = t.model->save(); c.kind == "xgb" && saved.contains("rounds") && !split.validation.empty()) {  // not bagged
       // Early stopping found the number of rounds; the final model learns
       // from the validation rows too, with as many more rounds as rows.
       std::vector<std::size_t> all = split.train;
       all.insert(all.end(), split.validation.begin(), split.validation.end());
       json o = c.options;
       o["rounds"] = std::max<std::int64_t>(
-          1, std::llround(t.model->save().at("rounds").get<double>() * static_cast<double>(all.size()) / static_cast<double>(split.train.size())));
+          1, std::llround(saved.at("rounds").get<double>() * static_cast<double>(all.size()) / static_cast<double>(split.train.size())));
       Eigen::VectorXd yall(static_cast<Eigen::Index>(all.size()));
       yall << tr.y, yva;
       t.model = make_regressor(c.kind, o, derive_seed(opt.seed, k));

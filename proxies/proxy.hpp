@@ -28,6 +28,7 @@ struct TrainOptions {
   // whichever of the two scores the better R^2 on the validation rows (or
   // in the cross-validation of --model auto).
   std::string target_transform = "auto";
+  bool smearing = true;  // log targets predict the mean (Duan's smearing); false: the median
   const Dataset* test_set = nullptr;  // a fixed test set (never fitted on); test_fraction is then ignored
   double auto_budget_s = 30;          // --model auto: cross-validation time for all targets together
   int folds = 5;

@@ -303,6 +303,7 @@ private:
     t.validation_fraction = 0.15;
     t.test_fraction = 0;
     t.target_transform = "log";  // retrained often: one fit per target
+    t.smearing = false;          // the median: its optimism is compared with the best simulated value
     t.seed = derive_seed(opt_.seed, data_.rows());
     model_ = std::make_unique<ProxyModel>(ProxyModel::train(data_, t, nullptr));
     if (!model_->has_uncertainty())

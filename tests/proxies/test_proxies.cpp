@@ -7,6 +7,7 @@
 
 #include "envs/core/error.hpp"
 #include "envs/core/rng.hpp"
+#include "experiments/dataset.hpp"
 #include "proxies/models.hpp"
 #include "proxies/proxy.hpp"
 
@@ -26,7 +27,9 @@ double f(double x, double y, const std::string& k, std::int64_t n) {
 }
 
 // Writes rows of uniform random designs as `dsegym dataset export` would.
-fs::path write_dataset(const fs::path& dir, const std::string& stem, std::size_t rows, std::uint64_t seed, double x_high = 1.0) {
+using TargetFn = std::function<double(double, double, const std::string&, std::int64_t)>;
+
+fs::path write_dataset(const fs::path& dir, const std::string& stem, std::size_t rows, std::uint64_t seed, double x_high = 1.0, const TargetFn& fn = f) {
   const json cols = json::array({
       {{"name", "status"}, {"role", "meta"}},
       {{"name", "x"}, {"role", "parameter"}, {"kind", "continuous"}, {"space", {{"type", "box"}, {"low", 0.0}, {"high", x_high}}}},
@@ -47,7 +50,7 @@ fs::path write_dataset(const fs::path& dir, const std::string& stem, std::size_t
     const double x = rng.uniform() * x_high, y = rng.uniform();
     const std::string k = ks[rng.below(3)];
     const std::int64_t n = std::int64_t{1} << rng.below(7);
-    out << "ok," << x << "," << y << "," << k << "," << n << "," << f(x, y, k, n) << "\n";
+    out << "ok," << x << "," << y << "," << k << "," << n << "," << fn(x, y, k, n) << "\n";
   }
   return dir / (stem + ".csv");
 }
@@ -261,4 +264,183 @@ TEST_CASE("crafted proxy model files are refused with a reason, never a crash or
   // Not JSON, or nested too deep: named.
   std::ofstream(dir / "deep.json") << std::string(10000, '[') << std::string(10000, ']');
   CHECK_THROWS_WITH_AS(ProxyModel::load((dir / "deep.json").string()), doctest::Contains("nested deeper than 64"), InvalidArgument);
+}
+
+namespace {
+
+// The selection a model file records for a target, and its best tried candidate's index.
+std::size_t best_tried(const json& selection) {
+  std::size_t best = 0;
+  const json& tried = selection.at("tried");
+  for (std::size_t i = 1; i < tried.size(); ++i)
+    if (tried[i].at("cv_r2").get<double>() > tried[best].at("cv_r2").get<double>()) best = i;
+  return best;
+}
+
+}  // namespace
+
+TEST_CASE("a fixed test set is never fitted on: a poisoned one changes the test scores, not the model") {
+  const auto dir = testing::temp_dir("proxy_testset");
+  const Dataset train = load_dataset(write_dataset(dir, "train", 600, 11).string());
+  const Dataset clean = load_dataset(write_dataset(dir, "clean", 200, 12).string());
+  // The same designs with targets that have nothing to do with them.
+  const Dataset poisoned = load_dataset(write_dataset(dir, "poisoned", 200, 12, 1.0, [](double x, double, const std::string&, std::int64_t) {
+                                          return 1e6 * std::sin(1e3 * x);
+                                        }).string());
+  TrainOptions opt;
+  opt.targets = {"f"};
+  opt.test_fraction = 0.3;  // ignored with a test set: every row of train.csv is fitted or validates
+  json rc, rp;
+  opt.test_set = &clean;
+  const ProxyModel a = ProxyModel::train(train, opt, &rc);
+  opt.test_set = &poisoned;
+  const ProxyModel b = ProxyModel::train(train, opt, &rp);
+  const auto pa = a.predict(clean.cells), pb = b.predict(clean.cells);
+  bool same = true;
+  for (std::size_t i = 0; i < pa.size(); ++i) same = same && pa[i].mean[0] == pb[i].mean[0];
+  CHECK(same);
+  CHECK(rc.at("test") == 200);
+  CHECK(rc.at("train").get<std::size_t>() + rc.at("validation").get<std::size_t>() == 600);
+  CHECK(rc.at("targets").at("f").at("test").at("r2").get<double>() > 0.95);
+  CHECK(rp.at("targets").at("f").at("test").at("r2").get<double>() < 0.1);
+  CHECK(rc.at("targets").at("f").at("validation") == rp.at("targets").at("f").at("validation"));
+  // A test set with other parameters is refused.
+  const Dataset other = load_dataset(write_dataset(dir, "other", 50, 4, 2.0).string());
+  opt.test_set = &other;
+  CHECK_THROWS_WITH_AS(ProxyModel::train(train, opt, nullptr), doctest::Contains("parameter column 0"), InvalidArgument);
+}
+
+TEST_CASE("the target transform: log for a heavy-tailed target, none for one with negative values, as asked otherwise") {
+  const auto dir = testing::temp_dir("proxy_transform");
+  const Dataset heavy = load_dataset(write_dataset(dir, "heavy", 800, 5, 1.0, [](double x, double y, const std::string& k, std::int64_t n) {
+                                       return std::exp(8 * x + 2 * y + (k == "b" ? 1.0 : 0.0)) * std::sqrt(static_cast<double>(n));
+                                     }).string());
+  const Dataset signed_ = load_dataset(write_dataset(dir, "signed", 400, 6, 1.0, [](double x, double y, const std::string&, std::int64_t) {
+                                         return x - 0.5 + y;
+                                       }).string());
+  TrainOptions opt;
+  opt.targets = {"f"};
+  json rep;
+  const ProxyModel h = ProxyModel::train(heavy, opt, &rep);
+  CHECK(h.targets()[0].log);
+  CHECK(rep.at("targets").at("f").at("selection").at("tried").size() == 2);  // both transforms, judged on the validation rows
+  CHECK(h.targets()[0].smearing > 1.0);  // exp(mean log) is the median: the mean lies above it
+  CHECK_FALSE(ProxyModel::train(signed_, opt, nullptr).targets()[0].log);
+  opt.target_transform = "none";
+  CHECK_FALSE(ProxyModel::train(heavy, opt, nullptr).targets()[0].log);
+  opt.target_transform = "log";
+  CHECK(ProxyModel::train(heavy, opt, nullptr).targets()[0].log);
+  opt.target_transform = "sqrt";
+  CHECK_THROWS_WITH_AS(ProxyModel::train(heavy, opt, nullptr), doctest::Contains("choices: auto, none, log"), InvalidArgument);
+}
+
+TEST_CASE("--model auto picks the model by cross-validation within its budget, on 200 and 20,000 rows of a known function") {
+  const auto dir = testing::temp_dir("proxy_auto");
+  TrainOptions opt;
+  opt.targets = {"f"};
+  opt.model = "auto";
+  {
+    const Dataset small = load_dataset(write_dataset(dir, "small", 200, 21).string());
+    opt.auto_budget_s = 60;  // enough for every candidate on 200 rows
+    json rep;
+    const ProxyModel m = ProxyModel::train(small, opt, &rep);
+    const json& sel = rep.at("targets").at("f").at("selection");
+    CHECK(sel.at("tried").size() == sel.at("candidates").get<std::size_t>());
+    CHECK(sel.at("chosen") == json({{"model", sel.at("tried")[best_tried(sel)].at("model")},
+                                    {"options", sel.at("tried")[best_tried(sel)].at("options")},
+                                    {"encoding", sel.at("tried")[best_tried(sel)].at("encoding")},
+                                    {"transform", sel.at("tried")[best_tried(sel)].at("transform")}}));
+    // f is smooth: the GP (tried on small data) wins, far ahead of the trees' steps (measured test R^2 0.9995).
+    CHECK(sel.at("chosen").at("model") == "gp");
+    CHECK(rep.at("targets").at("f").at("test").at("r2").get<double>() > 0.99);
+    // The model file keeps the selection; it reloads to the same predictions.
+    m.save((dir / "auto.json").string());
+    const ProxyModel back = ProxyModel::load((dir / "auto.json").string());
+    CHECK(back.targets()[0].selection == m.targets()[0].selection);
+    CHECK(back.predict({small.cells[0]})[0].mean[0] == m.predict({small.cells[0]})[0].mean[0]);
+  }
+  {
+    const Dataset large = load_dataset(write_dataset(dir, "large", 20000, 22).string());
+    opt.auto_budget_s = 20;
+    json rep;
+    ProxyModel::train(large, opt, &rep);
+    const json& sel = rep.at("targets").at("f").at("selection");
+    CHECK(sel.at("tried").size() >= 2);
+    CHECK(sel.at("tried").size() < sel.at("candidates").get<std::size_t>());  // the budget stopped the search
+    CHECK(sel.at("chosen").at("model") == sel.at("tried")[best_tried(sel)].at("model"));
+    CHECK(rep.at("targets").at("f").at("test").at("r2").get<double>() > 0.99);
+    opt.auto_budget_s = 1e-3;  // only the first candidate
+    ProxyModel::train(large, opt, &rep);
+    CHECK(rep.at("targets").at("f").at("selection").at("tried").size() == 1);
+  }
+}
+
+TEST_CASE("dataset import: a mixed CSV with a joined one becomes a dataset with inferred kinds; bad rows are named, never dropped") {
+  const auto dir = testing::temp_dir("proxy_import");
+  std::ofstream(dir / "a.csv") << "topology,\"lat, ns\",bw,scale,fixed,links\n"
+                                  "Ring,10,4,0.5,7,1\n"
+                                  "Switch,250,16,1.25,7,3\n"
+                                  "\"Fully, Connected\",40,1,2.5e3,7,2\n"
+                                  "Ring,490,64,3,7,2\n";
+  std::ofstream(dir / "b.csv") << "runtime,junk\n1e6,x\n2.5e7,y\n3e6,z\n4e8,w\n";
+  ImportOptions opt;
+  opt.join = {(dir / "b.csv").string()};
+  opt.targets = {"runtime"};
+  opt.drop = {"junk"};
+  const ImportResult r = import_dataset((dir / "a.csv").string(), opt, (dir / "out.csv").string());
+  CHECK(r.rows == 4);
+  CHECK(r.kinds == json({{"topology", "categorical"}, {"lat, ns", "integer"}, {"bw", "ordinal"}, {"scale", "real"}, {"links", "integer"}}));
+  CHECK(r.constant == std::vector<std::string>{"fixed"});
+  const Dataset d = load_dataset((dir / "out.csv").string());
+  REQUIRE(d.params.size() == 5);
+  CHECK(d.params[0].at("space") == json({{"type", "categorical"}, {"labels", {"Fully, Connected", "Ring", "Switch"}}}));
+  CHECK(d.params[1].at("space") == json({{"type", "integer"}, {"low", 10}, {"high", 490}, {"step", 30}}));  // gcd of 240, 30, 480
+  CHECK(d.params[2].at("space") == json({{"type", "integer"}, {"low", 1}, {"high", 64}, {"scale", "pow2"}}));
+  CHECK(d.params[3].at("space") == json({{"type", "box"}, {"low", 0.5}, {"high", 2500.0}, {"log", true}}));
+  CHECK(d.metrics.at(0).at("name") == "runtime");
+  CHECK(d.values[3][0] == 4e8);
+  CHECK(d.cells[2][0] == "Fully, Connected");
+  // Forced kinds.
+  opt.kinds = {{"links", "categorical"}, {"bw", "integer"}};
+  const ImportResult f = import_dataset((dir / "a.csv").string(), opt, (dir / "forced.csv").string());
+  CHECK(f.kinds.at("links") == "categorical");
+  CHECK(load_dataset((dir / "forced.csv").string()).params[2].at("space").value("scale", "") == "pow2");  // powers of two stay ordered
+  opt.kinds = {{"scale", "integer"}};
+  CHECK_THROWS_WITH_AS(import_dataset((dir / "a.csv").string(), opt, (dir / "x.csv").string()),
+                       doctest::Contains("a.csv:2: column 'scale' is --kind integer but holds '0.5'"), InvalidArgument);
+  opt.kinds = {{"scale", "float"}};
+  CHECK_THROWS_WITH_AS(import_dataset((dir / "a.csv").string(), opt, (dir / "x.csv").string()), doctest::Contains("valid kinds are real"),
+                       InvalidArgument);
+  opt.kinds.clear();
+  // A missing value, a short row, a text target, a join of another length, an unknown column.
+  std::ofstream(dir / "missing.csv") << "topology,bw,runtime\nRing,4,1\nSwitch,,2\n";
+  CHECK_THROWS_WITH_AS(import_dataset((dir / "missing.csv").string(), {{}, {"runtime"}, {}, {}}, (dir / "x.csv").string()),
+                       doctest::Contains("missing.csv:3: column 'bw' is empty"), InvalidArgument);
+  std::ofstream(dir / "short.csv") << "topology,bw,runtime\nRing,4,1\nSwitch,8\n";
+  CHECK_THROWS_WITH_AS(import_dataset((dir / "short.csv").string(), {{}, {"runtime"}, {}, {}}, (dir / "x.csv").string()),
+                       doctest::Contains("short.csv:3: 2 cells, the header has 3"), InvalidArgument);
+  std::ofstream(dir / "text.csv") << "topology,bw,runtime\nRing,4,1\nSwitch,8,fast\n";
+  CHECK_THROWS_WITH_AS(import_dataset((dir / "text.csv").string(), {{}, {"runtime"}, {}, {}}, (dir / "x.csv").string()),
+                       doctest::Contains("text.csv:3: target 'runtime' holds 'fast'"), InvalidArgument);
+  std::ofstream(dir / "three.csv") << "runtime\n1\n2\n3\n";
+  CHECK_THROWS_WITH_AS(import_dataset((dir / "a.csv").string(), {{(dir / "three.csv").string()}, {"runtime"}, {}, {}}, (dir / "x.csv").string()),
+                       doctest::Contains("has 3 data rows"), InvalidArgument);
+  CHECK_THROWS_WITH_AS(import_dataset((dir / "a.csv").string(), {{}, {"latency"}, {}, {}}, (dir / "x.csv").string()),
+                       doctest::Contains("--targets 'latency' is not a column; columns: topology, lat, ns, bw"), InvalidArgument);
+  // The imported data trains a proxy.
+  std::ofstream big(dir / "big.csv");
+  big << "k,n,y\n";
+  Rng rng(3);
+  for (int i = 0; i < 300; ++i) {
+    const std::int64_t n = std::int64_t{1} << rng.below(6);
+    const char* k = rng.below(2) ? "p" : "q";
+    big << k << "," << n << "," << (k[0] == 'p' ? 2.0 : 1.0) * static_cast<double>(n) << "\n";
+  }
+  big.close();
+  import_dataset((dir / "big.csv").string(), {{}, {"y"}, {}, {}}, (dir / "big_ds.csv").string());
+  TrainOptions t;
+  t.targets = {"y"};
+  json rep;
+  ProxyModel::train(load_dataset((dir / "big_ds.csv").string()), t, &rep);
+  CHECK(rep.at("targets").at("y").at("test").at("r2").get<double>() > 0.99);
 }
