@@ -98,7 +98,8 @@ struct AgentEntry {
 
 using AgentRegistry = Registry<AgentEntry>;
 
-// The registry with every built-in agent registered (once).
+// The process-wide agent registry: the built-in families are added by
+// register_builtins() (app/builtin.hpp), plugins by their loader.
 AgentRegistry& agent_registry();
 
 // Throw InvalidArgument when the id is of the other kind.

@@ -9,7 +9,7 @@ namespace dsegym {
 inline SpacePtr unit_range() { return std::make_shared<Box>(0.0, 1.0); }
 inline SpacePtr int_range(std::int64_t lo, std::int64_t hi) { return std::make_shared<Integer>(lo, hi); }
 
-// One function per agent family, called by agent_registry().
+// One function per agent family, called by register_builtins() (app/builtin.hpp).
 void register_random_agent(AgentRegistry& reg);
 void register_grid_agents(AgentRegistry& reg);
 void register_evolutionary_agents(AgentRegistry& reg);  // ga, sa, aco

@@ -4,7 +4,7 @@
 // marginal likelihood (eq. 5.8, gradient eq. 5.9) with Adam on log scale.
 #include <Eigen/Dense>
 
-#include "envs/core/rng.hpp"
+#include "base/rng.hpp"
 
 namespace dsegym {
 

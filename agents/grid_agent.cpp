@@ -7,7 +7,7 @@
 #include "agents/builtin_agents.hpp"
 #include "agents/replay_agent.hpp"
 #include "agents/search_space.hpp"
-#include "envs/core/error.hpp"
+#include "base/error.hpp"
 
 namespace dsegym {
 

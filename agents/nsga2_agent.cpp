@@ -16,7 +16,7 @@
 #include "agents/pareto.hpp"
 #include "agents/replay_agent.hpp"
 #include "agents/search_space.hpp"
-#include "envs/core/error.hpp"
+#include "base/error.hpp"
 
 namespace dsegym {
 

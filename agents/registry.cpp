@@ -1,25 +1,10 @@
-#include <mutex>
-
 #include "agents/agent.hpp"
-#include "agents/builtin_agents.hpp"
-#include "envs/core/error.hpp"
+#include "base/error.hpp"
 
 namespace dsegym {
 
 AgentRegistry& agent_registry() {
   static AgentRegistry reg("agent");
-  static std::once_flag once;
-  std::call_once(once, [] {
-    register_random_agent(reg);
-    register_grid_agents(reg);
-    register_evolutionary_agents(reg);
-    register_nsga2_agent(reg);
-    register_bo_agent(reg);
-    register_tpe_agent(reg);
-    register_cmaes_agent(reg);
-    register_swarm_agents(reg);
-    register_rl_agents(reg);
-  });
   return reg;
 }
 

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "envs/core/error.hpp"
+#include "base/error.hpp"
 
 namespace dsegym {
 

@@ -1,12 +1,12 @@
 // The RL agents' registry entries: hyperparameters are declared here, free
 // of libtorch; the agents themselves live in the torch library (agents/rl),
-// loaded the first time one is created (agents/torch_library.hpp).
+// loaded the first time one is created (base/torch_bridge.hpp).
 #include <memory>
 
 #include "agents/builtin_agents.hpp"
 #include "agents/rl/entry.hpp"
-#include "agents/torch_library.hpp"
-#include "envs/core/error.hpp"
+#include "base/torch_bridge.hpp"
+#include "base/error.hpp"
 
 namespace dsegym {
 

@@ -7,7 +7,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "envs/core/rng.hpp"
+#include "base/rng.hpp"
 #include "envs/core/space.hpp"
 
 namespace dsegym {

@@ -23,8 +23,8 @@
 
 #include "agents/agent.hpp"
 #include "bench/bench_args.hpp"
-#include "envs/builtin.hpp"
-#include "envs/core/error.hpp"
+#include "app/builtin.hpp"
+#include "base/error.hpp"
 #include "envs/core/wrappers.hpp"
 
 using namespace dsegym;
@@ -174,6 +174,7 @@ int quality(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  dsegym::register_builtins();
   bench::help(argc, argv, kUsage);
   if (argc > 1 && std::strcmp(argv[1], "--quality") == 0) return quality(argc, argv);
   if (argc > 1) {

@@ -19,8 +19,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "envs/builtin.hpp"
-#include "envs/core/rng.hpp"
+#include "app/builtin.hpp"
+#include "base/rng.hpp"
 #include "simulators/dram/simulator.hpp"
 
 using namespace dsegym;

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "envs/builtin.hpp"
+#include "app/builtin.hpp"
 #include "envs/external/external_env.hpp"
 
 using namespace dsegym;

@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <string>
 
-#include "envs/builtin.hpp"
+#include "app/builtin.hpp"
 #include "experiments/runner.hpp"
 #include "simulators/nn/cell_space.hpp"
 
@@ -39,6 +39,7 @@ std::string cell_of(const Value& action, const std::string& prefix) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  dsegym::register_builtins();
   constexpr const char* kUsage = "Usage: bench_nasaic [budget seeds agent]   (default 200 3 ga)";
   dsegym::bench::help(argc, argv, kUsage);
   try {

@@ -4,7 +4,7 @@
 #include <chrono>
 #include <cstdio>
 
-#include "envs/builtin.hpp"
+#include "app/builtin.hpp"
 #include "proxies/proxy.hpp"
 
 using namespace dsegym;

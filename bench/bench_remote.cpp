@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dsegym.grpc.pb.h"
-#include "envs/builtin.hpp"
+#include "app/builtin.hpp"
 #include "envs/remote/convert.hpp"
 #include "envs/remote/grpc_module.hpp"
 #include "remote/server_process.hpp"

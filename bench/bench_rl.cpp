@@ -16,7 +16,7 @@
 
 #include "agents/agent.hpp"
 #include "bench/bench_args.hpp"
-#include "envs/builtin.hpp"
+#include "app/builtin.hpp"
 #include "envs/core/wrappers.hpp"
 #include "simulators/soc/soc.hpp"
 
@@ -99,6 +99,7 @@ double soc_heuristic(soc::Policy p, double rate, double noise, double window_ms)
 }
 
 int main(int argc, char** argv) {
+  dsegym::register_builtins();
   if (argc > 2 && std::string(argv[1]) == "--soc") {
     const std::int64_t steps = std::atoll(argv[2]);
     const double rate = argc > 3 ? std::atof(argv[3]) : 10.0, noise = argc > 4 ? std::atof(argv[4]) : 0.2;

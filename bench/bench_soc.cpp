@@ -11,7 +11,7 @@
 #include <cstring>
 #include <vector>
 
-#include "envs/builtin.hpp"
+#include "app/builtin.hpp"
 #include "simulators/soc/soc.hpp"
 
 using namespace dsegym;

@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "envs/builtin.hpp"
+#include "app/builtin.hpp"
 #include "envs/core/wrappers.hpp"
 #include "experiments/runner.hpp"
 
@@ -39,6 +39,7 @@ double median_ns_per_step(int reps, std::int64_t n, F&& body) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  dsegym::register_builtins();
   constexpr const char* kUsage = "Usage: bench_step [evaluations]   (default 200000)";
   dsegym::bench::help(argc, argv, kUsage);
   const std::int64_t n = dsegym::bench::int_arg(argc, argv, 1, 200000, 1, 1000000000, kUsage);

@@ -139,6 +139,6 @@ print(f"{sys.argv[1]}: {len(rows)} rows, test 20 %, split seeds {seeds}; R^2 / K
 print("| target | model | " + " | ".join(f"seed {s}" for s in seeds) + " |")
 print("| --- | --- |" + " --- |" * len(seeds))
 for (t, name), vals in results.items():
-    cells = [f"{r2:.3f} / {tau:.3f}" + (f" ({what})" if what else "") for r2, tau, what in vals]
+    cells = [f"{r2:.4f} / {tau:.3f}" + (f" ({what})" if what else "") for r2, tau, what in vals]
     print(f"| {t} | {name} | " + " | ".join(cells) + " |")
 shutil.rmtree(work, ignore_errors=True)

@@ -11,9 +11,9 @@
 #include <nlohmann/json.hpp>
 
 #include "envs/core/columns.hpp"
-#include "envs/core/error.hpp"
-#include "envs/core/json_io.hpp"
-#include "envs/core/files.hpp"
+#include "base/error.hpp"
+#include "base/json_io.hpp"
+#include "base/files.hpp"
 #include "envs/core/space.hpp"
 #include "envs/core/trace.hpp"
 #include "proxies/dataset.hpp"

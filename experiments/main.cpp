@@ -9,10 +9,10 @@
 #include <nlohmann/json.hpp>
 
 #include "agents/agent.hpp"
-#include "envs/builtin.hpp"
-#include "envs/core/error.hpp"
-#include "envs/core/json_io.hpp"
-#include "envs/core/subprocess.hpp"
+#include "app/builtin.hpp"
+#include "base/error.hpp"
+#include "base/json_io.hpp"
+#include "base/subprocess.hpp"
 #include "envs/core/wrappers.hpp"
 #include "experiments/dataset.hpp"
 #include "envs/external/external_env.hpp"
@@ -119,6 +119,7 @@ const CLI::Validator kSeedRange = CLI::Range(0.0, 9223372036854775807.0).descrip
 }  // namespace
 
 int main(int argc, char** argv) {
+  dsegym::register_builtins();  // the built-in envs, cost models and agents
   kill_children_on_signal();  // no child process outlives an interrupted dsegym
   CLI::App app{"dsegym: a gym for design-space exploration of computer architectures.\n\n"
                "Example:\n  dsegym run --env toy-v0 --agent random --budget 200 --seed 1 --out runs/toy\n"};

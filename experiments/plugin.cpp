@@ -6,8 +6,8 @@
 #include <mutex>
 #include <set>
 
-#include "envs/builtin.hpp"
-#include "envs/core/error.hpp"
+#include "app/builtin.hpp"
+#include "base/error.hpp"
 
 namespace dsegym {
 

@@ -1,32 +1,11 @@
 #pragma once
-// Writing a plugin: an agent or env compiled into a shared library that
-// `dsegym --plugin lib.so ...` loads. In one .cpp file:
-//
-//   #include "experiments/plugin.hpp"
-//   DSEGYM_PLUGIN(registrar) {
-//     registrar.agents.add(dsegym::AgentEntry{"my-agent", "what it does", {/* hyperparameters */},
-//                                             [](const dsegym::AgentContext& ctx, const dsegym::Params& p) { ... }});
-//   }
-//
-// and build it as a shared library linking dsegym_agents (see
-// agents/plugins/CMakeLists.txt), with the same compiler as dsegym. It
-// registers into the host's registries through the PluginRegistrar.
+// Loading plugins (`dsegym --plugin lib.so`, a sweep's "plugins"). What a
+// plugin writes is in agents/plugin.hpp.
 #include <string>
 
-#include "agents/agent.hpp"
-#include "envs/core/env_registry.hpp"
-
-// Bumped whenever a change to the headers breaks plugins built before it.
-#ifndef DSEGYM_PLUGIN_ABI_VERSION
-#define DSEGYM_PLUGIN_ABI_VERSION 2
-#endif
+#include "agents/plugin.hpp"
 
 namespace dsegym {
-
-struct PluginRegistrar {
-  EnvRegistry& envs;
-  AgentRegistry& agents;
-};
 
 // Loads a plugin: checks its ABI version, then lets it register. Errors
 // (missing file, missing entry point, version mismatch, a registration that
@@ -34,13 +13,3 @@ struct PluginRegistrar {
 void load_plugin(const std::string& path);
 
 }  // namespace dsegym
-
-#define DSEGYM_PLUGIN(registrar_name)                                                                   \
-  static void dsegym_plugin_body(dsegym::PluginRegistrar& registrar_name);                              \
-  extern "C" __attribute__((visibility("default"))) int dsegym_plugin_abi_version() {                   \
-    return DSEGYM_PLUGIN_ABI_VERSION;                                                                   \
-  }                                                                                                     \
-  extern "C" __attribute__((visibility("default"))) void dsegym_plugin_register(dsegym::PluginRegistrar* r) { \
-    dsegym_plugin_body(*r);                                                                             \
-  }                                                                                                     \
-  static void dsegym_plugin_body(dsegym::PluginRegistrar& registrar_name)

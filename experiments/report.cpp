@@ -12,8 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "agents/pareto.hpp"
-#include "envs/core/error.hpp"
-#include "envs/core/files.hpp"
+#include "base/error.hpp"
+#include "base/files.hpp"
 #include "envs/core/trace.hpp"
 #include "experiments/svg_plot.hpp"
 #include "experiments/sweep.hpp"

@@ -1,8 +1,8 @@
 // `dsegym serve`: the server lives in the gRPC module; this side gives it
 // the envs (this process's registry, plugins included) and the file rules.
-#include "envs/builtin.hpp"
-#include "envs/core/files.hpp"
-#include "envs/core/module.hpp"
+#include "app/builtin.hpp"
+#include "base/files.hpp"
+#include "base/module.hpp"
 #include "envs/remote/grpc_module.hpp"
 #include "experiments/server.hpp"
 

@@ -9,10 +9,10 @@
 #include <sstream>
 #include <thread>
 
-#include "envs/core/error.hpp"
-#include "envs/core/files.hpp"
+#include "base/error.hpp"
+#include "base/files.hpp"
 #include "envs/core/trace.hpp"
-#include "envs/core/subprocess.hpp"
+#include "base/subprocess.hpp"
 #include "experiments/progress.hpp"
 
 namespace dsegym {

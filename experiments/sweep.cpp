@@ -19,11 +19,11 @@
 
 #include "agents/agent.hpp"
 #include "agents/pareto.hpp"
-#include "envs/builtin.hpp"
-#include "envs/core/error.hpp"
-#include "envs/core/json_io.hpp"
-#include "envs/core/subprocess.hpp"
-#include "envs/core/thread_pool.hpp"
+#include "app/builtin.hpp"
+#include "base/error.hpp"
+#include "base/json_io.hpp"
+#include "base/subprocess.hpp"
+#include "base/thread_pool.hpp"
 #include "experiments/progress.hpp"
 
 namespace dsegym {

@@ -16,7 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "envs/core/files.hpp"
+#include "base/files.hpp"
 #include "experiments/runner.hpp"
 
 namespace dsegym {

@@ -3,8 +3,8 @@
 #include <map>
 #include <string>
 
-#include "envs/builtin.hpp"
-#include "envs/core/json_io.hpp"
+#include "app/builtin.hpp"
+#include "base/json_io.hpp"
 #include "envs/core/reward.hpp"
 #include "fuzz/fuzz.hpp"
 

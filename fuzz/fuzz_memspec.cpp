@@ -1,5 +1,5 @@
 // DRAMSys memspecs and controller configs (mcconfig) as JSON.
-#include "envs/core/json_io.hpp"
+#include "base/json_io.hpp"
 #include "fuzz/fuzz.hpp"
 #include "simulators/dram/config.hpp"
 #include "simulators/dram/memspec.hpp"

@@ -1,7 +1,7 @@
 // Proxy model files (XGBoost trees, Gaussian processes, bags): a crafted
 // file must be an error, never an out-of-bounds read, a cycle or a huge
 // allocation.
-#include "envs/core/json_io.hpp"
+#include "base/json_io.hpp"
 #include "fuzz/fuzz.hpp"
 #include "proxies/proxy.hpp"
 

@@ -1,5 +1,5 @@
 // Sweep configs: checked and counted before anything is expanded.
-#include "envs/core/json_io.hpp"
+#include "base/json_io.hpp"
 #include "experiments/sweep.hpp"
 #include "fuzz/fuzz.hpp"
 

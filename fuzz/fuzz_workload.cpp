@@ -1,6 +1,6 @@
 // Accelerator workloads and architectures, and SoC applications and SoCs,
 // as JSON; an accepted layer is mapped on the default architecture.
-#include "envs/core/json_io.hpp"
+#include "base/json_io.hpp"
 #include "fuzz/fuzz.hpp"
 #include "simulators/accel/mapper.hpp"
 #include "simulators/accel/workload.hpp"

@@ -7,8 +7,8 @@
 #include <limits>
 
 #include "agents/rl/common.hpp"
-#include "envs/core/error.hpp"
-#include "envs/core/rng.hpp"
+#include "base/error.hpp"
+#include "base/rng.hpp"
 #include "proxies/model_modules.hpp"
 
 namespace dsegym::proxy {

@@ -1,6 +1,6 @@
 #include "proxies/model_modules.hpp"
 
-#include "agents/torch_library.hpp"
+#include "base/torch_bridge.hpp"
 
 namespace dsegym::proxy {
 

@@ -1,12 +1,12 @@
 #pragma once
 // Proxy models that live in modules loaded on first use
-// (envs/core/module.hpp): the MLP in the torch module (proxies/mlp.cpp),
+// (base/module.hpp): the MLP in the torch module (proxies/mlp.cpp),
 // boosted trees and random forests in the xgb module (proxies/xgb_model.cpp).
 #include <cstdint>
 #include <memory>
 #include <string>
 
-#include "envs/core/module.hpp"
+#include "base/module.hpp"
 #include "proxies/models.hpp"
 
 namespace dsegym::proxy {

@@ -6,10 +6,10 @@
 #include <sstream>
 
 #include "agents/gp.hpp"
-#include "envs/core/error.hpp"
-#include "envs/core/json_io.hpp"
+#include "base/error.hpp"
+#include "base/json_io.hpp"
 #include "envs/core/params.hpp"
-#include "envs/core/rng.hpp"
+#include "base/rng.hpp"
 #include "proxies/model_modules.hpp"
 
 namespace dsegym::proxy {

@@ -8,9 +8,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "envs/core/error.hpp"
-#include "envs/core/json_io.hpp"
-#include "envs/core/files.hpp"
+#include "base/error.hpp"
+#include "base/json_io.hpp"
+#include "base/files.hpp"
 
 namespace dsegym::proxy {
 
@@ -45,12 +45,14 @@ struct Config {
 // stop the search early): the row-scaled boosted trees first, then
 // shallower and deeper ones, random forests, and a GP on small data.
 std::vector<Config> auto_candidates(std::size_t rows) {
-  // Diverse ones first: the row-scaled default, deep trees, shallow trees
-  // on one-hot knobs, a random forest; then variations of them.
+  // Diverse ones first, so that a short budget still sees the kinds that
+  // win somewhere: the row-scaled default, shallow trees on one-hot knobs
+  // (best on ArchGym's AstraSim data), deep trees (best on dram-v0), a
+  // random forest; then variations of them.
   std::vector<Config> out = {{"xgb", scaled_options("xgb", json::object(), rows)},
-                             {"xgb", {{"max_depth", 8}, {"eta", 0.1}, {"min_child_weight", 1.0}}},
                              {"xgb", {{"max_depth", 4}, {"eta", 0.05}, {"min_child_weight", 5.0}, {"lambda", 1.0}}, true},
                              {"xgb", {{"max_depth", 8}, {"eta", 0.05}, {"min_child_weight", 1.0}, {"lambda", 1.0}}},
+                             {"xgb", {{"max_depth", 8}, {"eta", 0.1}, {"min_child_weight", 1.0}}},
                              {"rf", {{"trees", 100}, {"max_depth", 15}, {"colsample", 0.8}}},
                              {"xgb", {{"max_depth", 8}, {"eta", 0.05}, {"min_child_weight", 1.0}}, true},
                              {"xgb", {{"max_depth", 12}, {"eta", 0.3}, {"min_child_weight", 1.0}}},

@@ -6,8 +6,8 @@
 
 #include "envs/core/columns.hpp"
 #include "envs/core/env_registry.hpp"
-#include "envs/core/error.hpp"
-#include "envs/core/files.hpp"
+#include "base/error.hpp"
+#include "base/files.hpp"
 #include "envs/core/params.hpp"
 #include "proxies/proxy.hpp"
 

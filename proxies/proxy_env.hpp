@@ -12,7 +12,7 @@
 // info says {"cost_model": "proxy"} or {"cost_model": "simulator"}.
 namespace dsegym {
 
-// Called by envs/builtin.cpp.
+// Called by app/builtin.cpp.
 void register_proxy_cost_models();
 
 }  // namespace dsegym

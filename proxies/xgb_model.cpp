@@ -1,5 +1,5 @@
 // Boosted trees and random forests with XGBoost's C API: the xgb module
-// (libdsegym_xgb.so, loaded on first use; envs/core/module.hpp). Prediction
+// (libdsegym_xgb.so, loaded on first use; base/module.hpp). Prediction
 // walks the compiled trees natively.
 #include <xgboost/c_api.h>
 
@@ -10,8 +10,8 @@
 #include <Eigen/Dense>
 #include <nlohmann/json.hpp>
 
-#include "envs/core/error.hpp"
-#include "envs/core/json_io.hpp"
+#include "base/error.hpp"
+#include "base/json_io.hpp"
 #include "proxies/model_modules.hpp"
 
 namespace dsegym::proxy {

@@ -19,10 +19,10 @@
 #include <vector>
 
 #include "agents/agent.hpp"
-#include "envs/builtin.hpp"
-#include "envs/core/error.hpp"
-#include "envs/core/json_io.hpp"
-#include "envs/core/rng.hpp"
+#include "app/builtin.hpp"
+#include "base/error.hpp"
+#include "base/json_io.hpp"
+#include "base/rng.hpp"
 #include "envs/core/vector_env.hpp"
 #include "envs/core/wrappers.hpp"
 #include "envs/external/external_env.hpp"
@@ -402,6 +402,7 @@ struct PyAgent {
 }  // namespace
 
 PYBIND11_MODULE(dsegym, m) {
+  register_builtins();
   m.doc() = "dsegym: design-space exploration environments and agents, in process (see the README's Python section)";
   m.attr("__version__") = DSEGYM_VERSION;
 

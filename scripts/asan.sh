@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Release -DDSEGYM_SANITIZE=ON -DDSEGYM_TORCH=OFF >/dev/null
-targets=(dsegym dsegym_tests)
+targets=(dsegym dsegym_tests dsegym_sim_tests)
 for f in fuzz/fuzz_*.cpp; do t=$(basename "$f" .cpp); targets+=("fuzz_replay_${t#fuzz_}"); done
 cmake --build build-asan -j"$(nproc)" --target "${targets[@]}"
 
@@ -27,6 +27,7 @@ done
 # env contract over every env, which includes the NAS envs) and the one that
 # runs the benchmarks (not built here) are left to the main build.
 echo "asan: tests"
+build-asan/bin/dsegym_sim_tests --no-intro
 build-asan/bin/dsegym_tests --no-intro \
   -sfe='*test_rl.cpp,*test_nas_env.cpp,*test_asic_env.cpp' \
   -tce='every registered env keeps the contract,every model learns a known function*,*zero-cost*,*nasaic*,policy agents run in episodes*,a saved policy evaluates greedily*,benchmarks answer --help*,a hybrid search on dram-v0*'

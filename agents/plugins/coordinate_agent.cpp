@@ -6,7 +6,7 @@
 
 #include "agents/replay_agent.hpp"
 #include "agents/search_space.hpp"
-#include "experiments/plugin.hpp"
+#include "agents/plugin.hpp"
 
 namespace {
 

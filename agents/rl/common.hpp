@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "agents/agent.hpp"
-#include "envs/core/rng.hpp"
+#include "base/rng.hpp"
 
 namespace dsegym::rl {
 

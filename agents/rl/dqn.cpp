@@ -7,7 +7,7 @@
 
 #include "agents/rl/agents.hpp"
 #include "agents/rl/common.hpp"
-#include "envs/core/error.hpp"
+#include "base/error.hpp"
 
 namespace dsegym::rl {
 

@@ -3,8 +3,8 @@
 #include "agents/rl/entry.hpp"
 
 #include "agents/rl/agents.hpp"
-#include "agents/torch_library.hpp"
-#include "envs/core/error.hpp"
+#include "base/torch_bridge.hpp"
+#include "base/error.hpp"
 
 extern "C" __attribute__((visibility("default"))) int dsegym_torch_abi_version() { return dsegym::kTorchLibraryAbi; }
 

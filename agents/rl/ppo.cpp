@@ -9,7 +9,7 @@
 #include <cmath>
 
 #include "agents/rl/common.hpp"
-#include "envs/core/error.hpp"
+#include "base/error.hpp"
 
 namespace dsegym::rl {
 

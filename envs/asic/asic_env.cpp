@@ -3,7 +3,7 @@
 #include <cmath>
 #include <limits>
 
-#include "envs/core/error.hpp"
+#include "base/error.hpp"
 #include "envs/core/params.hpp"
 #include "envs/nas/cell_evaluator.hpp"
 #include "simulators/accel/workload.hpp"

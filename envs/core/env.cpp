@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "envs/core/error.hpp"
+#include "base/error.hpp"
 
 namespace dsegym {
 

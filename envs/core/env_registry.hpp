@@ -21,7 +21,7 @@ struct EnvEntry {
 using EnvRegistry = Registry<EnvEntry>;
 
 // The process-wide registry; families add themselves through
-// register_builtin_envs() (envs/builtin.hpp) and plugins.
+// register_builtins() (app/builtin.hpp) and plugins.
 EnvRegistry& env_registry_core();
 
 // Unknown id or option -> InvalidArgument naming it and listing valid ones.

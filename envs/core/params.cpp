@@ -2,8 +2,8 @@
 
 #include <cmath>
 
-#include "envs/core/error.hpp"
-#include "envs/core/json_io.hpp"
+#include "base/error.hpp"
+#include "base/json_io.hpp"
 
 namespace dsegym {
 
@@ -45,18 +45,6 @@ std::string param_names(const std::vector<ParamSpec>& specs) {
   return s.empty() ? "(none)" : s;
 }
 
-void check_keys(const json& j, std::initializer_list<const char*> keys, const std::string& where) {
-  if (!j.is_object()) throw InvalidArgument(where + ": expected a JSON object, got " + excerpt(j));
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    bool ok = false;
-    for (const char* k : keys) ok = ok || it.key() == k;
-    if (!ok) {
-      std::string list;
-      for (const char* k : keys) list += (list.empty() ? "" : ", ") + std::string(k);
-      throw InvalidArgument(where + ": unknown key '" + excerpt(it.key(), 100) + "'; valid keys: " + list);
-    }
-  }
-}
 
 Params::Params(const std::vector<ParamSpec>& specs, const json& given, std::string what) : what_(std::move(what)) {
   if (!given.is_null() && !given.is_object())

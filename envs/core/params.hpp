@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_io.hpp"
 #include "envs/core/space.hpp"
 
 namespace dsegym {
@@ -46,9 +47,5 @@ private:
 };
 
 std::string param_names(const std::vector<ParamSpec>& specs);
-
-// Throws InvalidArgument unless j is an object whose keys are all in `keys`:
-// "<where>: unknown key 'k'; valid keys: a, b".
-void check_keys(const json& j, std::initializer_list<const char*> keys, const std::string& where);
 
 }  // namespace dsegym

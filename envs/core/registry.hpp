@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "envs/core/error.hpp"
-#include "envs/core/json_io.hpp"
+#include "base/error.hpp"
+#include "base/json_io.hpp"
 
 namespace dsegym {
 

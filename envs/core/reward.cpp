@@ -4,8 +4,8 @@
 #include <cmath>
 #include <limits>
 
-#include "envs/core/error.hpp"
-#include "envs/core/json_io.hpp"
+#include "base/error.hpp"
+#include "base/json_io.hpp"
 
 namespace dsegym {
 

@@ -7,8 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "envs/core/error.hpp"
-#include "envs/core/json_io.hpp"
+#include "base/error.hpp"
+#include "base/json_io.hpp"
 #include "envs/core/params.hpp"
 
 namespace dsegym {

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "envs/core/rng.hpp"
+#include "base/rng.hpp"
 #include "envs/core/value.hpp"
 
 namespace dsegym {

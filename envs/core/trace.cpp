@@ -9,8 +9,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "envs/core/error.hpp"
-#include "envs/core/json_io.hpp"
+#include "base/error.hpp"
+#include "base/json_io.hpp"
 
 namespace dsegym {
 

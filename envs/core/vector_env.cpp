@@ -2,8 +2,8 @@
 
 #include <chrono>
 
-#include "envs/core/error.hpp"
-#include "envs/core/rng.hpp"
+#include "base/error.hpp"
+#include "base/rng.hpp"
 
 namespace dsegym {
 

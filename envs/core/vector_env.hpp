@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "envs/core/env.hpp"
-#include "envs/core/thread_pool.hpp"
+#include "base/thread_pool.hpp"
 
 namespace dsegym {
 

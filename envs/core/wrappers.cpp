@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "envs/core/error.hpp"
+#include "base/error.hpp"
 
 namespace dsegym {
 

@@ -8,8 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "envs/core/error.hpp"
-#include "envs/core/files.hpp"
+#include "base/error.hpp"
+#include "base/files.hpp"
 #include "simulators/dram/simulator.hpp"
 
 namespace dsegym {

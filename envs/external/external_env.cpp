@@ -15,11 +15,11 @@
 #include <set>
 #include <sstream>
 
-#include "envs/core/error.hpp"
-#include "envs/core/json_io.hpp"
-#include "envs/core/files.hpp"
+#include "base/error.hpp"
+#include "base/json_io.hpp"
+#include "base/files.hpp"
 #include "envs/core/params.hpp"
-#include "envs/core/subprocess.hpp"
+#include "base/subprocess.hpp"
 #include "envs/external/units.hpp"
 
 namespace dsegym {

@@ -5,7 +5,7 @@
 #include <map>
 #include <utility>
 
-#include "envs/core/error.hpp"
+#include "base/error.hpp"
 
 namespace dsegym::units {
 

@@ -5,9 +5,9 @@
 
 #include <fstream>
 
-#include "envs/core/error.hpp"
-#include "envs/core/files.hpp"
-#include "envs/core/json_io.hpp"
+#include "base/error.hpp"
+#include "base/files.hpp"
+#include "base/json_io.hpp"
 #include "envs/core/params.hpp"
 #include "envs/nas/nas_eval.hpp"
 

@@ -1,7 +1,7 @@
 #include "envs/nas/nas_eval.hpp"
 
-#include "agents/torch_library.hpp"
-#include "envs/core/error.hpp"
+#include "base/torch_bridge.hpp"
+#include "base/error.hpp"
 
 namespace dsegym::nn {
 

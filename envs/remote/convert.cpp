@@ -5,8 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "envs/core/error.hpp"
-#include "envs/core/json_io.hpp"
+#include "base/error.hpp"
+#include "base/json_io.hpp"
 
 namespace dsegym::rpc_convert {
 

@@ -1,5 +1,5 @@
 // The gRPC module's entry points.
-#include "envs/core/module.hpp"
+#include "base/module.hpp"
 #include "envs/remote/grpc_module.hpp"
 #include "envs/remote/remote_env.hpp"
 #include "envs/remote/server.hpp"

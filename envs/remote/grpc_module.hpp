@@ -1,6 +1,6 @@
 #pragma once
 // The gRPC module (libdsegym_grpc.so, loaded on first use; see
-// envs/core/module.hpp): the remote:// env client and `dsegym serve`. The
+// base/module.hpp): the remote:// env client and `dsegym serve`. The
 // server makes its envs through the host's registry and confines the files
 // clients name with the host's FileConfinement, so plugins and file rules
 // are the host's. DSEGYM_GRPC_LIBRARY overrides its path.

@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dsegym.grpc.pb.h"
-#include "envs/core/error.hpp"
+#include "base/error.hpp"
 #include "envs/remote/convert.hpp"
 #include "envs/remote/grpc_module.hpp"
 

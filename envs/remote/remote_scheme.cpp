@@ -2,8 +2,8 @@
 // module (envs/remote/grpc_module.hpp), loaded when the first one is made.
 #include <atomic>
 
-#include "envs/core/error.hpp"
-#include "envs/core/module.hpp"
+#include "base/error.hpp"
+#include "base/module.hpp"
 #include "envs/remote/grpc_module.hpp"
 #include "envs/remote/remote_env.hpp"
 

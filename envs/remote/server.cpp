@@ -16,9 +16,9 @@
 #include <nlohmann/json.hpp>
 
 #include "dsegym.grpc.pb.h"
-#include "envs/core/error.hpp"
-#include "envs/core/json_io.hpp"
-#include "envs/core/files.hpp"
+#include "base/error.hpp"
+#include "base/json_io.hpp"
+#include "base/files.hpp"
 #include "envs/remote/grpc_module.hpp"
 #include "envs/core/wrappers.hpp"
 #include "envs/remote/convert.hpp"

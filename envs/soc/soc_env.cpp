@@ -6,8 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "envs/core/error.hpp"
-#include "envs/core/rng.hpp"
+#include "base/error.hpp"
+#include "base/rng.hpp"
 #include "simulators/soc/soc.hpp"
 
 namespace dsegym {

@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "envs/core/rng.hpp"
+#include "base/rng.hpp"
 
 namespace dsegym {
 

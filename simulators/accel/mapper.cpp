@@ -6,7 +6,7 @@
 #include <set>
 #include <tuple>
 
-#include "envs/core/error.hpp"
+#include "base/error.hpp"
 
 namespace dsegym::accel {
 

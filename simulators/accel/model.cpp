@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include "envs/core/error.hpp"
+#include "base/error.hpp"
 
 namespace dsegym::accel {
 

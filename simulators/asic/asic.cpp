@@ -4,7 +4,7 @@
 #include <cmath>
 #include <sstream>
 
-#include "envs/core/error.hpp"
+#include "base/error.hpp"
 #include "simulators/accel/mapper.hpp"
 #include "simulators/accel/workload.hpp"
 

@@ -10,9 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "envs/core/error.hpp"
-#include "envs/core/files.hpp"
-#include "envs/core/json_io.hpp"
+#include "base/error.hpp"
+#include "base/files.hpp"
+#include "base/json_io.hpp"
 
 namespace dsegym::dram {
 

@@ -8,9 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "envs/core/error.hpp"
-#include "envs/core/json_io.hpp"
-#include "envs/core/rng.hpp"
+#include "base/error.hpp"
+#include "base/json_io.hpp"
+#include "base/rng.hpp"
 
 namespace dsegym::dram {
 

@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "envs/core/error.hpp"
+#include "base/error.hpp"
 
 namespace dsegym::nn {
 

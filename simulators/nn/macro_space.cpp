@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <sstream>
 
-#include "envs/core/error.hpp"
+#include "base/error.hpp"
 
 namespace dsegym::nn {
 

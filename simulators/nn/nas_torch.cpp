@@ -10,8 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "envs/core/error.hpp"
-#include "envs/core/rng.hpp"
+#include "base/error.hpp"
+#include "base/rng.hpp"
 #include "simulators/nn/cell_space.hpp"
 #include "simulators/nn/fashion_mnist.hpp"
 #include "simulators/nn/macro_space.hpp"

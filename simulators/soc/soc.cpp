@@ -13,11 +13,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "envs/core/error.hpp"
-#include "envs/core/files.hpp"
-#include "envs/core/json_io.hpp"
-#include "envs/core/params.hpp"
-#include "envs/core/rng.hpp"
+#include "base/error.hpp"
+#include "base/files.hpp"
+#include "base/json_io.hpp"
+#include "base/rng.hpp"
 
 namespace dsegym::soc {
 

@@ -10,8 +10,8 @@
 
 #include "agents/agent.hpp"
 #include "agents/pareto.hpp"
-#include "envs/builtin.hpp"
-#include "envs/core/error.hpp"
+#include "app/builtin.hpp"
+#include "base/error.hpp"
 #include "envs/core/wrappers.hpp"
 #include "test_functions.hpp"
 

@@ -5,8 +5,8 @@
 #include <cmath>
 
 #include "agents/agent.hpp"
-#include "envs/core/error.hpp"
-#include "envs/core/rng.hpp"
+#include "base/error.hpp"
+#include "base/rng.hpp"
 
 using namespace dsegym;
 

@@ -6,8 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "envs/builtin.hpp"
-#include "envs/core/error.hpp"
+#include "app/builtin.hpp"
+#include "base/error.hpp"
 
 using namespace dsegym;
 

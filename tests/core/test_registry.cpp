@@ -3,8 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include "agents/agent.hpp"
-#include "envs/builtin.hpp"
-#include "envs/core/error.hpp"
+#include "app/builtin.hpp"
+#include "base/error.hpp"
 
 using namespace dsegym;
 

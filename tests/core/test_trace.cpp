@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "envs/core/error.hpp"
+#include "base/error.hpp"
 #include "temp_dir.hpp"
 #include "envs/core/trace.hpp"
 

@@ -3,7 +3,7 @@
 #include <atomic>
 #include <stdexcept>
 
-#include "envs/core/thread_pool.hpp"
+#include "base/thread_pool.hpp"
 #include "envs/core/vector_env.hpp"
 #include "fake_env.hpp"
 

@@ -2,9 +2,9 @@
 #include <doctest/doctest.h>
 
 #include "envs/accel/accel_env.hpp"
-#include "envs/builtin.hpp"
-#include "envs/core/error.hpp"
-#include "envs/core/rng.hpp"
+#include "app/builtin.hpp"
+#include "base/error.hpp"
+#include "base/rng.hpp"
 
 using namespace dsegym;
 namespace a = dsegym::accel;

@@ -3,8 +3,8 @@
 
 #include <cmath>
 
-#include "envs/builtin.hpp"
-#include "envs/core/error.hpp"
+#include "app/builtin.hpp"
+#include "base/error.hpp"
 #include "envs/core/wrappers.hpp"
 #include "simulators/accel/workload.hpp"
 #include "simulators/asic/asic.hpp"

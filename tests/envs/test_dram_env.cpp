@@ -4,8 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "envs/builtin.hpp"
-#include "envs/core/error.hpp"
+#include "app/builtin.hpp"
+#include "base/error.hpp"
 #include "envs/core/wrappers.hpp"
 #include "simulators/dram/simulator.hpp"
 

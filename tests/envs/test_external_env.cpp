@@ -7,8 +7,8 @@
 #include <fstream>
 #include <thread>
 
-#include "envs/builtin.hpp"
-#include "envs/core/error.hpp"
+#include "app/builtin.hpp"
+#include "base/error.hpp"
 #include "envs/external/external_env.hpp"
 #include "envs/external/units.hpp"
 #include "experiments/runner.hpp"

@@ -4,9 +4,9 @@
 
 #include <fstream>
 
-#include "envs/builtin.hpp"
-#include "envs/core/error.hpp"
-#include "envs/core/rng.hpp"
+#include "app/builtin.hpp"
+#include "base/error.hpp"
+#include "base/rng.hpp"
 #include "envs/nas/nas_eval.hpp"
 #include "proxies/dataset.hpp"
 #include "simulators/nn/cell_space.hpp"

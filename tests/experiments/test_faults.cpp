@@ -18,8 +18,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "envs/builtin.hpp"
-#include "envs/core/error.hpp"
+#include "app/builtin.hpp"
+#include "base/error.hpp"
 #include "envs/external/external_env.hpp"
 #include "experiments/sweep.hpp"
 #include "experiments/sweep_test_util.hpp"

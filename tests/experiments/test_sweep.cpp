@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "envs/core/error.hpp"
+#include "base/error.hpp"
 #include "experiments/dataset.hpp"
 #include "experiments/report.hpp"
 #include "experiments/sweep.hpp"

@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "experiments/plugin.hpp"
+#include "agents/plugin.hpp"
 
 namespace {
 

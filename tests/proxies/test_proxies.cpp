@@ -5,8 +5,8 @@
 #include <functional>
 #include <fstream>
 
-#include "envs/core/error.hpp"
-#include "envs/core/rng.hpp"
+#include "base/error.hpp"
+#include "base/rng.hpp"
 #include "experiments/dataset.hpp"
 #include "proxies/models.hpp"
 #include "proxies/proxy.hpp"

@@ -3,10 +3,10 @@
 
 #include <fstream>
 
-#include "envs/builtin.hpp"
-#include "envs/core/error.hpp"
+#include "app/builtin.hpp"
+#include "base/error.hpp"
 #include "envs/core/reward.hpp"
-#include "envs/core/rng.hpp"
+#include "base/rng.hpp"
 #include "experiments/dataset.hpp"
 #include "experiments/runner.hpp"
 #include "proxies/proxy.hpp"

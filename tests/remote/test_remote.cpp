@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "dsegym.grpc.pb.h"
-#include "envs/builtin.hpp"
-#include "envs/core/error.hpp"
+#include "app/builtin.hpp"
+#include "base/error.hpp"
 #include "envs/remote/convert.hpp"
 #include "envs/remote/remote_env.hpp"
 #include "experiments/server.hpp"

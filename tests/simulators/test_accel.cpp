@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "envs/core/error.hpp"
+#include "base/error.hpp"
 #include "simulators/accel/mapper.hpp"
 #include "simulators/accel/model.hpp"
 #include "simulators/accel/workload.hpp"

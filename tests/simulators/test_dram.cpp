@@ -17,7 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "envs/core/error.hpp"
+#include "base/error.hpp"
 #include "simulators/dram/simulator.hpp"
 #include "temp_dir.hpp"
 

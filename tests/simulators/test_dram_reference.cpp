@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "envs/core/error.hpp"
+#include "base/error.hpp"
 #include "simulators/dram/simulator.hpp"
 
 using namespace dsegym;

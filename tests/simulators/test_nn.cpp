@@ -3,7 +3,7 @@
 
 #include <set>
 
-#include "envs/core/error.hpp"
+#include "base/error.hpp"
 #include "simulators/nn/cell_space.hpp"
 #include "simulators/nn/fashion_mnist.hpp"
 

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "envs/core/error.hpp"
+#include "base/error.hpp"
 #include "simulators/soc/soc.hpp"
 #include "temp_dir.hpp"
 

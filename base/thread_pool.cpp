@@ -1,4 +1,4 @@
-#include "envs/core/thread_pool.hpp"
+#include "base/thread_pool.hpp"
 
 namespace dsegym {
 

@@ -12,7 +12,7 @@
 #include <mutex>
 #include <string>
 
-#include "envs/core/error.hpp"
+#include "base/error.hpp"
 
 namespace dsegym {
 

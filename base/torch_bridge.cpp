@@ -1,8 +1,8 @@
-#include "agents/torch_library.hpp"
+#include "base/torch_bridge.hpp"
 
 #include <cstdlib>
 
-#include "envs/core/module.hpp"
+#include "base/module.hpp"
 
 namespace dsegym {
 

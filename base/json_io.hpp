@@ -6,6 +6,7 @@
 // megabytes back.
 #include <cstddef>
 #include <filesystem>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -31,5 +32,9 @@ std::string excerpt(std::string_view text, std::size_t max = kMaxExcerpt);
 inline std::string excerpt(const std::string& text, std::size_t max = kMaxExcerpt) { return excerpt(std::string_view(text), max); }
 inline std::string excerpt(const char* text, std::size_t max = kMaxExcerpt) { return excerpt(std::string_view(text), max); }
 std::string excerpt(const nlohmann::json& j, std::size_t max = kMaxExcerpt);
+
+// Throws InvalidArgument unless j is an object whose keys are all in `keys`:
+// "<where>: unknown key 'k'; valid keys: a, b".
+void check_keys(const nlohmann::json& j, std::initializer_list<const char*> keys, const std::string& where);
 
 }  // namespace dsegym

@@ -1,6 +1,6 @@
 #pragma once
 // The torch module (libdsegym_torch.so: RL agents, the MLP proxy, trained
-// NAS cells; see envs/core/module.hpp). DSEGYM_TORCH_LIBRARY overrides its
+// NAS cells; see base/module.hpp). DSEGYM_TORCH_LIBRARY overrides its
 // path.
 #include <string>
 

@@ -1,4 +1,4 @@
-#include "envs/core/files.hpp"
+#include "base/files.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -8,8 +8,8 @@
 #include <cstring>
 #include <fstream>
 
-#include "envs/core/error.hpp"
-#include "envs/core/json_io.hpp"
+#include "base/error.hpp"
+#include "base/json_io.hpp"
 
 namespace dsegym {
 

@@ -1,4 +1,4 @@
-#include "envs/core/subprocess.hpp"
+#include "base/subprocess.hpp"
 
 #include <signal.h>
 #include <sys/prctl.h>
@@ -16,7 +16,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "envs/core/error.hpp"
+#include "base/error.hpp"
 
 namespace dsegym {
 

@@ -1,10 +1,10 @@
-#include "envs/core/module.hpp"
+#include "base/module.hpp"
 
 #include <dlfcn.h>
 
 #include <cstdlib>
 
-#include "envs/core/error.hpp"
+#include "base/error.hpp"
 
 namespace dsegym {
 

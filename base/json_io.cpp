@@ -1,8 +1,8 @@
-#include "envs/core/json_io.hpp"
+#include "base/json_io.hpp"
 
 #include <fstream>
 
-#include "envs/core/error.hpp"
+#include "base/error.hpp"
 
 namespace dsegym {
 
@@ -56,6 +56,19 @@ std::string excerpt(std::string_view text, std::size_t max) {
 std::string excerpt(const nlohmann::json& j, std::size_t max) {
   // Dump no more than needed: a huge value is summarised by its size class.
   return excerpt(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), max);
+}
+
+void check_keys(const nlohmann::json& j, std::initializer_list<const char*> keys, const std::string& where) {
+  if (!j.is_object()) throw InvalidArgument(where + ": expected a JSON object, got " + excerpt(j));
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    bool ok = false;
+    for (const char* k : keys) ok = ok || it.key() == k;
+    if (!ok) {
+      std::string list;
+      for (const char* k : keys) list += (list.empty() ? "" : ", ") + std::string(k);
+      throw InvalidArgument(where + ": unknown key '" + excerpt(it.key(), 100) + "'; valid keys: " + list);
+    }
+  }
 }
 
 }  // namespace dsegym
