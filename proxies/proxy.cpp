@@ -60,10 +60,13 @@ std::vector<Config> auto_candidates(std::size_t rows) {
                              {"xgb", {{"max_depth", 5}, {"eta", 0.05}, {"min_child_weight", 10.0}}},
                              {"xgb", {{"max_depth", 3}, {"eta", 0.05}, {"min_child_weight", 10.0}, {"subsample", 0.7}, {"colsample", 0.5}}},
                              {"rf", json::object()}};
-  if (rows <= 500) out.push_back({"gp", json::object(), true});  // O(n^3): small data only
+  if (rows <= 500) out.insert(out.begin() + 1, {"gp", json::object(), true});  // small data only (O(n^3)), where it shines
   std::vector<Config> unique;
   for (auto& c : out) {
     c.options = scaled_options(c.kind, c.options, rows);
+    // Small data trains faster on one thread than it pays for a second
+    // (and OpenMP's spinning threads stall badly on a loaded machine).
+    if (c.kind != "gp" && rows <= 5000) c.options["threads"] = 1;
     c.one_hot = c.one_hot || one_hot_for(c.kind);
     if (std::none_of(unique.begin(), unique.end(), [&](const Config& u) { return u.kind == c.kind && u.options == c.options && u.one_hot == c.one_hot; }))
       unique.push_back(c);

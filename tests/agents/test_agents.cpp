@@ -185,7 +185,7 @@ TEST_CASE("NSGA-II's hypervolume on ZDT1 is within 5% of the true front's") {
   CHECK(hv <= 2.0 / 3.0 + 1e-9);
 }
 
-TEST_CASE("the same seed reproduces the same proposals; another seed does not") {
+TEST_CASE("the same seed reproduces the same proposals, another seed does not") {
   for (const auto& a : kAgents) {
     INFO(a);
     const Run r1 = drive(a, toy(), 40, 7, json::object(), 3), r2 = drive(a, toy(), 40, 7, json::object(), 3);

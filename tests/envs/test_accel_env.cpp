@@ -94,7 +94,7 @@ TEST_CASE("accel-mapping-v0: the action holds the spatial unrolling, so search c
   CHECK(ok >= 90);
 }
 
-TEST_CASE("accel-v0: the array family is an option; a systolic array has no RF knob and no row-stationary dataflow") {
+TEST_CASE("accel-v0: the array family is an option, a systolic array has no RF knob and no row-stationary dataflow") {
   auto spatial = make_env(env_registry(), "accel-v0", json::object());
   auto systolic = make_env(env_registry(), "accel-v0", {{"array", "systolic"}});
   const std::string sp = spatial->spec().action_space->to_json().dump(), sy = systolic->spec().action_space->to_json().dump();

@@ -42,7 +42,7 @@ Value asic_action(const std::vector<std::tuple<std::string, int, int, int>>& slo
 
 }  // namespace
 
-TEST_CASE("sub-accelerators run their networks in parallel, each one's networks in turn; area adds up") {
+TEST_CASE("sub-accelerators run their networks in parallel, each one's networks in turn, area adds up") {
   const asic::Network a = net("alexnet"), m = net("mobilenetv2");
   const asic::SubAccel dla{"dla", 1024, 32, 256}, shi{"shi", 256, 16, 128};
   const double ta = alone(dla, a).latency_ns / 1000, tm = alone(shi, m).latency_ns / 1000, tm_dla = alone(dla, m).latency_ns / 1000;

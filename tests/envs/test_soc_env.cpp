@@ -57,7 +57,7 @@ int greedy_eft(const Value& obs, std::size_t apps) {
 
 }  // namespace
 
-TEST_CASE("soc-sched-v0: an episode schedules every job of the window; the returns sum the job latencies") {
+TEST_CASE("soc-sched-v0: an episode schedules every job of the window, the returns sum the job latencies") {
   auto env = make_env(env_registry(), "soc-sched-v0", {{"window_ms", 4.0}, {"rate_per_ms", 8.0}});
   const Episode e = play(*env, 3, [](const Value& obs) { return greedy_eft(obs, 5); });
   CHECK(e.mask_violations == 0);
@@ -68,7 +68,7 @@ TEST_CASE("soc-sched-v0: an episode schedules every job of the window; the retur
   CHECK(e.ret == doctest::Approx(e.avg_latency_us * e.jobs_done));
 }
 
-TEST_CASE("soc-sched-v0: earliest-finish decisions beat random legal ones; the same seed replays the episode") {
+TEST_CASE("soc-sched-v0: earliest-finish decisions beat random legal ones, the same seed replays the episode") {
   auto env = make_env(env_registry(), "soc-sched-v0", {{"window_ms", 4.0}, {"rate_per_ms", 8.0}});
   Rng rng(5);
   auto random_legal = [&](const Value& obs) {
@@ -105,7 +105,7 @@ TEST_CASE("soc-sched-v0: an illegal PE is an infeasible step that names the lega
   CHECK_THROWS_AS(env->step(Value(16)), InvalidArgument);  // outside Discrete(16)
 }
 
-TEST_CASE("soc-design-v0: the SoC file's own design scores as the emulator does; over-budget and incomplete designs are infeasible") {
+TEST_CASE("soc-design-v0: the SoC file's own design scores as the emulator does, over-budget and incomplete designs are infeasible") {
   auto env = make_env(env_registry(), "soc-design-v0", {{"jobs", 100}});
   env->reset(0);
   // DS3's MULTIPLE_BAL: 4 A7, 4 A15, 2 MM, 4 FFT, 2 VIT at the highest OPPs.

@@ -115,7 +115,7 @@ TEST_CASE("list and describe print the registry") {
   CHECK(o.out.find("\"unit\"") != std::string::npos);
 }
 
-TEST_CASE("a plugin adds an agent that runs like a built-in one; bad plugins are clear errors") {
+TEST_CASE("a plugin adds an agent that runs like a built-in one, bad plugins are clear errors") {
   const std::string plugin = std::string("--plugin ") + EXAMPLE_PLUGIN + " ";
   Output o = run(plugin + "list agents");
   CHECK(o.code == 0);

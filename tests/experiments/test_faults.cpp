@@ -181,7 +181,7 @@ TEST_CASE("sweeps killed by SIGKILL or SIGINT at several moments resume with not
     }
 }
 
-TEST_CASE("a sweep folder holds one sweep at a time; a stale lock is taken over") {
+TEST_CASE("a sweep folder holds one sweep at a time, a stale lock is taken over") {
   const auto dir = temp_dir("faults_lock_cfg");
   std::ofstream(dir / "s.json") << slow_sweep("process").dump();
   const auto out = temp_dir("faults_lock");

@@ -63,7 +63,7 @@ std::vector<std::string> split_csv_line(const std::string& line) {
 
 }  // namespace
 
-TEST_CASE("the same seed gives the same trace; another seed does not") {
+TEST_CASE("the same seed gives the same trace, another seed does not") {
   const auto a = temp_dir("a"), b = temp_dir("b"), c = temp_dir("c");
   const RunResult ra = run_experiment(toy_config(a, 1));
   run_experiment(toy_config(b, 1));
@@ -253,7 +253,7 @@ TEST_CASE("an interrupted run resumes to the same trace as an uninterrupted one"
   }
 }
 
-TEST_CASE("targets count evaluations until first reached; a wall-time budget stops a run") {
+TEST_CASE("targets count evaluations until first reached, a wall-time budget stops a run") {
   RunConfig c = toy_config({}, 1);
   c.out_dir.clear();
   c.target = {{"metric", "loss"}, {"value", 5.0}};
@@ -312,7 +312,7 @@ TEST_CASE("policy agents run in episodes: rows number the episodes, runs are rep
   CHECK_THROWS_WITH_AS(run_experiment(batched), doctest::Contains("one env step at a time"), InvalidArgument);
 }
 
-TEST_CASE("a saved policy evaluates greedily, the same way every time; greedy is refused for search agents") {
+TEST_CASE("a saved policy evaluates greedily, the same way every time, greedy is refused for search agents") {
   const auto a = temp_dir("train"), b = temp_dir("eval1"), c = temp_dir("eval2");
   RunConfig cfg;
   cfg.env_id = "soc-sched-v0";

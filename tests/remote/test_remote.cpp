@@ -330,7 +330,7 @@ TEST_CASE("clients cannot make the server open files outside its data folder, no
 // Issue: a 10 MB env id came back inside the error (RESOURCE_EXHAUSTED after
 // seconds); a deeply nested action gave INTERNAL with no message; an empty
 // reward_json gave reward NaN.
-TEST_CASE("huge or deep requests get a short INVALID_ARGUMENT; an empty reward_json is the env's default reward") {
+TEST_CASE("huge or deep requests get a short INVALID_ARGUMENT, an empty reward_json is the env's default reward") {
   ServerProcess server;
   auto s = client(server);
   rpc::StartSessionReply reply;

@@ -111,7 +111,7 @@ TEST_CASE("with every tile on chip each tensor crosses the DRAM interface once (
   }
 }
 
-TEST_CASE("a layer that fits the array exactly runs at 100% utilisation; padding costs utilisation") {
+TEST_CASE("a layer that fits the array exactly runs at 100% utilisation, padding costs utilisation") {
   // Weight stationary: C over the 12 rows, K over the 14 columns.
   Layer l = conv(14, 12, 28, 3);
   const Arch a = unconstrained(ArrayKind::Spatial, 12, 14);
@@ -152,7 +152,7 @@ TEST_CASE("stationarity: an inner loop that does not index a tensor does not ref
   CHECK(is.access[0][1].reads == l.input_words());
 }
 
-TEST_CASE("multicast: a word many PEs need crosses the NoC once; shared outputs are reduced spatially") {
+TEST_CASE("multicast: a word many PEs need crosses the NoC once, shared outputs are reduced spatially") {
   // 1x1 conv, K over 8 columns, C over 4 rows, everything else temporal:
   // every input word goes to the 8 PEs of its row in one delivery, and the 4
   // partial sums of each output are added on the way out.
@@ -284,7 +284,7 @@ TEST_CASE("systolic arrays: SCALE-Sim v2's cycles for WS, OS and IS on conv and 
   }
 }
 
-TEST_CASE("systolic arrays: a small buffer re-fetches re-streamed operands; chunking the stream trades fills for traffic") {
+TEST_CASE("systolic arrays: a small buffer re-fetches re-streamed operands, chunking the stream trades fills for traffic") {
   // ResNet-50's res2 3x3 conv, weight stationary on 32 x 32: 18 row folds
   // (576 window rows) x 2 column folds (64 filters). The inputs are streamed
   // once per column fold, the partial sums accumulate over the 18 row folds.

@@ -344,7 +344,7 @@ TEST_CASE("the RoBaCo mapping is DRAMSys' rbc address mapping for the DDR3 DIMM"
   CHECK(brc.bank_bits == make_mapping("BaRoCo", s).bank_bits);
 }
 
-TEST_CASE("the same inputs give the same result; the arbiter and response queue change latencies, not the work") {
+TEST_CASE("the same inputs give the same result, the arbiter and response queue change latencies, not the work") {
   const MemSpec s = resolve_memspec("ddr3-1600");
   const auto cloud = load_trace(dram_data_dir() + "/traces/cloud-2.stl", {});
   ControllerConfig a;

@@ -56,7 +56,7 @@ const char* kIdleGap = "0:\tread\t0x0\n20000:\tread\t0x40\n";  // two reads 25 u
 
 }  // namespace
 
-TEST_CASE("the first refresh is due one tREFI after the start; pulled-in refreshes follow it back to back") {
+TEST_CASE("the first refresh is due one tREFI after the start, pulled-in refreshes follow it back to back") {
   // Reference (DRAMSys 460604a, DDR3-1600, fr_fcfs.json, trace kIdleGap):
   // ACT 0, RD 10, PREA 6240, REFA 6250 and 8 pulled-in REFAs tRFC = 88
   // apart, REFA 12480, 18720, ACT 20000, RD 20010; Total Time 25030 ns.
@@ -120,7 +120,7 @@ TEST_CASE("power-down energy of a single read equals a hand computation from the
   CHECK(r.energy_pj.power_down == doctest::Approx(k * s.CKE * p.idd2p));
 }
 
-TEST_CASE("an idle open-page rank enters active power-down; refresh wakes it; staggered power-down ends in self refresh") {
+TEST_CASE("an idle open-page rank enters active power-down, refresh wakes it, staggered power-down ends in self refresh") {
   ControllerConfig c = fr_fcfs();
   c.power_down_policy = PowerDownPolicy::Staggered;
   const SimResult r = run(kDdr3, c, stl(kIdleGap), true);
