@@ -363,7 +363,7 @@ int main(int argc, char** argv) {
   proxy_eval->add_option("--predictions", peval_predictions, "also write per-row truth, prediction and std. dev. to this CSV");
 
   auto* dataset = app.add_subcommand(
-      "dataset", "Work with datasets made from traces.\n\n"
+      "dataset", "Make datasets for proxy models: export traces, or import any CSV table.\n\n"
                  "Example:\n  dsegym dataset export runs/ --out dram.csv");
   dataset->require_subcommand(1);
   std::vector<std::string> export_inputs;
