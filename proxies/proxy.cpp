@@ -74,23 +74,6 @@ std::vector<Config> auto_candidates(std::size_t rows) {
   return unique;
 }
 
-// A target's values on the model's scale: log-transformed (or not), then standardised.
-struct Scaled {
-  Eigen::VectorXd y;
-  double mean = 0, scale = 1;
-};
-
-Scaled standardise(const std::vector<double>& v, bool log) {
-  Scaled s;
-  s.y.resize(static_cast<Eigen::Index>(v.size()));
-  for (std::size_t i = 0; i < v.size(); ++i) s.y(static_cast<Eigen::Index>(i)) = log ? std::log(v[i]) : v[i];
-  s.mean = s.y.mean();
-  const double var = (s.y.array() - s.mean).square().mean();
-  s.scale = var > 0 ? std::sqrt(var) : 1.0;
-  s.y = (s.y.array() - s.mean) / s.scale;
-  return s;
-}
-
 std::vector<double> pick(const std::vector<double>& v, const std::vector<std::size_t>& idx) {
   std::vector<double> out;
   for (auto i : idx) out.push_back(v[i]);
@@ -100,6 +83,22 @@ std::vector<double> pick(const std::vector<double>& v, const std::vector<std::si
 Eigen::MatrixXd pick_rows(const Eigen::MatrixXd& X, const std::vector<std::size_t>& idx) {
   Eigen::MatrixXd out(static_cast<Eigen::Index>(idx.size()), X.cols());
   for (std::size_t i = 0; i < idx.size(); ++i) out.row(static_cast<Eigen::Index>(i)) = X.row(static_cast<Eigen::Index>(idx[i]));
+  return out;
+}
+
+// Rows `idx` of a target on t's model scale: log-transformed (or not), then standardised.
+Eigen::VectorXd model_scale(const TargetModel& t, const std::vector<double>& truth, const std::vector<std::size_t>& idx) {
+  Eigen::VectorXd y(static_cast<Eigen::Index>(idx.size()));
+  for (std::size_t i = 0; i < idx.size(); ++i) y(static_cast<Eigen::Index>(i)) = ((t.log ? std::log(truth[idx[i]]) : truth[idx[i]]) - t.mean) / t.scale;
+  return y;
+}
+
+// t's predictions for rows X, on the metric's scale.
+std::vector<double> predict_metric(const TargetModel& t, const Eigen::MatrixXd& X) {
+  Eigen::VectorXd mean;
+  t.model->predict(X, mean, nullptr);
+  std::vector<double> out;
+  for (Eigen::Index i = 0; i < mean.size(); ++i) out.push_back(t.transform_back(mean(i)));
   return out;
 }
 
@@ -114,24 +113,24 @@ double smearing(const Regressor& model, const Eigen::MatrixXd& Xh, const Eigen::
   return ((yh - mean).array() * scale).exp().mean();
 }
 
-// Fits `c` on (X, truth) rows `fit` with `stop` for early stopping, and predicts rows `at` on the metric's scale.
-std::vector<double> fit_predict(const Config& c, const Eigen::MatrixXd& X, const std::vector<double>& truth, const std::vector<std::size_t>& fit,
-                                const std::vector<std::size_t>& stop, const std::vector<std::size_t>& at, std::uint64_t seed, bool smear_log) {
-  const Scaled tr = standardise(pick(truth, fit), c.log);
-  Eigen::VectorXd ystop(static_cast<Eigen::Index>(stop.size()));
-  for (std::size_t i = 0; i < stop.size(); ++i)
-    ystop(static_cast<Eigen::Index>(i)) = ((c.log ? std::log(truth[stop[i]]) : truth[stop[i]]) - tr.mean) / tr.scale;
-  auto model = make_regressor(c.kind, c.options, seed);
-  model->fit(pick_rows(X, fit), tr.y, pick_rows(X, stop), ystop);
-  Eigen::VectorXd mean;
-  const double smear = c.log && smear_log ? smearing(*model, pick_rows(X, stop), ystop, tr.scale) : 1.0;
-  model->predict(pick_rows(X, at), mean, nullptr);
-  std::vector<double> out;
-  for (Eigen::Index i = 0; i < mean.size(); ++i) {
-    const double z = tr.mean + tr.scale * mean(i);
-    out.push_back(c.log ? std::exp(z) * smear : z);
-  }
-  return out;
+// Fits `c` on rows `fit` of (X, truth), with rows `stop` for early stopping
+// and (log targets, when `smear`) for the smearing factor.
+TargetModel fit_target(const Config& c, const Eigen::MatrixXd& X, const std::vector<double>& truth, const std::vector<std::size_t>& fit,
+                       const std::vector<std::size_t>& stop, std::uint64_t seed, bool smear) {
+  TargetModel t;
+  t.log = c.log;
+  t.one_hot = c.one_hot;
+  Eigen::VectorXd z(static_cast<Eigen::Index>(fit.size()));
+  for (std::size_t i = 0; i < fit.size(); ++i) z(static_cast<Eigen::Index>(i)) = t.log ? std::log(truth[fit[i]]) : truth[fit[i]];
+  t.mean = z.mean();
+  const double var = (z.array() - t.mean).square().mean();
+  t.scale = var > 0 ? std::sqrt(var) : 1.0;
+  const Eigen::MatrixXd Xstop = pick_rows(X, stop);
+  const Eigen::VectorXd ystop = model_scale(t, truth, stop);
+  t.model = make_regressor(c.kind, c.options, seed);
+  t.model->fit(pick_rows(X, fit), model_scale(t, truth, fit), Xstop, ystop);
+  if (t.log && smear) t.smearing = smearing(*t.model, Xstop, ystop, t.scale);
+  return t;
 }
 
 json config_json(const Config& c) {
@@ -150,7 +149,6 @@ ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* re
   if (opt.targets.empty()) throw InvalidArgument("proxy train: give at least one target metric");
   if (opt.target_transform != "auto" && opt.target_transform != "none" && opt.target_transform != "log")
     throw InvalidArgument("proxy train: target transform '" + opt.target_transform + "' is not valid; choices: auto, none, log");
-  if (opt.model != "auto") (void)make_regressor(opt.model, opt.model_options, 0);  // names a bad kind or option before any work
   if (opt.model == "auto" && !(opt.auto_budget_s > 0)) throw InvalidArgument("proxy train: the --model auto budget must be positive seconds");
   if (opt.model == "auto" && (opt.folds < 2 || opt.folds > 20)) throw InvalidArgument("proxy train: folds must be in 2..20");
   std::vector<std::size_t> cols;
@@ -169,13 +167,14 @@ ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* re
     p.check(*opt.test_set);  // same parameters, has the targets
     for (const auto& t : opt.targets) test_cols.push_back(opt.test_set->metric_index(t));
   }
+  const std::vector<std::size_t> test_rows = opt.test_set ? usable_rows(*opt.test_set, test_cols) : std::vector<std::size_t>{};
   const Split split = split_rows(rows.size(), opt.validation_fraction, opt.test_set ? 0.0 : opt.test_fraction, opt.seed);
   std::vector<std::vector<json>> all_cells;
   for (auto r : rows) all_cells.push_back(d.cells[r]);
   const Eigen::MatrixXd Xi = p.index_encoder_.encode_rows(all_cells), Xo = p.one_hot_encoder_.encode_rows(all_cells);
   auto X_for = [&](const Config& c) -> const Eigen::MatrixXd& { return c.one_hot ? Xo : Xi; };
   json rep = {{"rows", rows.size()}, {"train", split.train.size()}, {"validation", split.validation.size()},
-              {"test", opt.test_set ? usable_rows(*opt.test_set, test_cols).size() : split.test.size()}, {"model", opt.model},
+              {"test", opt.test_set ? test_rows.size() : split.test.size()}, {"model", opt.model},
               {"targets", json::object()}};
   if (opt.test_set) rep["test_file"] = opt.test_set->path;
   const auto started = std::chrono::steady_clock::now();
@@ -231,7 +230,8 @@ ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* re
             const std::size_t n_stop = fit.size() * 15 / 100;
             stop.assign(fit.end() - static_cast<std::ptrdiff_t>(n_stop), fit.end());
             fit.resize(fit.size() - n_stop);
-            const auto pred = fit_predict(configs[ci], X_for(configs[ci]), truth, fit, stop, at, derive_seed(opt.seed, k * 100 + f), opt.smearing);
+            const auto pred = predict_metric(fit_target(configs[ci], X_for(configs[ci]), truth, fit, stop, derive_seed(opt.seed, k * 100 + f), opt.smearing),
+                                             pick_rows(X_for(configs[ci]), at));
             for (std::size_t i = 0; i < at.size(); ++i) {
               oof_truth.push_back(truth[at[i]]);
               oof_pred.push_back(pred[i]);
@@ -257,8 +257,9 @@ ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* re
         // The transform alone: both fitted on the training rows, judged on the validation rows.
         if (split.validation.empty()) throw InvalidArgument("proxy train: --target-transform auto needs validation rows (--validation > 0)");
         for (std::size_t ci = 0; ci < configs.size(); ++ci) {
-          const auto pred = fit_predict(configs[ci], X_for(configs[ci]), truth, split.train, split.validation, split.validation,
-                                        derive_seed(opt.seed, k), opt.smearing);
+          const auto pred = predict_metric(fit_target(configs[ci], X_for(configs[ci]), truth, split.train, split.validation, derive_seed(opt.seed, k),
+                                                      opt.smearing),
+                                           pick_rows(X_for(configs[ci]), split.validation));
           const Scores sc = score(pick(truth, split.validation), pred);
           json row = config_json(configs[ci]);
           row["validation_r2"] = sc.r2;
@@ -272,28 +273,17 @@ ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* re
       }
     }
     const Config& c = configs[chosen];
-    t.log = c.log;
-    t.one_hot = c.one_hot;
     const Eigen::MatrixXd& X = X_for(c);
-    const Scaled tr = standardise(pick(truth, split.train), t.log);
-    t.mean = tr.mean;
-    t.scale = tr.scale;
-    Eigen::VectorXd yva(static_cast<Eigen::Index>(split.validation.size()));
-    for (std::size_t i = 0; i < split.validation.size(); ++i) {
-      const double v = truth[split.validation[i]];
-      yva(static_cast<Eigen::Index>(i)) = ((t.log ? std::log(v) : v) - t.mean) / t.scale;
+    {
+      TargetModel fitted = fit_target(c, X, truth, split.train, split.validation, derive_seed(opt.seed, k), opt.smearing);
+      fitted.name = std::move(t.name);
+      fitted.unit = std::move(t.unit);
+      fitted.goal = std::move(t.goal);
+      fitted.selection = std::move(t.selection);
+      t = std::move(fitted);
     }
-    const Eigen::MatrixXd Xva = pick_rows(X, split.validation);
-    t.model = make_regressor(c.kind, c.options, derive_seed(opt.seed, k));
-    t.model->fit(pick_rows(X, split.train), tr.y, Xva, yva);
-    if (t.log && opt.smearing) t.smearing = smearing(*t.model, Xva, yva, t.scale);
-    if (!split.validation.empty()) {  // scored before any refit, so that they stay held-out scores
-      std::vector<double> pred;
-      Eigen::VectorXd mean;
-      t.model->predict(Xva, mean, nullptr);
-      for (Eigen::Index i = 0; i < mean.size(); ++i) pred.push_back(t.transform_back(mean(i)));
-      rep["targets"][t.name]["validation"] = score(pick(truth, split.validation), pred).to_json();
-    }
+    if (!split.validation.empty())  // scored before any refit, so that they stay held-out scores
+      rep["targets"][t.name]["validation"] = score(pick(truth, split.validation), predict_metric(t, pick_rows(X, split.validation))).to_json();
     if (const json saved = t.model->save(); c.kind == "xgb" && saved.contains("rounds") && !split.validation.empty()) {  // not bagged
       // Early stopping found the number of rounds; the final model learns
       // from the validation rows too, with as many more rounds as rows.
@@ -302,10 +292,8 @@ ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* re
       json o = c.options;
       o["rounds"] = std::max<std::int64_t>(
           1, std::llround(saved.at("rounds").get<double>() * static_cast<double>(all.size()) / static_cast<double>(split.train.size())));
-      Eigen::VectorXd yall(static_cast<Eigen::Index>(all.size()));
-      yall << tr.y, yva;
       t.model = make_regressor(c.kind, o, derive_seed(opt.seed, k));
-      t.model->fit(pick_rows(X, all), yall, Eigen::MatrixXd(), Eigen::VectorXd());
+      t.model->fit(pick_rows(X, all), model_scale(t, truth, all), Eigen::MatrixXd(), Eigen::VectorXd());
       rep["targets"][t.name]["refit"] = {{"rows", all.size()}, {"rounds", o["rounds"]}};
     }
     rep["targets"][t.name]["model"] = config_json(c);
@@ -332,7 +320,7 @@ ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* re
     for (auto i : idx) out.push_back(rows[i]);
     return out;
   };
-  if (opt.test_set) score_rows(*opt.test_set, usable_rows(*opt.test_set, test_cols), test_cols, "test");
+  if (opt.test_set) score_rows(*opt.test_set, test_rows, test_cols, "test");
   else score_rows(d, data_rows(split.test), cols, "test");
   if (report) *report = std::move(rep);
   return p;

@@ -55,7 +55,7 @@ def main():
                         if not m:
                             continue
                         theirs = layer_of(m.group(1))
-                        if theirs is None or (theirs is not None and theirs > mine):
+                        if theirs is None or theirs > mine:
                             what = "a top-level folder" if theirs is None else f"layer {LAYERS[theirs]}"
                             bad.append(f"{path}:{lineno}: includes {m.group(1)} ({what}) from layer {LAYERS[mine]}")
     for b in sorted(set(bad)):
