@@ -201,37 +201,6 @@ ExportResult export_dataset(const std::vector<std::string>& inputs, const std::s
 
 namespace {
 
-// One CSV file read whole: its header and its rows of raw fields, each row with its line number.
-struct CsvTable {
-  std::string path;
-  std::vector<std::string> header;
-  std::vector<std::vector<std::string>> rows;
-  std::vector<std::size_t> lines;
-};
-
-CsvTable read_csv(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) throw InvalidArgument(path + ": cannot open file");
-  CsvTable t;
-  t.path = path;
-  std::string line;
-  if (!std::getline(f, line)) throw InvalidArgument(path + ": empty file (a CSV with a header line is expected)");
-  t.header = proxy::split_csv(line);
-  std::size_t lineno = 1;
-  while (std::getline(f, line)) {
-    ++lineno;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    auto cells = proxy::split_csv(line);
-    if (cells.size() != t.header.size())
-      throw InvalidArgument(path + ":" + std::to_string(lineno) + ": " + std::to_string(cells.size()) + " cells, the header has " +
-                            std::to_string(t.header.size()));
-    t.rows.push_back(std::move(cells));
-    t.lines.push_back(lineno);
-  }
-  if (t.rows.empty()) throw InvalidArgument(path + ": no data rows below the header");
-  return t;
-}
-
 std::int64_t gcd64(std::int64_t a, std::int64_t b) {
   while (b) a = std::exchange(b, a % b);
   return a < 0 ? -a : a;
@@ -243,10 +212,11 @@ bool pow2_value(std::int64_t v) { return v > 0 && (v & (v - 1)) == 0; }
 
 ImportResult import_dataset(const std::string& file, const ImportOptions& opt, const std::string& out) {
   if (fs::path(out).extension() != ".csv") throw InvalidArgument("dataset import: --out must end in .csv, got " + out);
-  std::vector<CsvTable> tables;
-  tables.push_back(read_csv(file));
+  std::vector<proxy::CsvTable> tables;
+  tables.push_back(proxy::read_csv_table(file));
+  if (tables.front().rows.empty()) throw InvalidArgument(file + ": no data rows below the header");
   for (const auto& j : opt.join) {
-    tables.push_back(read_csv(j));
+    tables.push_back(proxy::read_csv_table(j));
     if (tables.back().rows.size() != tables.front().rows.size())
       throw InvalidArgument("dataset import: " + j + " has " + std::to_string(tables.back().rows.size()) + " data rows, " + file + " has " +
                             std::to_string(tables.front().rows.size()) + "; --join pairs row i with row i");

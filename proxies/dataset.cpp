@@ -24,6 +24,8 @@ std::size_t Dataset::metric_index(const std::string& name) const {
   throw InvalidArgument(path + ": no metric column '" + name + "'; metrics: " + valid);
 }
 
+namespace {
+
 std::vector<std::string> split_csv(const std::string& line) {
   std::vector<std::string> cells;
   std::string cell;
@@ -50,6 +52,30 @@ std::vector<std::string> split_csv(const std::string& line) {
   }
   cells.push_back(std::move(cell));
   return cells;
+}
+
+}  // namespace
+
+CsvTable read_csv_table(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) throw InvalidArgument(path + ": cannot open file");
+  CsvTable t;
+  t.path = path;
+  std::string line;
+  if (!std::getline(f, line)) throw InvalidArgument(path + ": empty file (a CSV with a header line is expected)");
+  t.header = split_csv(line);
+  std::size_t lineno = 1;
+  while (std::getline(f, line)) {
+    ++lineno;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    auto cells = split_csv(line);
+    if (cells.size() != t.header.size())
+      throw InvalidArgument(path + ":" + std::to_string(lineno) + ": " + std::to_string(cells.size()) + " cells, the header has " +
+                            std::to_string(t.header.size()));
+    t.rows.push_back(std::move(cells));
+    t.lines.push_back(lineno);
+  }
+  return t;
 }
 
 json cell_json(const std::string& s) {
@@ -92,8 +118,6 @@ Dataset load_dataset(const std::string& path) {
     if (c.value("role", "") == "metric") d.metrics.push_back(c);
   }
   if (d.params.empty()) throw InvalidArgument(schema_path.string() + ": no parameter columns");
-  std::ifstream f(path);
-  if (!f) throw InvalidArgument(path + ": cannot open file");
   auto add_row = [&](const std::function<json(const std::string&)>& get, const std::string& where) {
     std::vector<json> cells;
     for (const auto& c : d.params) {
@@ -112,27 +136,22 @@ Dataset load_dataset(const std::string& path) {
     d.cells.push_back(std::move(cells));
     d.values.push_back(std::move(vals));
   };
-  std::string line;
   if (ext == ".csv") {
-    if (!std::getline(f, line)) throw InvalidArgument(path + ": empty file");
-    const std::vector<std::string> header = split_csv(line);
+    const CsvTable table = read_csv_table(path);
     std::map<std::string, std::size_t> col;
-    for (std::size_t i = 0; i < header.size(); ++i) col[header[i]] = i;
+    for (std::size_t i = 0; i < table.header.size(); ++i) col[table.header[i]] = i;
     for (const auto& c : d.params)
       if (!col.count(c.at("name").get<std::string>()))
         throw InvalidArgument(path + ": the header lacks parameter column '" + c.at("name").get<std::string>() + "' of the schema");
-    std::size_t lineno = 1;
-    while (std::getline(f, line)) {
-      ++lineno;
-      if (line.empty()) continue;
-      const std::vector<std::string> cells = split_csv(line);
-      if (cells.size() != header.size())
-        throw InvalidArgument(path + ":" + std::to_string(lineno) + ": " + std::to_string(cells.size()) + " cells, the header has " +
-                              std::to_string(header.size()));
+    for (std::size_t r = 0; r < table.rows.size(); ++r) {
+      const auto& cells = table.rows[r];
       add_row([&](const std::string& name) { return col.count(name) ? cell_json(cells[col.at(name)]) : json(nullptr); },
-              path + ":" + std::to_string(lineno));
+              path + ":" + std::to_string(table.lines[r]));
     }
   } else {
+    std::ifstream f(path);
+    if (!f) throw InvalidArgument(path + ": cannot open file");
+    std::string line;
     std::size_t lineno = 0;
     while (std::getline(f, line)) {
       ++lineno;

@@ -30,8 +30,16 @@ struct Dataset {
 
 // A scalar cell as text (labels as they are, integral numbers without ".0").
 std::string cell_text(const json& v);
-// One CSV line's fields (RFC 4180 quoting: "a,b" and "" inside quotes).
-std::vector<std::string> split_csv(const std::string& line);
+// A CSV file read whole: its header and its rows of fields (RFC 4180
+// quoting), each row with its line number; blank lines skipped. A row with
+// another number of fields than the header is an error naming path:line.
+struct CsvTable {
+  std::string path;
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::size_t> lines;
+};
+CsvTable read_csv_table(const std::string& path);
 // A CSV field as JSON: null when empty, a number when all of it reads as
 // one (an integer without '.', 'e' or 'E'), true/false, else the text.
 json cell_json(const std::string& s);
