@@ -44,32 +44,39 @@ Search dram_search(const std::string& agent, std::uint64_t seed, const json& env
   return s;
 }
 
+// Random search on `env_id` exported as DIR/NAME.csv (the run in DIR/NAME_run); returns the dataset's path.
+std::string random_dataset(const std::string& env_id, std::int64_t budget, std::uint64_t seed, const fs::path& dir, const std::string& name) {
+  RunConfig c;
+  c.env_id = env_id;
+  c.agent_id = "random";
+  c.budget = budget;
+  c.seed = seed;
+  c.out_dir = (dir / (name + "_run")).string();
+  run_experiment(c);
+  const std::string out = (dir / (name + ".csv")).string();
+  export_dataset({c.out_dir}, out);
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("a proxy-backed env answers with the saved model and refuses what it was not trained on") {
   const fs::path dir = testing::temp_dir("proxy_env");
-  RunConfig c;
-  c.env_id = "toy-v0";
-  c.agent_id = "random";
-  c.budget = 400;
-  c.seed = 3;
-  c.out_dir = (dir / "run").string();
-  run_experiment(c);
-  export_dataset({(dir / "run").string()}, (dir / "toy.csv").string());
+  const std::string data = random_dataset("toy-v0", 400, 3, dir, "toy");
   proxy::TrainOptions t;
   t.targets = {"loss", "cost"};
-  const proxy::ProxyModel model = proxy::ProxyModel::train(proxy::load_dataset((dir / "toy.csv").string()), t, nullptr);
+  const proxy::ProxyModel model = proxy::ProxyModel::train(proxy::load_dataset(data), t, nullptr);
   const std::string path = (dir / "toy.json").string();
   model.save(path);
 
   EnvPtr env = make_env(env_registry(), "toy-v0", {{"cost_model", "proxy:" + path}});
   CHECK(env->spec().metrics.size() == 2);
   env->reset(1);
-  const proxy::Dataset d = proxy::load_dataset((dir / "toy.csv").string());
+  const proxy::Dataset d = proxy::load_dataset(data);
   // Step the first 20 designs of the dataset: the env's metrics are the
   // model's predictions, and the step says where they came from.
   const std::vector<proxy::Prediction> preds = model.predict(std::vector<std::vector<json>>(d.cells.begin(), d.cells.begin() + 20));
-  std::ifstream in(dir / "run" / "trace.jsonl");
+  std::ifstream in(dir / "toy_run" / "trace.jsonl");
   std::string line;
   for (int i = 0; i < 20 && std::getline(in, line); ++i) {
     const json row = json::parse(line);
@@ -150,18 +157,11 @@ TEST_CASE("metrics declared as products equal the simulator's, and a proxy of th
     }
     CHECK(ok > 5);
   }
-  RunConfig c;
-  c.env_id = "accel-v0";
-  c.agent_id = "random";
-  c.budget = 300;
-  c.seed = 4;
-  c.out_dir = (dir / "run").string();
-  run_experiment(c);
-  export_dataset({(dir / "run").string()}, (dir / "accel.csv").string());
+  const std::string data = random_dataset("accel-v0", 300, 4, dir, "accel");
   proxy::TrainOptions t;
   t.targets = {"latency_ns", "energy_nj"};
   const std::string path = (dir / "accel.json").string();
-  proxy::ProxyModel::train(proxy::load_dataset((dir / "accel.csv").string()), t, nullptr).save(path);
+  proxy::ProxyModel::train(proxy::load_dataset(data), t, nullptr).save(path);
   EnvPtr env = make_env(env_registry(), "accel-v0", {{"cost_model", "proxy:" + path}});
   CHECK(env->spec().find_metric("edp_mj_ms") != nullptr);
   EnvPtr sim = make_env(env_registry(), "accel-v0");
@@ -176,6 +176,10 @@ TEST_CASE("metrics declared as products equal the simulator's, and a proxy of th
     CHECK(reward(r.metrics, r.status) == doctest::Approx(-r.metrics.at("edp_mj_ms")));
   }
   // Runs with the default rewards through proxy: (dram-v0's latency needs no derivation) and hybrid.
+  RunConfig c;
+  c.env_id = "accel-v0";
+  c.agent_id = "random";
+  c.seed = 4;
   c.env_options = {{"cost_model", "proxy:" + path}};
   c.out_dir = (dir / "proxy_run").string();
   c.budget = 50;
