@@ -39,11 +39,11 @@ std::string head(const std::string& s, std::size_t n = 200) { return s.size() > 
 
 // ------------------------------------------------------------------ templates
 
-// A placeholder's text: strings as they are, numbers and booleans as JSON
+// A template value's text: strings as they are, numbers and booleans as JSON
 // writes them (the shortest form that reads back the same value).
 std::string plain_text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
-// A text with {{name}} and {{name|json}} placeholders, split once at load
+// A text with {{name}} and {{name|json}} fields, split once at load
 // time. |json writes the value as a JSON literal: strings quoted and
 // escaped, so a path or label with quotes or backslashes stays valid JSON.
 struct Template {
@@ -212,7 +212,7 @@ ExternalSpec load_spec(const std::string& path) {
   for (const auto& [k, v] : s.constants.items()) {
     if (k.empty() || k.find_first_of("{}|") != std::string::npos) throw InvalidArgument(where + ": constant name '" + k + "' must be non-empty, without braces or '|'");
     if (names.count(k) || k == "workdir_root" || k == "keep_workdirs")
-      throw InvalidArgument(where + ": constant '" + k + "' has the name of a knob, a placeholder or an env option");
+      throw InvalidArgument(where + ": constant '" + k + "' has the name of a knob, a reserved template name or an env option");
     if (!v.is_string() && !v.is_number() && !v.is_boolean())
       throw InvalidArgument(where + ": constant '" + k + "' must be a string, number or boolean, got " + v.dump().substr(0, 80));
     names.insert(k);

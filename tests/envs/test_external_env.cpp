@@ -266,7 +266,7 @@ TEST_CASE("files copy, hard-link or symlink a folder into the working directory,
     CHECK(fs::hard_link_count(dir / "res/traces/t.stl") == (kind == "link" ? 2u : 1u));
     fs::remove_all(root);
   }
-  // A source named by a placeholder is checked when the evaluation runs; a fixed one when the spec loads.
+  // A source that names a knob is checked when the evaluation runs; a fixed one when the spec loads.
   json spec = fake_spec("fake-files-missing-v0", {"read"}, {"res", "nope"});
   spec["command"] = {kFake, "{{mode}}", "x/configs/mcconfigs/policy.json"};
   spec["files"] = {{{"path", "x"}, {"copy", "{{v}}"}}};
@@ -282,7 +282,7 @@ TEST_CASE("files copy, hard-link or symlink a folder into the working directory,
   CHECK_THROWS_WITH_AS(register_external_env(env_registry(), write_spec(dir, spec)), doctest::Contains("give exactly one"), InvalidArgument);
 }
 
-TEST_CASE("placeholders with |json stay valid JSON whatever the value, and constants are placeholders that env options override") {
+TEST_CASE("{{name|json}} stays valid JSON whatever the value, and constants are template values that env options override") {
   const auto dir = testing::temp_dir("ext_json");
   const fs::path root = dir / "a \"quoted\" \\ root";  // a workdir path that breaks JSON unescaped
   json spec = fake_spec("fake-json-filter-v0", {"ok"}, {"5", "say \"hi\""});
