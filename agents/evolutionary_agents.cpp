@@ -165,17 +165,18 @@ class AnnealingAgent final : public ReplayAgent {
 public:
   AnnealingAgent(const AgentContext& ctx, const Params& p)
       : space_(ctx.space), rng_(ctx.seed), t0_(p.get_double("initial_temperature")), cooling_(p.get_double("cooling")),
-        pm_(p.get_double("mutation_prob")), sigma_(p.get_double("step_sigma")), restart_(p.get_int("restart_after")) {
-    current_ = space_.random_point(rng_);
-  }
+        pm_(p.get_double("mutation_prob")), sigma_(p.get_double("step_sigma")), restart_(p.get_int("restart_after")),
+        startup_(p.get_int("n_startup")) {}
 
 protected:
   std::vector<Suggestion> do_ask(std::size_t n) override {
     std::vector<Suggestion> out;
     for (std::size_t k = 0; k < n; ++k) {
-      std::vector<double> x = current_;
-      if (!first_) space_.mutate(x, rng_, pm_, sigma_);
-      first_ = false;
+      // The first n_startup designs are random; the walk starts from the
+      // best of them. A move to a design already proposed is mutated again.
+      std::vector<double> x = asked_ < startup_ || current_.empty() ? space_.random_point(rng_) : current_;
+      if (asked_++ >= startup_ && !current_.empty()) space_.mutate(x, rng_, pm_, sigma_);
+      space_.make_unseen(x, seen_, rng_, pm_, sigma_, 32);
       const auto id = next_id();
       pending_[id] = x;
       out.push_back({id, space_.decode(x)});
@@ -195,11 +196,13 @@ protected:
         mean_ += d / static_cast<double>(count_);
         m2_ += d * (f - mean_);
       }
-      const double scale = count_ > 1 ? std::sqrt(m2_ / static_cast<double>(count_ - 1)) : 1.0;
-      const double temperature = t0_ * std::pow(cooling_, static_cast<double>(steps_++)) * std::max(scale, 1e-12);
-      bool accept = f >= current_f_ || !std::isfinite(current_f_);
-      if (!accept && std::isfinite(f)) accept = rng_.uniform() < std::exp((f - current_f_) / temperature);
-      if (accept && std::isfinite(f)) {
+      bool accept = f >= current_f_ || current_.empty();
+      if (told_++ >= startup_ && !accept && std::isfinite(f)) {
+        const double scale = count_ > 1 ? std::sqrt(m2_ / static_cast<double>(count_ - 1)) : 1.0;
+        const double temperature = t0_ * std::pow(cooling_, static_cast<double>(steps_++)) * std::max(scale, 1e-12);
+        accept = rng_.uniform() < std::exp((f - current_f_) / temperature);
+      }
+      if (accept && (std::isfinite(f) || current_.empty())) {
         current_ = it->second;
         current_f_ = f;
       }
@@ -223,11 +226,11 @@ private:
   SearchSpace space_;
   Rng rng_;
   double t0_, cooling_, pm_, sigma_;
-  std::int64_t restart_;
-  bool first_ = true;
+  std::int64_t restart_, startup_;
   std::vector<double> current_, best_;
   double current_f_ = kWorstFitness, best_f_ = kWorstFitness;
-  std::int64_t steps_ = 0, stale_ = 0, count_ = 0;
+  std::int64_t asked_ = 0, told_ = 0, steps_ = 0, stale_ = 0, count_ = 0;
+  std::unordered_set<std::string> seen_;
   double mean_ = 0, m2_ = 0;
   std::map<std::int64_t, std::vector<double>> pending_;
 };
@@ -339,11 +342,12 @@ void register_evolutionary_agents(AgentRegistry& reg) {
   reg.add(AgentEntry{
       "sa",
       "simulated annealing with Metropolis acceptance; temperature relative to the observed reward spread",
-      {{"initial_temperature", "initial temperature, in standard deviations of the rewards seen", 0.1, std::make_shared<Box>(1e-6, 1e6)},
+      {{"initial_temperature", "initial temperature, in standard deviations of the rewards seen", 0.005, std::make_shared<Box>(1e-6, 1e6)},
        {"cooling", "temperature factor per evaluation", 0.98, std::make_shared<Box>(0.5, 1.0)},
        {"mutation_prob", "probability of changing each knob in a move", 0.2, unit_range()},
        {"step_sigma", "std. dev. of a continuous move (unit scale)", 0.1, unit_range()},
-       {"restart_after", "evaluations without improvement before restarting from the best (0: never)", 0, int_range(0, 1000000)}},
+       {"restart_after", "evaluations without improvement before restarting from the best (0: never)", 0, int_range(0, 1000000)},
+       {"n_startup", "random designs before the walk, which starts from the best of them", 20, int_range(1, 1000000)}},
       [](const AgentContext& ctx, const Params& p) -> AgentPtr { return std::make_unique<AnnealingAgent>(ctx, p); }});
   reg.add(AgentEntry{
       "aco",

@@ -1,8 +1,10 @@
 // nsga2: NSGA-II (Deb, Pratap, Agarwal, Meyarivan 2002) on the env's metrics:
 // non-dominated sorting with crowding distance, binary tournaments, SBX
-// crossover and polynomial mutation on continuous knobs, uniform crossover
-// and random resetting on discrete ones. Failed or infeasible designs are
-// dominated by every feasible one (constrained domination).
+// crossover and polynomial mutation on continuous and ordered knobs (an
+// ordered one rounded to its values), uniform crossover and random resetting
+// on categorical ones; children already proposed are mutated until new.
+// Failed or infeasible designs are dominated by every feasible one
+// (constrained domination).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -63,7 +65,11 @@ public:
     }
     if (objectives_.size() < 2)
       throw InvalidArgument("agent 'nsga2' needs at least two objectives; valid: reward and the env's metrics with a goal: " + valid);
-    for (std::size_t i = 0; i < pop_; ++i) enqueue(space_.random_point(rng_));
+    for (std::size_t i = 0; i < pop_; ++i) {
+      std::vector<double> x = space_.random_point(rng_);
+      space_.make_unseen(x, seen_, rng_, pm_, 0.2, 32);
+      enqueue(std::move(x));
+    }
   }
 
 protected:
@@ -161,11 +167,15 @@ private:
     const std::vector<double>& d = tournament().x;
     const bool cross = rng_.uniform() < pc_;
     for (std::size_t i = 0; i < c.size(); ++i) {
-      if (space_.is_discrete(i)) {
+      if (space_.leaf(i).kind == LeafKind::Categorical) {
         if (cross && rng_.bernoulli(0.5)) c[i] = d[i];
         if (rng_.uniform() < pm_) space_.set_index(c, i, static_cast<std::int64_t>(rng_.below(static_cast<std::uint64_t>(space_.cardinality(i)))));
         continue;
       }
+      // Continuous and ordered knobs (integers, powers of two): SBX and
+      // polynomial mutation on the encoding; an ordered one is then
+      // rounded to its nearest value, and a mutation moves it at least one.
+      const std::int64_t before = space_.is_discrete(i) ? space_.index(c, i) : 0;
       if (cross && rng_.bernoulli(0.5) && std::fabs(c[i] - d[i]) > 1e-14) {
         // Simulated binary crossover, bounded to [0,1] (Deb & Agrawal 1995).
         const double y1 = std::min(c[i], d[i]), y2 = std::max(c[i], d[i]);
@@ -182,8 +192,16 @@ private:
         const double delta = u < 0.5 ? std::pow(2.0 * u + (1.0 - 2.0 * u) * std::pow(1.0 - c[i], eta_m_ + 1.0), 1.0 / (eta_m_ + 1.0)) - 1.0
                                      : 1.0 - std::pow(2.0 * (1.0 - u) + 2.0 * (u - 0.5) * std::pow(c[i], eta_m_ + 1.0), 1.0 / (eta_m_ + 1.0));
         c[i] = std::clamp(c[i] + delta, 0.0, 1.0);
+        if (space_.is_discrete(i) && space_.index(c, i) == before && space_.cardinality(i) > 1) {
+          const std::int64_t step = delta > 0 ? 1 : -1;
+          const std::int64_t to = before + step >= 0 && before + step < space_.cardinality(i) ? before + step : before - step;
+          space_.set_index(c, i, to);
+        }
       }
     }
+    space_.snap(c);
+    // A child already proposed is mutated until it is new.
+    space_.make_unseen(c, seen_, rng_, pm_, 0.2, 32);
     return c;
   }
 
@@ -195,6 +213,7 @@ private:
   std::vector<Member> parents_, kids_;
   std::vector<std::size_t> queue_;
   std::map<std::int64_t, std::size_t> pending_;
+  std::unordered_set<std::string> seen_;
 };
 
 }  // namespace

@@ -3,16 +3,19 @@
 // (Watanabe, "Tree-Structured Parzen Estimator: Understanding Its Algorithm
 // Components", 2023): the observations are split into the best gamma(n) =
 // min(ceil(0.1 n), 25) ("good", l) and the rest ("bad", g); each set is a
-// Parzen estimator (one kernel per observation plus a uniform prior of
+// Parzen estimator (one kernel per observation plus a prior kernel of
 // weight prior_weight); candidates are sampled from l and the one with the
 // largest l(x) / g(x) is proposed. Multivariate (Optuna's multivariate=True):
 // candidates and densities are joint (each kernel a product over the knobs);
-// univariate: each knob on its own. Continuous and ordinal knobs (integers,
-// powers of two) get truncated Gaussian kernels on their [0,1] encoding
-// (bandwidth 0.2 n^(-1/(d+4)) multivariate; univariate, the larger gap to
-// the neighbouring centres; never below 1/min(100, n+1)); categorical knobs
-// a kernel that keeps the observed
-// value with probability 1 - eps. Failed designs count as the worst.
+// univariate: each knob on its own. As Optuna 3.1's _ParzenEstimator:
+// observations older than the newest 25 of a set weigh less (a ramp);
+// continuous and ordered knobs (integers, powers of two) get truncated
+// Gaussian kernels on their [0,1] encoding (bandwidth 0.2 n^(-1/(d+4))
+// multivariate; univariate, the larger gap to the neighbouring centres; never
+// below 1/min(100, n+2)), and an ordered knob's density is the kernel's mass
+// on its bin; the prior is a Gaussian of width 1 at the centre; categorical
+// knobs get a kernel that keeps the observed value with probability 1 - eps.
+// Failed designs count as the worst.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -42,15 +45,33 @@ double log_sum_exp(const std::vector<double>& v) {
 
 double normal_cdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
 
-// A Parzen estimator over encoded points: kernels centred on the points,
-// plus the uniform prior as kernel 0.
+// Optuna's default_weights: older observations count less once there are
+// 25 or more (a ramp from 1/n to 1 over all but the newest 25).
+std::vector<double> observation_weights(std::size_t n) {
+  std::vector<double> w(n, 1.0);
+  if (n < 25) return w;
+  const std::size_t ramp = n - 25;
+  for (std::size_t i = 0; i < ramp; ++i) {
+    const double t = ramp > 1 ? static_cast<double>(i) / static_cast<double>(ramp - 1) : 0.0;
+    w[i] = 1.0 / static_cast<double>(n) + t * (1.0 - 1.0 / static_cast<double>(n));
+  }
+  return w;
+}
+
+// log of the standard normal's mass on [a, b].
+double log_gauss_mass(double a, double b) { return std::log(std::max(normal_cdf(b) - normal_cdf(a), 1e-300)); }
+
+// A Parzen estimator over encoded points (in the order they were observed):
+// kernels centred on the points, weighted by observation_weights, plus the
+// prior as kernel 0 (uniform for a categorical knob; for the others a
+// Gaussian of width 1 at the centre, truncated to [0,1], as Optuna's).
 class Parzen {
 public:
   Parzen(const SearchSpace& space, const std::vector<const std::vector<double>*>& points, double prior_weight, bool multivariate)
-      : space_(space), points_(points), prior_weight_(prior_weight) {
+      : space_(space), points_(points) {
     const std::size_t n = points.size();
     const std::size_t d = space.dim();
-    sigma_.assign(n * d, 1.0);  // per kernel and knob
+    sigma_.assign((n + 1) * d, 1.0);  // per kernel (0: the prior) and knob
     eps_.assign(d, 0.0);
     for (std::size_t j = 0; j < d; ++j) {
       if (categorical(j)) {
@@ -61,41 +82,45 @@ public:
         eps_[j] = (k - 1) * q / (1 + k * q);  // probability of another value
         continue;
       }
-      const double nn = static_cast<double>(std::max<std::size_t>(n, 1));
-      // Optuna's "magic clip": at least the range / min(100, n + 1), so that
-      // the density never collapses onto repeated values; a discrete knob
-      // at least half a bin.
-      double min_bw = 1.0 / std::min(100.0, nn + 1.0);
-      if (space.is_discrete(j)) min_bw = std::max(min_bw, 0.5 / static_cast<double>(space.cardinality(j)));
+      // Optuna's "magic clip": at least the range / min(100, kernels), so
+      // that the density never collapses onto repeated values.
+      const double min_bw = 1.0 / std::min(100.0, static_cast<double>(n) + 2.0);
       if (multivariate) {
         // Optuna's multivariate bandwidth: 0.2 n^(-1/(d+4)) of the range.
+        const double nn = static_cast<double>(std::max<std::size_t>(n, 1));
         const double bw = std::clamp(0.2 * std::pow(nn, -1.0 / (static_cast<double>(d) + 4.0)), min_bw, 1.0);
-        for (std::size_t i = 0; i < n; ++i) sigma_[i * d + j] = bw;
+        for (std::size_t i = 1; i <= n; ++i) sigma_[i * d + j] = bw;
       } else {
         // Optuna's univariate bandwidth: each kernel as wide as the larger
-        // gap to its neighbours among the sorted centres (the range's ends
-        // and the prior's centre included).
+        // gap to its neighbours among the sorted centres (the prior's
+        // included) and the range's ends; the outermost ones take the gap
+        // to their inner neighbour.
         std::vector<std::pair<double, std::size_t>> c;
-        for (std::size_t i = 0; i < n; ++i) c.emplace_back((*points[i])[j], i);
-        c.emplace_back(0.5, n);  // the prior's centre
+        for (std::size_t i = 0; i < n; ++i) c.emplace_back((*points[i])[j], i + 1);
+        c.emplace_back(0.5, 0);
         std::sort(c.begin(), c.end());
-        for (std::size_t k = 0; k < c.size(); ++k) {
-          if (c[k].second == n) continue;
+        const std::size_t m = c.size();
+        for (std::size_t k = 0; k < m; ++k) {
           const double left = c[k].first - (k > 0 ? c[k - 1].first : 0.0);
-          const double right = (k + 1 < c.size() ? c[k + 1].first : 1.0) - c[k].first;
-          sigma_[c[k].second * d + j] = std::clamp(std::max(left, right), min_bw, 1.0);
+          const double right = (k + 1 < m ? c[k + 1].first : 1.0) - c[k].first;
+          double s = std::max(left, right);
+          if (m >= 2 && k == 0) s = c[1].first - c[0].first;
+          if (m >= 2 && k + 1 == m) s = c[m - 1].first - c[m - 2].first;
+          if (c[k].second > 0) sigma_[c[k].second * d + j] = std::clamp(s, min_bw, 1.0);
         }
       }
     }
-    log_weights_.push_back(std::log(prior_weight_));
-    for (std::size_t i = 0; i < n; ++i) log_weights_.push_back(0.0);
+    log_weights_.push_back(std::log(prior_weight));
+    for (double w : observation_weights(n)) log_weights_.push_back(std::log(w));
     const double total = log_sum_exp(log_weights_);
     for (auto& w : log_weights_) w -= total;
   }
 
   bool categorical(std::size_t j) const { return space_.leaf(j).kind == LeafKind::Categorical; }
 
-  // log density of dimension j's kernel i (0: the prior) at x.
+  // log density of dimension j's kernel i (0: the prior) at x; for a
+  // discrete knob, the kernel's mass on x's bin (as Optuna's for stepped
+  // integers).
   double log_kernel(std::size_t i, std::size_t j, double x) const {
     if (categorical(j)) {
       const double k = static_cast<double>(space_.cardinality(j));
@@ -103,11 +128,15 @@ public:
       const bool same = space_.index(*points_[i - 1], j) == index_of(j, x);
       return same ? std::log(1 - eps_[j]) : std::log(eps_[j] / (k - 1) + 1e-300);
     }
-    if (i == 0) return 0.0;  // uniform on [0,1]
-    const double mu = (*points_[i - 1])[j], s = sigma_[(i - 1) * space_.dim() + j];
+    const double mu = center(i, j), s = sigma_[i * space_.dim() + j];
+    const double log_accept = log_gauss_mass(-mu / s, (1 - mu) / s);
+    if (space_.is_discrete(j)) {
+      const double k = static_cast<double>(space_.cardinality(j));
+      const double lo = static_cast<double>(index_of(j, x)) / k;
+      return log_gauss_mass((lo - mu) / s, (lo + 1 / k - mu) / s) - log_accept;
+    }
     const double z = (x - mu) / s;
-    const double mass = normal_cdf((1 - mu) / s) - normal_cdf(-mu / s);
-    return -0.5 * z * z - std::log(s * 2.5066282746310002 * std::max(mass, 1e-300));
+    return -0.5 * z * z - std::log(s * 2.5066282746310002) - log_accept;
   }
 
   // log l(x) jointly (multivariate) or for dimension j alone.
@@ -148,16 +177,16 @@ public:
       }
       return (static_cast<double>(idx) + 0.5) / static_cast<double>(k);
     }
-    if (i == 0) return rng.uniform();
-    const double mu = (*points_[i - 1])[j];
+    const double mu = center(i, j);
     for (int tries = 0; tries < 32; ++tries) {
-      const double v = mu + sigma_[(i - 1) * space_.dim() + j] * rng.normal();
+      const double v = mu + sigma_[i * space_.dim() + j] * rng.normal();
       if (v >= 0 && v <= 1) return v;
     }
     return std::clamp(mu, 0.0, 1.0);
   }
 
 private:
+  double center(std::size_t i, std::size_t j) const { return i == 0 ? 0.5 : (*points_[i - 1])[j]; }
   std::int64_t index_of(std::size_t j, double x) const {
     const auto k = space_.cardinality(j);
     return std::clamp(static_cast<std::int64_t>(x * static_cast<double>(k)), std::int64_t{0}, k - 1);
@@ -165,7 +194,6 @@ private:
 
   const SearchSpace& space_;
   std::vector<const std::vector<double>*> points_;
-  double prior_weight_;
   std::vector<double> sigma_, eps_, log_weights_;
 };
 
@@ -219,6 +247,9 @@ private:
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return obs_[a].second > obs_[b].second; });
     const std::size_t n_good = std::clamp<std::size_t>(static_cast<std::size_t>(std::ceil(0.1 * static_cast<double>(obs_.size()))), 1, 25);
+    // Each set in the order observed, as observation_weights expects.
+    std::sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n_good));
+    std::sort(order.begin() + static_cast<std::ptrdiff_t>(n_good), order.end());
     std::vector<const std::vector<double>*> good, bad;
     for (std::size_t r = 0; r < order.size(); ++r) (r < n_good ? good : bad).push_back(&obs_[order[r]].first);
     const Parzen l(space_, good, prior_weight_, multivariate_), g(space_, bad, prior_weight_, multivariate_);

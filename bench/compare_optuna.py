@@ -4,8 +4,8 @@ group=True) at equal budget, in process through the `dsegym` module: median
 best reward (and IQR) over seeds. Ordinal knobs go to Optuna as ordered
 integers (their index), categorical ones as categoricals.
 
-Usage: PYTHONPATH=build/python /usr/bin/python3 bench/compare_optuna.py [--only NAME,NAME] [budget] [seeds] [env ...]
-       (defaults: every method, 100 10 dram-v0 accel-v0 soc-design-v0)
+Usage: PYTHONPATH=build/python /usr/bin/python3 bench/compare_optuna.py [--only NAME,NAME] [--first-seed S] [budget] [seeds] [env ...]
+       (defaults: every method, seeds from 1, 100 10 dram-v0 accel-v0 soc-design-v0)
 Example: ... bench/compare_optuna.py --only bo,"optuna tpe mv" 100 10 accel-v0"""
 import math
 import statistics
@@ -18,6 +18,10 @@ args = sys.argv[1:]
 only = None
 if args[:1] == ["--only"] and len(args) > 1:
     only = args[1].split(",")
+    args = args[2:]
+first_seed = 1
+if args[:1] == ["--first-seed"] and len(args) > 1:
+    first_seed = int(args[1])
     args = args[2:]
 try:
     budget = int(args[0]) if len(args) > 0 else 100
@@ -95,7 +99,7 @@ methods = [
     ("optuna tpe", lambda e, s: with_optuna(e, False, s)),
     ("optuna tpe mv", lambda e, s: with_optuna(e, True, s)),
 ]
-print(f"median best reward (IQR) at {budget} evaluations over seeds 1-{n_seeds}")
+print(f"median best reward (IQR) at {budget} evaluations over seeds {first_seed}-{first_seed + n_seeds - 1}")
 print("| agent | " + " | ".join(envs) + " |")
 print("| --- |" + " --- |" * len(envs))
 unknown = set(only or []) - {name for name, _ in methods}
@@ -106,7 +110,7 @@ for name, run in methods:
         continue
     cells = []
     for e in envs:
-        v = sorted(run(e, s) for s in range(1, n_seeds + 1))
+        v = sorted(run(e, s) for s in range(first_seed, first_seed + n_seeds))
         q = statistics.quantiles(v, n=4) if len(v) > 1 else [v[0]] * 3
         cells.append(f"{statistics.median(v):.4g} ({q[0]:.4g} .. {q[2]:.4g})")
     print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
