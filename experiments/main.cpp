@@ -19,6 +19,7 @@
 #include "experiments/plugin.hpp"
 #include "experiments/slurm.hpp"
 #include "experiments/report.hpp"
+#include "experiments/dashboard.hpp"
 #include "experiments/server.hpp"
 #include "experiments/runner.hpp"
 #include "experiments/sweep.hpp"
@@ -108,6 +109,20 @@ void cmd_sim_dram(const std::string& memspec, const std::string& config, const s
     out["command_log"] = cmds;
   }
   std::cout << out.dump(2) << "\n";
+}
+
+// A server's shared secret: --token-file's first line, else --token, else
+// DSEGYM_TOKEN.
+std::string shared_secret(const std::string& given, const std::string& file) {
+  if (!file.empty()) {
+    std::ifstream f(file);
+    std::string token;
+    if (!f || !std::getline(f, token) || token.empty()) throw InvalidArgument("--token-file " + file + ": cannot read a secret from its first line");
+    return token;
+  }
+  if (!given.empty()) return given;
+  const char* t = std::getenv("DSEGYM_TOKEN");
+  return t ? t : "";
 }
 
 }  // namespace
@@ -265,6 +280,20 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--data-dir", serve_opt.data_dir,
                         "folder of files clients may name in env options (workloads, traces, memspecs, proxy models);\n"
                         "  without it clients can use built-in names only");
+  DashboardOptions dash_opt;
+  std::string dash_token_file;
+  auto* dashboard = app.add_subcommand(
+      "dashboard", "Serve a live web dashboard of sweep and run folders (updates while they run) until SIGTERM/SIGINT:\n"
+                   "progress and ETA, best reward so far per agent, Pareto fronts, knobs vs reward, the hyperparameter lottery,\n"
+                   "and each trial's evaluations.\n\n"
+                   "Example:\n  dsegym dashboard results/default --port 8080   # then open http://127.0.0.1:8080/");
+  dashboard->add_option("dirs", dash_opt.folders, "--out folders of `dsegym sweep` or `dsegym run`")->required();
+  dashboard->add_option("--port", dash_opt.port, "TCP port; 0 picks a free one")->capture_default_str();
+  dashboard->add_option("--bind", dash_opt.bind, "address to listen on (a non-loopback one needs --token)")->capture_default_str();
+  dashboard->add_option("--port-file", dash_opt.port_file, "write the chosen port to this file");
+  dashboard->add_option("--token", dash_opt.token,
+                        "shared secret the page must be opened with (/?token=SECRET); prefer --token-file or DSEGYM_TOKEN");
+  dashboard->add_option("--token-file", dash_token_file, "read the shared secret from this file (its first line)");
   std::string report_dir;
   auto* report = app.add_subcommand("report", "Write a Markdown and HTML report with SVG plots of a sweep to DIR/report.\n\n"
                                               "Example:\n  dsegym report results/default");
@@ -569,14 +598,11 @@ int main(int argc, char** argv) {
         return 1;
       }
     } else if (*serve_cmd) {
-      if (!serve_token_file.empty()) {
-        std::ifstream f(serve_token_file);
-        if (!f || !std::getline(f, serve_opt.token) || serve_opt.token.empty())
-          throw InvalidArgument("--token-file " + serve_token_file + ": cannot read a secret from its first line");
-      } else if (serve_opt.token.empty()) {
-        if (const char* t = std::getenv("DSEGYM_TOKEN"); t && *t) serve_opt.token = t;
-      }
+      serve_opt.token = shared_secret(serve_opt.token, serve_token_file);
       serve(serve_opt);
+    } else if (*dashboard) {
+      dash_opt.token = shared_secret(dash_opt.token, dash_token_file);
+      serve_dashboard(dash_opt);
     } else if (*report) {
       const ReportFiles f = write_report(report_dir);
       std::cout << "wrote " << f.markdown << " and " << f.html << " (" << f.plots << " plots)\n";

@@ -22,6 +22,9 @@ PACKAGES=(
   zlib1g-dev dataset-fashion-mnist
   # the Slurm backend's test starts a single-node Slurm on loopback
   slurm-wlm munge
+  # `dsegym dashboard`: its HTTP server, its charts, and the browser its test
+  # drives headless
+  libcpp-httplib-dev libjs-chart.js chromium
 )
 
 missing=()

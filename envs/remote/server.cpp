@@ -17,8 +17,9 @@
 
 #include "dsegym.grpc.pb.h"
 #include "base/error.hpp"
-#include "base/json_io.hpp"
 #include "base/files.hpp"
+#include "base/json_io.hpp"
+#include "base/net.hpp"
 #include "envs/remote/grpc_module.hpp"
 #include "envs/core/wrappers.hpp"
 #include "envs/remote/convert.hpp"
@@ -258,16 +259,12 @@ private:
   std::uint64_t next_id_ = 0;
 };
 
-bool loopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
-}
-
 }  // namespace
 
 void serve_grpc(const ServeOptions& opt, const ServeHost& env_host) {
   if (!opt.data_dir.empty() && !std::filesystem::is_directory(opt.data_dir))
     throw InvalidArgument("--data-dir " + opt.data_dir + ": not a folder");
-  if (!loopback(opt.bind) && opt.token.empty())
+  if (!is_loopback(opt.bind) && opt.token.empty())
     throw InvalidArgument("--bind " + opt.bind + " is not a loopback address: give --token SECRET (clients set DSEGYM_TOKEN)");
   if (opt.port < 0 || opt.port > 65535) throw InvalidArgument("--port " + std::to_string(opt.port) + " is not valid; valid: 0..65535");
   // SIGTERM and SIGINT are taken by a waiting thread, not delivered as signals.
