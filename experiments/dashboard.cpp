@@ -281,6 +281,8 @@ json DashboardData::env_state(const std::string& env_key, const std::vector<cons
       const auto& ts = cfgs.at(best_cfg);
       std::size_t len = 0;
       for (const auto* t : ts) len = std::max(len, t->best_so_far.size());
+      std::size_t seeds = 0;
+      for (const auto* t : ts) seeds += t->best_so_far.empty() ? 0 : 1;
       json med = json::array(), lo = json::array(), hi = json::array();
       std::vector<double> v;
       for (std::size_t k = 0; k < len; ++k) {
@@ -294,7 +296,7 @@ json DashboardData::env_state(const std::string& env_key, const std::vector<cons
       curves.push_back({{"agent", agent},
                         {"configuration", best_cfg},
                         {"hyperparameters", ts.front()->hyperparameters},
-                        {"seeds", ts.size()},
+                        {"seeds", seeds},
                         {"median", med},
                         {"q1", lo},
                         {"q3", hi}});

@@ -194,7 +194,7 @@ function envSection(f, e) {
 function overview() {
   let html = "<p class='note'>" + fmt(state.evaluations) + " evaluations done, " + fmt(state.remaining_evaluations) + " to go" +
     (state.evaluations_per_s > 0 ? ", " + state.evaluations_per_s.toFixed(1) + " per s, ETA " + duration(state.eta_s) : "") + "</p>";
-  html += "<table><tr><th class='l'>folder</th><th class='l'>env</th><th>trials</th><th>done</th><th>running</th><th>failed</th><th>pending</th><th>best reward</th></tr>";
+  html += "<table id='overview-table'><tr><th class='l'>folder</th><th class='l'>env</th><th>trials</th><th>done</th><th>running</th><th>failed</th><th>pending</th><th>best reward</th></tr>";
   for (const f of state.folders) for (const e of f.envs) {
     const c = (k) => e.counts[k] || 0;
     const bests = f.trials.filter(t => t.env_key === e.key && t.best !== null).map(t => t.best);
@@ -254,6 +254,7 @@ function trialView(t) {
 
 function showTrial(folder, id) {
   openTrial = {folder, id};
+  history.replaceState(null, "", "#trial=" + folder + "/" + encodeURIComponent(id));
   api("api/trial?folder=" + folder + "&id=" + encodeURIComponent(id)).then(t => { openTrial.data = t; trialView(t); document.body.dataset.trialRows = t.rows.length; })
     .catch(e => { document.getElementById("trial-view").textContent = "cannot load the trial: " + e.message; });
 }
@@ -280,7 +281,12 @@ function poll() {
 }
 
 if (window.DSEGYM_STATE) { draw(window.DSEGYM_STATE); document.getElementById("status").textContent = "report (a snapshot)"; }
-else poll();
+else {
+  // A link to one trial's evaluations: #trial=FOLDER/ID.
+  const m = location.hash.match(/^#trial=(\d+)\/(.+)$/);
+  if (m) showTrial(+m[1], decodeURIComponent(m[2]));
+  poll();
+}
 </script></body></html>
 )HTML";
 
