@@ -6,6 +6,7 @@
 #include <fstream>
 #include <limits>
 #include <set>
+#include <thread>
 
 #include "agents/pareto.hpp"
 #include "base/error.hpp"
@@ -213,7 +214,7 @@ struct DashboardData::Folder {
   }
 };
 
-DashboardData::DashboardData(std::vector<std::string> folders) {
+DashboardData::DashboardData(std::vector<std::string> folders) : pool_(std::max(1u, std::thread::hardware_concurrency()) - 1) {
   if (folders.empty()) throw InvalidArgument("dashboard: give at least one sweep or run folder");
   for (const auto& f : folders) {
     auto folder = std::make_unique<Folder>();
@@ -234,10 +235,14 @@ DashboardData::DashboardData(std::vector<std::string> folders) {
 DashboardData::~DashboardData() = default;
 
 void DashboardData::refresh() {
+  std::vector<Trial*> all;
   for (auto& f : folders_) {
     f->list_trials();
-    for (auto& t : f->trials) t->refresh();
+    for (auto& t : f->trials) all.push_back(t.get());
   }
+  // Trials are independent: the first refresh of a large sweep parses
+  // every trace, on every core.
+  pool_.parallel_for(all.size(), [&](std::size_t i) { all[i]->refresh(); });
 }
 
 json DashboardData::env_state(const std::string& env_key, const std::vector<const Trial*>& trials) const {

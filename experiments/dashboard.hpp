@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/thread_pool.hpp"
+
 namespace dsegym {
 
 using json = nlohmann::json;
@@ -44,6 +46,7 @@ private:
   json env_state(const std::string& env_key, const std::vector<const Trial*>& trials) const;
 
   std::mutex mu_;
+  ThreadPool pool_;
   std::vector<std::unique_ptr<Folder>> folders_;
   std::vector<std::pair<std::chrono::steady_clock::time_point, std::int64_t>> progress_;  // (time, evaluations done) samples
 };
@@ -52,8 +55,9 @@ private:
 // static/chart.min.js): polls api/state.
 std::string dashboard_page();
 // The same page as one self-contained file: Chart.js inlined and `state`
-// (DashboardData::state()) embedded instead of polled.
-std::string dashboard_snapshot(const json& state);
+// (DashboardData::state()) embedded instead of polled; extra_html (a
+// report's tables) goes after the charts.
+std::string dashboard_snapshot(const json& state, const std::string& extra_html = "");
 
 // Chart.js as Debian's libjs-chart.js installs it.
 std::string chart_js_path();

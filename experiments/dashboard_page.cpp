@@ -40,6 +40,7 @@ const char* const kBody = R"HTML(</head><body data-ready="0" data-updates="0">
 <main>
 <section id="overview-section"><h2>Overview</h2><div id="overview"></div></section>
 <div id="envs"></div>
+<!--report-->
 <section id="trials-section"><h2>Trials</h2>
 <label class="note">status <select id="trial-status"><option value="">all</option><option>done</option><option>running</option><option>pending</option><option>failed</option></select></label>
 <div id="trials"></div></section>
@@ -294,14 +295,17 @@ else {
 
 std::string dashboard_page() { return std::string(kHead) + "<script src=\"static/chart.min.js\"></script>\n" + kBody; }
 
-std::string dashboard_snapshot(const json& state) {
+std::string dashboard_snapshot(const json& state, const std::string& extra_html) {
   std::ifstream f(chart_js_path(), std::ios::binary);
   std::ostringstream lib;
   lib << f.rdbuf();
   // Inside <script>, "</" would end the element: JSON allows "<\/".
   std::string data = state.dump(-1, ' ', false, json::error_handler_t::replace);
   for (std::size_t i = 0; (i = data.find("</", i)) != std::string::npos; i += 3) data.replace(i, 2, "<\\/");
-  return std::string(kHead) + "<script>\n" + lib.str() + "\n</script>\n<script>window.DSEGYM_STATE = " + data + ";</script>\n" + kBody;
+  std::string body = kBody;
+  const std::string marker = "<!--report-->";
+  body.replace(body.find(marker), marker.size(), extra_html.empty() ? "" : "<section id=\"report\">\n" + extra_html + "</section>");
+  return std::string(kHead) + "<script>\n" + lib.str() + "\n</script>\n<script>window.DSEGYM_STATE = " + data + ";</script>\n" + body;
 }
 
 }  // namespace dsegym

@@ -295,7 +295,7 @@ int main(int argc, char** argv) {
                         "shared secret the page must be opened with (/?token=SECRET); prefer --token-file or DSEGYM_TOKEN");
   dashboard->add_option("--token-file", dash_token_file, "read the shared secret from this file (its first line)");
   std::string report_dir;
-  auto* report = app.add_subcommand("report", "Write a Markdown and HTML report with SVG plots of a sweep to DIR/report.\n\n"
+  auto* report = app.add_subcommand("report", "Write a Markdown report (SVG plots) and a self-contained HTML report (the dashboard's charts) of a sweep to DIR/report.\n\n"
                                               "Example:\n  dsegym report results/default");
   report->add_option("dir", report_dir, "the --out folder of a sweep")->required();
   std::string trial_dir;

@@ -15,6 +15,7 @@
 #include "base/error.hpp"
 #include "base/files.hpp"
 #include "envs/core/trace.hpp"
+#include "experiments/dashboard.hpp"
 #include "experiments/svg_plot.hpp"
 #include "experiments/sweep.hpp"
 
@@ -66,10 +67,8 @@ struct Doc {
     md << "\n";
     html << "</table>\n";
   }
-  void image(const std::string& path, const std::string& caption) {
-    md << "![" << caption << "](" << path << ")\n\n";
-    html << "<figure><img src=\"" << path << "\" alt=\"" << esc(caption) << "\"><figcaption>" << esc(caption) << "</figcaption></figure>\n";
-  }
+  // Markdown only: the HTML report draws its charts with the dashboard's.
+  void image(const std::string& path, const std::string& caption) { md << "![" << caption << "](" << path << ")\n\n"; }
   static std::string esc(const std::string& s) {
     std::string o;
     for (char c : s) o += c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '&' ? "&amp;" : std::string(1, c);
@@ -292,10 +291,9 @@ ReportFiles write_report(const std::string& sweep_dir) {
   files.markdown = (out / "report.md").string();
   files.html = (out / "report.html").string();
   write_file_atomically(files.markdown, doc.md.str());
-  write_file_atomically(files.html, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>dsegym report</title><style>"
-                                    "body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse;font-size:13px}"
-                                    "td,th{border:1px solid #ccc;padding:3px 6px}img{max-width:100%}</style></head><body>\n" +
-                                        doc.html.str() + "</body></html>\n");
+  // The HTML report is the dashboard's page with this sweep's state and
+  // Chart.js inlined (one self-contained file), and the tables above.
+  write_file_atomically(files.html, dashboard_snapshot(DashboardData({sweep_dir}).state(), doc.html.str()));
   return files;
 }
 

@@ -1,6 +1,9 @@
 #pragma once
-// `dsegym report DIR`: a Markdown and an HTML report of a sweep, with SVG
-// plots: best-so-far reward against evaluations per agent (median and
+// `dsegym report DIR`: a Markdown and an HTML report of a sweep. The
+// Markdown has SVG plots (a Markdown viewer runs no script); the HTML is the
+// dashboard's page with the sweep's state and Chart.js inlined, so it draws
+// the same interactive charts as `dsegym dashboard`, offline. Both show:
+// best-so-far reward against evaluations per agent (median and
 // inter-quartile range over seeds, for the agent's best hyperparameter
 // configuration), the hyperparameter lottery (spread of results over each
 // agent's configurations), each agent's relative improvement over the mean of

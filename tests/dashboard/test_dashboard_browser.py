@@ -4,7 +4,8 @@ the dashboard of a sweep while the sweep runs (and of a finished one next
 to it); the test reads the DOM the page built and checks the trial counts
 against the sweep folders, that every chart drew marks and pixels, that a
 trial's evaluation table has a row per trace row with the metrics' units,
-and that the token rule holds. The screenshot is kept as a test artifact.
+that the token rule holds, and that `dsegym report`'s HTML draws the same
+charts offline. The screenshot is kept as a test artifact.
 
 Usage: test_dashboard_browser.py DSEGYM ARTIFACT_DIR"""
 import html.parser
@@ -193,6 +194,14 @@ try:
     check(json.load(urllib.request.urlopen(base2 + "api/state?token=s3cret"))["folders"][0]["name"] == "finished", "with the token")
     dom3, _ = browse(base2 + "?token=s3cret")
     check(dom3.find("body")[0].get("data-ready") == "1", "the page opened with ?token= did not draw")
+
+    # `dsegym report` draws the same charts from one self-contained file.
+    subprocess.run([DSEGYM, "report", finished], check=True, stdout=subprocess.DEVNULL)
+    dom4, _ = browse("file://" + os.path.join(finished, "report", "report.html"))
+    check(dom4.find("body")[0].get("data-ready") == "1", "the report did not draw")
+    report_canvases = dom4.find("canvas")
+    check(len(report_canvases) == 4 and all(int(c.get("data-painted", 0)) > 100 for c in report_canvases), "report charts: %s" % report_canvases)
+    check(len(dom4.find("tr", **{"class": "trial-row"})) == 4 and "report" in [a.get("id") for a in dom4.find("section")], "report tables")
 
     check(os.path.getsize(shot) > 10000, "the screenshot is empty")
     print("dashboard browser test passed; screenshot", shot)

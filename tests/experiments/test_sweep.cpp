@@ -209,6 +209,16 @@ TEST_CASE("the report covers every trial, with plots, the lottery and the compar
     CHECK(svg.rfind("<svg", 0) == 0);
     CHECK(svg.find("</svg>") != std::string::npos);
   }
+  // The HTML draws the dashboard's charts offline: Chart.js and the sweep's
+  // state are inlined (the browser test loads such a page), not SVG images.
+  CHECK(h.find("Chart.js v3") != std::string::npos);
+  CHECK(h.find("<img") == std::string::npos);
+  const auto at_state = h.find("window.DSEGYM_STATE = ");
+  REQUIRE(at_state != std::string::npos);
+  const auto end_state = h.find(";</script>", at_state);
+  const json embedded = json::parse(h.substr(at_state + 22, end_state - at_state - 22));
+  CHECK(embedded.at("folders").at(0).at("trials").size() == sweep.at("trials").size());
+  CHECK(embedded.at("folders").at(0).at("envs").at(0).at("counts").at("done") == 15);
   CHECK(m.find("vs random search") != std::string::npos);
   CHECK(m.find("| ga | ga-") != std::string::npos);
   // The random-design baseline is the mean reward over every evaluation of
