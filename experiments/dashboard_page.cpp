@@ -109,8 +109,19 @@ function bestSoFar(id, env) {
     datasets.push({label: c.agent + " IQR", data: pts(c.q3), borderWidth: 0, pointRadius: 0, backgroundColor: color(i, 0.18), fill: "-1", uncounted: true});
     datasets.push({label: c.agent + " (" + c.seeds + " seeds)", data: pts(c.median), borderColor: color(i), backgroundColor: color(i), borderWidth: 2, pointRadius: 0, fill: false});
   });
+  // The first few evaluations' rewards are far below the rest: start the
+  // axis at the lower quartile after 5% of the evaluations, so the curves'
+  // ends, where agents differ, fill the chart.
+  let lo = Infinity, hi = -Infinity;
+  for (const c of env.curves) {
+    const k = Math.floor(0.05 * c.median.length);
+    for (let i = k; i < c.median.length; i++) { if (c.q1[i] !== null) lo = Math.min(lo, c.q1[i]); if (c.q3[i] !== null) hi = Math.max(hi, c.q3[i]); }
+  }
+  const y = {title: {display: true, text: "best reward so far (median, IQR)"}};
+  if (isFinite(lo) && hi > lo) y.min = lo - 0.05 * (hi - lo);
   chart(id, {type: "line", data: {datasets}, options: baseOptions("evaluations", "best reward so far (median, IQR)",
-    {plugins: {legend: {labels: {boxWidth: 12, filter: (item, data) => !data.datasets[item.datasetIndex].uncounted}},
+    {scales: {x: {type: "linear", title: {display: true, text: "evaluations"}}, y},
+     plugins: {legend: {labels: {boxWidth: 12, filter: (item, data) => !data.datasets[item.datasetIndex].uncounted}},
                tooltip: {filter: (item) => !item.dataset.uncounted}}})});
 }
 
