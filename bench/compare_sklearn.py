@@ -129,7 +129,9 @@ for seed in seeds:
         yte = np.array([float(r[header.index(t)]) for r in te])
         ours = rep["targets"][t]["test"]
         chosen = rep["targets"][t]["model"]
-        results.setdefault((t, f"dsegym {model}"), []).append((ours["r2"], ours["kendall_tau"], f"{chosen['model']} {chosen['transform']}"))
+        what = (" + ".join(f"{c['weight']}x {c['model']} {c['transform']}" for c in chosen["ensemble"]) if "ensemble" in chosen
+                else f"{chosen['model']} {chosen['transform']}")
+        results.setdefault((t, f"dsegym {model}"), []).append((ours["r2"], ours["kendall_tau"], what))
         for name, reg in (("sklearn RF", RandomForestRegressor(random_state=seed, n_jobs=2)),
                           ("sklearn HGB", HistGradientBoostingRegressor(random_state=seed))):
             p = reg.fit(Xtr, ytr).predict(Xte)
@@ -141,4 +143,5 @@ print("| --- | --- |" + " --- |" * len(seeds))
 for (t, name), vals in results.items():
     cells = [f"{r2:.4f} / {tau:.3f}" + (f" ({what})" if what else "") for r2, tau, what in vals]
     print(f"| {t} | {name} | " + " | ".join(cells) + " |")
-shutil.rmtree(work, ignore_errors=True)
+if os.environ.get("KEEP"): print("kept", work)
+else: shutil.rmtree(work, ignore_errors=True)

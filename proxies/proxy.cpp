@@ -102,6 +102,51 @@ std::vector<double> predict_metric(const TargetModel& t, const Eigen::MatrixXd& 
   return out;
 }
 
+// A target's predictions, the weighted mean over it and its ensemble
+// members, for rows encoded both ways (each member reads its own encoding).
+std::vector<double> predict_target(const TargetModel& t, const Eigen::MatrixXd& Xi, const Eigen::MatrixXd& Xo) {
+  std::vector<double> out(static_cast<std::size_t>(Xi.rows()), 0.0);
+  double total = 0;
+  for (std::size_t r = 0; r < t.ensemble.size() + 1; ++r) {
+    const TargetModel& m = r == 0 ? t : t.ensemble[r - 1];
+    const auto p = predict_metric(m, m.one_hot ? Xo : Xi);
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] += m.weight * p[i];
+    total += m.weight;
+  }
+  for (auto& v : out) v /= total;
+  return out;
+}
+
+// Ensemble selection (Caruana, Niculescu-Mizil, Crew, Ksikes, "Ensemble
+// selection from libraries of models", ICML 2004), on out-of-fold
+// predictions: starting from the best candidate, add (with replacement)
+// the one that most raises the ensemble's R^2, at most `rounds` times,
+// while it rises. Returns each chosen candidate's count.
+std::map<std::size_t, int> select_ensemble(const std::vector<double>& truth, const std::vector<std::vector<double>>& preds, std::size_t best,
+                                           int rounds) {
+  std::map<std::size_t, int> count{{best, 1}};
+  std::vector<double> sum = preds[best];
+  double score_now = score(truth, sum).r2;
+  for (int n = 1; n <= rounds; ++n) {
+    std::size_t pick = preds.size();
+    double pick_score = score_now;
+    std::vector<double> trial(sum.size());
+    for (std::size_t c = 0; c < preds.size(); ++c) {
+      for (std::size_t i = 0; i < sum.size(); ++i) trial[i] = (sum[i] * n + preds[c][i]) / (n + 1);
+      const double sc = score(truth, trial).r2;
+      if (sc > pick_score + 1e-12) {
+        pick_score = sc;
+        pick = c;
+      }
+    }
+    if (pick == preds.size()) break;
+    for (std::size_t i = 0; i < sum.size(); ++i) sum[i] = (sum[i] * n + preds[pick][i]) / (n + 1);
+    score_now = pick_score;
+    ++count[pick];
+  }
+  return count;
+}
+
 // Duan's smearing estimate (J. Am. Stat. Assoc. 78, 1983): exp of a
 // log-scale prediction is the median of the target, and the mean of
 // exp(residual) on held-out rows turns it into the mean (what R^2 and
@@ -140,8 +185,11 @@ json config_json(const Config& c) {
 }  // namespace
 
 bool ProxyModel::has_uncertainty() const {
-  for (const auto& t : targets_)
+  for (const auto& t : targets_) {
     if (!t.model->has_uncertainty()) return false;
+    for (const auto& m : t.ensemble)
+      if (!m.model->has_uncertainty()) return false;
+  }
   return !targets_.empty();
 }
 
@@ -197,6 +245,8 @@ ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* re
     for (const auto& c : base)
       for (bool lg : transforms) configs.push_back({c.kind, c.options, c.one_hot, lg});
     std::size_t chosen = 0;
+    std::vector<std::size_t> members;  // an ensemble's configs, when one was chosen, and their weights
+    std::vector<int> weights;
     if (configs.size() > 1) {
       json tried = json::array();
       double best = -std::numeric_limits<double>::infinity(), best_tau = best;
@@ -219,10 +269,13 @@ ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* re
           const double xgb = cost.count("xgb") ? cost.at("xgb") : 0.0;
           return xgb * (kind == "rf" ? 10.0 : kind == "gp" ? 20.0 : 1.0);
         };
+        std::vector<double> oof_truth;
+        std::vector<std::pair<std::size_t, std::vector<double>>> oof;  // per config tried: its out-of-fold predictions
         for (std::size_t ci = 0; ci < configs.size(); ++ci) {
           const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-          if (ci > 0 && elapsed + expected(configs[ci].kind) > budget) break;
-          std::vector<double> oof_truth, oof_pred;
+          if (ci > 0 && elapsed + expected(configs[ci].kind) > budget) continue;  // a cheaper one further on may still fit
+          oof_truth.clear();
+          std::vector<double> oof_pred;
           for (std::size_t f = 0; f < folds.size(); ++f) {
             std::vector<std::size_t> fit, stop, at;
             for (std::size_t g = 0; g < folds.size(); ++g)
@@ -238,6 +291,7 @@ ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* re
             }
           }
           const Scores sc = score(oof_truth, oof_pred);
+          oof.emplace_back(ci, std::move(oof_pred));
           const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() - elapsed;
           cost[configs[ci].kind] = std::max(cost[configs[ci].kind], secs);
           json row = config_json(configs[ci]);
@@ -253,6 +307,39 @@ ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* re
         }
         t.selection = {{"method", std::to_string(folds.size()) + "-fold cross-validation on the training rows"}, {"budget_s", budget},
                        {"candidates", configs.size()}, {"tried", tried}, {"chosen", config_json(configs[chosen])}};
+        // Ensemble selection over every candidate tried (the same folds, so
+        // the predictions are comparable row by row).
+        std::vector<std::vector<double>> preds;
+        std::size_t best_tried = 0;
+        for (std::size_t i = 0; i < oof.size(); ++i) {
+          preds.push_back(oof[i].second);
+          if (oof[i].first == chosen) best_tried = i;
+        }
+        const auto count = select_ensemble(oof_truth, preds, best_tried, 20);
+        if (count.size() > 1) {
+          std::vector<double> mean(oof_truth.size(), 0.0);
+          int total = 0;
+          json cfgs = json::array();
+          members.push_back(oof[best_tried].first);
+          weights.push_back(count.at(best_tried));
+          for (const auto& [i, n] : count)
+            if (i != best_tried) {
+              members.push_back(oof[i].first);
+              weights.push_back(n);
+            }
+          for (std::size_t r = 0; r < members.size(); ++r) {
+            const auto& p = preds[std::find_if(oof.begin(), oof.end(), [&](const auto& o) { return o.first == members[r]; }) - oof.begin()];
+            for (std::size_t i = 0; i < mean.size(); ++i) mean[i] += weights[r] * p[i];
+            total += weights[r];
+            json c = config_json(configs[members[r]]);
+            c["weight"] = weights[r];
+            cfgs.push_back(c);
+          }
+          for (auto& v : mean) v /= total;
+          const Scores sc = score(oof_truth, mean);
+          t.selection["chosen"] = {{"ensemble", cfgs}, {"cv_r2", sc.r2}, {"cv_kendall_tau", sc.kendall_tau}};
+          t.selection["ensemble_method"] = "ensemble selection with replacement (Caruana et al. 2004) on the out-of-fold predictions, up to 20 rounds";
+        }
       } else {
         // The transform alone: both fitted on the training rows, judged on the validation rows.
         if (split.validation.empty()) throw InvalidArgument("proxy train: --target-transform auto needs validation rows (--validation > 0)");
@@ -272,10 +359,19 @@ ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* re
         t.selection = {{"method", "target transform with the better validation R^2"}, {"tried", tried}, {"chosen", config_json(configs[chosen])}};
       }
     }
-    const Config& c = configs[chosen];
-    const Eigen::MatrixXd& X = X_for(c);
+    if (members.empty()) {
+      members = {chosen};
+      weights = {1};
+    }
     {
-      TargetModel fitted = fit_target(c, X, truth, split.train, split.validation, derive_seed(opt.seed, k), opt.smearing);
+      TargetModel fitted = fit_target(configs[members[0]], X_for(configs[members[0]]), truth, split.train, split.validation,
+                                      derive_seed(opt.seed, k), opt.smearing);
+      fitted.weight = weights[0];
+      for (std::size_t r = 1; r < members.size(); ++r) {
+        fitted.ensemble.push_back(fit_target(configs[members[r]], X_for(configs[members[r]]), truth, split.train, split.validation,
+                                             derive_seed(opt.seed, k * 1000 + r), opt.smearing));
+        fitted.ensemble.back().weight = weights[r];
+      }
       fitted.name = std::move(t.name);
       fitted.unit = std::move(t.unit);
       fitted.goal = std::move(t.goal);
@@ -283,20 +379,36 @@ ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* re
       t = std::move(fitted);
     }
     if (!split.validation.empty())  // scored before any refit, so that they stay held-out scores
-      rep["targets"][t.name]["validation"] = score(pick(truth, split.validation), predict_metric(t, pick_rows(X, split.validation))).to_json();
-    if (const json saved = t.model->save(); c.kind == "xgb" && saved.contains("rounds") && !split.validation.empty()) {  // not bagged
-      // Early stopping found the number of rounds; the final model learns
-      // from the validation rows too, with as many more rounds as rows.
-      std::vector<std::size_t> all = split.train;
-      all.insert(all.end(), split.validation.begin(), split.validation.end());
-      json o = c.options;
-      o["rounds"] = std::max<std::int64_t>(
-          1, std::llround(saved.at("rounds").get<double>() * static_cast<double>(all.size()) / static_cast<double>(split.train.size())));
-      t.model = make_regressor(c.kind, o, derive_seed(opt.seed, k));
-      t.model->fit(pick_rows(X, all), model_scale(t, truth, all), Eigen::MatrixXd(), Eigen::VectorXd());
-      rep["targets"][t.name]["refit"] = {{"rows", all.size()}, {"rounds", o["rounds"]}};
+      rep["targets"][t.name]["validation"] =
+          score(pick(truth, split.validation), predict_target(t, pick_rows(Xi, split.validation), pick_rows(Xo, split.validation))).to_json();
+    json refits = json::array();
+    for (std::size_t r = 0; r < members.size(); ++r) {
+      const Config& c = configs[members[r]];
+      TargetModel& m = r == 0 ? t : t.ensemble[r - 1];
+      if (const json saved = m.model->save(); c.kind == "xgb" && saved.contains("rounds") && !split.validation.empty()) {  // not bagged
+        // Early stopping found the number of rounds; the final model learns
+        // from the validation rows too, with as many more rounds as rows.
+        std::vector<std::size_t> all = split.train;
+        all.insert(all.end(), split.validation.begin(), split.validation.end());
+        json o = c.options;
+        o["rounds"] = std::max<std::int64_t>(
+            1, std::llround(saved.at("rounds").get<double>() * static_cast<double>(all.size()) / static_cast<double>(split.train.size())));
+        m.model = make_regressor(c.kind, o, derive_seed(opt.seed, r == 0 ? k : k * 1000 + r));
+        m.model->fit(pick_rows(X_for(c), all), model_scale(m, truth, all), Eigen::MatrixXd(), Eigen::VectorXd());
+        refits.push_back({{"rows", all.size()}, {"rounds", o["rounds"]}});
+      }
     }
-    rep["targets"][t.name]["model"] = config_json(c);
+    if (!refits.empty()) rep["targets"][t.name]["refit"] = members.size() == 1 ? refits[0] : refits;
+    if (members.size() == 1) {
+      rep["targets"][t.name]["model"] = config_json(configs[members[0]]);
+    } else {
+      json cfgs = json::array();
+      for (std::size_t r = 0; r < members.size(); ++r) {
+        cfgs.push_back(config_json(configs[members[r]]));
+        cfgs.back()["weight"] = weights[r];
+      }
+      rep["targets"][t.name]["model"] = {{"ensemble", cfgs}};
+    }
     if (!t.selection.is_null()) rep["targets"][t.name]["selection"] = t.selection;
     p.targets_.push_back(std::move(t));
   }
@@ -334,15 +446,23 @@ std::vector<Prediction> ProxyModel::predict(const std::vector<std::vector<json>>
     o.stddev.resize(targets_.size());
   }
   for (std::size_t k = 0; k < targets_.size(); ++k) {
-    const TargetModel& t = targets_[k];
-    Eigen::MatrixXd& X = t.one_hot ? Xo : Xi;
-    if (X.size() == 0) X = (t.one_hot ? one_hot_encoder_ : index_encoder_).encode_rows(rows);
-    Eigen::VectorXd mean, sd;
-    t.model->predict(X, mean, &sd);
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      const double s = t.scale * sd(static_cast<Eigen::Index>(i));
-      out[i].mean[k] = t.transform_back(mean(static_cast<Eigen::Index>(i)));
-      out[i].stddev[k] = t.log ? out[i].mean[k] * s : s;  // log targets: the spread to first order
+    // The weighted mean of the target's model and its ensemble members,
+    // and of their spreads.
+    double total = targets_[k].weight;
+    for (const auto& m : targets_[k].ensemble) total += m.weight;
+    for (auto& o : out) o.mean[k] = o.stddev[k] = 0;
+    for (std::size_t r = 0; r < targets_[k].ensemble.size() + 1; ++r) {
+      const TargetModel& t = r == 0 ? targets_[k] : targets_[k].ensemble[r - 1];
+      Eigen::MatrixXd& X = t.one_hot ? Xo : Xi;
+      if (X.size() == 0) X = (t.one_hot ? one_hot_encoder_ : index_encoder_).encode_rows(rows);
+      Eigen::VectorXd mean, sd;
+      t.model->predict(X, mean, &sd);
+      for (std::size_t i = 0; i < rows.size(); ++i) {
+        const double s = t.scale * sd(static_cast<Eigen::Index>(i));
+        const double m = t.transform_back(mean(static_cast<Eigen::Index>(i)));
+        out[i].mean[k] += t.weight * m / total;
+        out[i].stddev[k] += t.weight * (t.log ? m * s : s) / total;  // log targets: the spread to first order
+      }
     }
   }
   return out;
@@ -401,10 +521,18 @@ json ProxyModel::evaluate(const Dataset& d, const std::string& predictions_csv) 
 
 void ProxyModel::save(const std::string& path) const {
   json ts = json::array();
+  auto member = [](const TargetModel& t) {
+    return json{{"log", t.log},     {"smearing", t.smearing}, {"one_hot", t.one_hot}, {"mean", t.mean},
+                {"scale", t.scale}, {"weight", t.weight},     {"model", t.model->save()}};
+  };
   for (const auto& t : targets_) {
-    ts.push_back({{"name", t.name}, {"unit", t.unit}, {"goal", t.goal}, {"log", t.log}, {"smearing", t.smearing}, {"one_hot", t.one_hot},
-                  {"mean", t.mean}, {"scale", t.scale}, {"model", t.model->save()}});
-    if (!t.selection.is_null()) ts.back()["selection"] = t.selection;
+    json j = member(t);
+    j["name"] = t.name;
+    j["unit"] = t.unit;
+    j["goal"] = t.goal;
+    if (!t.selection.is_null()) j["selection"] = t.selection;
+    for (const auto& m : t.ensemble) j["ensemble"].push_back(member(m));
+    ts.push_back(std::move(j));
   }
   const json j = {{"format", "dsegym-proxy"}, {"version", 2}, {"env", env_}, {"env_options", env_options_}, {"model", model_kind_},
                   {"parameters", params()}, {"train_rows", train_rows_}, {"targets", ts}};
@@ -419,11 +547,13 @@ ProxyModel ProxyModel::parse(const json& j, const std::string& path) {
     ProxyModel p = from_json(j);
     // The models must read the encoder's columns: one prediction of a row of
     // zeros checks it before the model is used.
-    for (const auto& t : p.targets_) {
-      const Eigen::MatrixXd probe = Eigen::MatrixXd::Zero(1, static_cast<Eigen::Index>((t.one_hot ? p.one_hot_encoder_ : p.index_encoder_).width()));
-      Eigen::VectorXd mean;
-      t.model->predict(probe, mean, nullptr);
-    }
+    for (const auto& target : p.targets_)
+      for (std::size_t r = 0; r < target.ensemble.size() + 1; ++r) {
+        const TargetModel& t = r == 0 ? target : target.ensemble[r - 1];
+        const Eigen::MatrixXd probe = Eigen::MatrixXd::Zero(1, static_cast<Eigen::Index>((t.one_hot ? p.one_hot_encoder_ : p.index_encoder_).width()));
+        Eigen::VectorXd mean;
+        t.model->predict(probe, mean, nullptr);
+      }
     return p;
   } catch (const InvalidArgument& e) {
     throw InvalidArgument("proxy model " + path + ": " + e.what());
@@ -442,21 +572,33 @@ ProxyModel ProxyModel::from_json(const json& j) {
   p.one_hot_encoder_ = Encoder(params, true);
   const bool file_one_hot = j.value("one_hot", false);  // version 1: one encoding for every target
   p.train_rows_ = j.at("train_rows").get<std::size_t>();
-  for (const auto& t : j.at("targets")) {
+  // A model with its encoding, transform and scaling (a target, or one of
+  // its ensemble members).
+  auto member = [&](const json& t, const std::string& name) {
     TargetModel m;
-    m.name = t.at("name").get<std::string>();
-    m.unit = t.at("unit").get<std::string>();
-    m.goal = t.at("goal").get<std::string>();
     m.log = t.at("log").get<bool>();
     m.one_hot = t.value("one_hot", file_one_hot);
     m.smearing = t.value("smearing", 1.0);
-    if (!(m.smearing > 0) || !std::isfinite(m.smearing)) throw InvalidArgument("target '" + excerpt(m.name, 80) + "': 'smearing' must be positive");
-    m.selection = t.value("selection", json());
+    if (!(m.smearing > 0) || !std::isfinite(m.smearing)) throw InvalidArgument("target '" + excerpt(name, 80) + "': 'smearing' must be positive");
     m.mean = t.at("mean").get<double>();
     m.scale = t.at("scale").get<double>();
     if (!std::isfinite(m.mean) || !(m.scale > 0) || !std::isfinite(m.scale))
-      throw InvalidArgument("target '" + excerpt(m.name, 80) + "': 'mean' must be finite and 'scale' positive");
+      throw InvalidArgument("target '" + excerpt(name, 80) + "': 'mean' must be finite and 'scale' positive");
+    m.weight = t.value("weight", 1.0);
+    if (!(m.weight > 0) || !std::isfinite(m.weight)) throw InvalidArgument("target '" + excerpt(name, 80) + "': 'weight' must be positive");
     m.model = load_regressor(t.at("model"));
+    return m;
+  };
+  for (const auto& t : j.at("targets")) {
+    const std::string name = t.at("name").get<std::string>();
+    TargetModel m = member(t, name);
+    m.name = name;
+    m.unit = t.at("unit").get<std::string>();
+    m.goal = t.at("goal").get<std::string>();
+    m.selection = t.value("selection", json());
+    const json& ens = t.contains("ensemble") ? t.at("ensemble") : json::array();
+    if (!ens.is_array() || ens.size() > 16) throw InvalidArgument("target '" + excerpt(name, 80) + "': 'ensemble' must be a list of at most 16 models");
+    for (const auto& e : ens) m.ensemble.push_back(member(e, name));
     p.targets_.push_back(std::move(m));
   }
   if (p.targets_.empty()) throw InvalidArgument("no targets");

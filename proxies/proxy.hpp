@@ -42,6 +42,12 @@ struct TargetModel {
   double smearing = 1;         // log targets: exp(prediction) x this is the mean (Duan's smearing)
   std::unique_ptr<Regressor> model;
   nlohmann::json selection;    // how --model auto or the transform was chosen (null: as given)
+  // More models whose predictions (on the metric's scale) are averaged
+  // with this one's, weighted by `weight`: --model auto's ensemble
+  // selection. Each has its own encoding, transform and scaling; their
+  // names are unused.
+  std::vector<TargetModel> ensemble;
+  double weight = 1;
 
   // A standardised model output on the metric's scale.
   double transform_back(double z) const {
