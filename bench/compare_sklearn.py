@@ -141,7 +141,8 @@ print(f"{sys.argv[1]}: {len(rows)} rows, test 20 %, split seeds {seeds}; R^2 / K
 print("| target | model | " + " | ".join(f"seed {s}" for s in seeds) + " |")
 print("| --- | --- |" + " --- |" * len(seeds))
 for (t, name), vals in results.items():
-    cells = [f"{r2:.4f} / {tau:.3f}" + (f" ({what})" if what else "") for r2, tau, what in vals]
+    # R^2 above 0.999 with 5 decimals: that is where the models differ.
+    cells = [(f"{r2:.5f}" if r2 > 0.999 else f"{r2:.4f}") + f" / {tau:.3f}" + (f" ({what})" if what else "") for r2, tau, what in vals]
     print(f"| {t} | {name} | " + " | ".join(cells) + " |")
 if os.environ.get("KEEP"): print("kept", work)
 else: shutil.rmtree(work, ignore_errors=True)

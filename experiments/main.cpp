@@ -376,7 +376,9 @@ int main(int argc, char** argv) {
   proxy_train->add_option("--budget", ptrain.auto_budget_s, "--model auto: seconds of cross-validation for all targets together")
       ->capture_default_str()
       ->check(CLI::Range(0.001, 1e6));
-  proxy_train->add_option("--folds", ptrain.folds, "--model auto: folds of the cross-validation")->capture_default_str()->check(CLI::Range(2, 20));
+  proxy_train->add_option("--folds", ptrain.folds, "--model auto: folds of the cross-validation (2..20; 0: 5, or 3 above 10,000 training rows)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 20));
   proxy_train->add_option("--options", ptrain_options, "model options as JSON, e.g. '{\"bags\": 5}' (see the README)");
   proxy_train->add_option("--out", ptrain_out, "model file to write (JSON)")->required();
   proxy_train->add_option("--seed", ptrain.seed, "seed of the split and the model")->capture_default_str();

@@ -31,7 +31,7 @@ struct TrainOptions {
   bool smearing = true;  // log targets predict the mean (Duan's smearing); false: the median
   const Dataset* test_set = nullptr;  // a fixed test set (never fitted on); test_fraction is then ignored
   double auto_budget_s = 30;          // --model auto: cross-validation time for all targets together
-  int folds = 5;
+  int folds = 0;                      // --model auto: 0 is 5, or 3 above 10,000 training rows
 };
 
 struct TargetModel {
