@@ -83,7 +83,8 @@ TEST_CASE("crashes and garbage and missing metrics and infeasible designs and ha
   const auto dir = testing::temp_dir("ext_fail");
   const fs::path pidfile = dir / "pids.txt";
   const std::string id = register_external_env(
-      env_registry(), write_spec(dir, fake_spec("fake-fail-v0", {"ok", "crash", "garbage", "missing", "infeasible", "hang"}, {"5", pidfile.string()}, 1.0)));
+      // A timeout of 3 s: the hang costs that, and the other modes finish well within it on a loaded machine (1 s did not, once).
+      env_registry(), write_spec(dir, fake_spec("fake-fail-v0", {"ok", "crash", "garbage", "missing", "infeasible", "hang"}, {"5", pidfile.string()}, 3.0)));
   auto env = make_env(env_registry(), id);
 
   StepResult r = step(*env, "crash", "5");
