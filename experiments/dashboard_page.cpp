@@ -42,7 +42,7 @@ const char* const kBody = R"HTML(</head><body data-ready="0" data-updates="0">
 <div id="envs"></div>
 <!--report-->
 <section id="trials-section"><h2>Trials</h2>
-<label class="note">status <select id="trial-status"><option value="">all</option><option>done</option><option>running</option><option>pending</option><option>failed</option></select></label>
+<label class="note">status <select id="trial-status"><option value="">all</option><option>done</option><option>running</option><option>pending</option><option>failed</option><option>timeout</option><option>cancelled</option></select></label>
 <div id="trials"></div></section>
 <section id="trial-view-section" hidden><h2 id="trial-title">Trial</h2>
 <label class="note">evaluations <select id="row-status"><option value="">all</option><option>ok</option><option>infeasible</option><option>sim_error</option><option>invalid_action</option></select></label>
@@ -208,7 +208,8 @@ function overview() {
     (state.evaluations_per_s > 0 ? ", " + state.evaluations_per_s.toFixed(1) + " per s, ETA " + duration(state.eta_s) : "") + "</p>";
   html += "<table id='overview-table'><tr><th class='l'>folder</th><th class='l'>env</th><th>trials</th><th>done</th><th>running</th><th>failed</th><th>pending</th><th>best reward</th></tr>";
   for (const f of state.folders) for (const e of f.envs) {
-    const c = (k) => e.counts[k] || 0;
+    // Trials that timed out or were cancelled count as failed here (the trials table names each status).
+    const c = (k) => k === "failed" ? (e.counts.failed || 0) + (e.counts.timeout || 0) + (e.counts.cancelled || 0) : e.counts[k] || 0;
     const bests = f.trials.filter(t => t.env_key === e.key && t.best !== null).map(t => t.best);
     html += "<tr class='overview-row' data-total='" + e.trials + "' data-done='" + c("done") + "' data-running='" + c("running") + "' data-failed='" + c("failed") +
       "' data-pending='" + c("pending") + "'><td class='l'>" + esc(f.name) + "</td><td class='l'>" + esc(e.key) + "</td><td>" + e.trials + "</td><td class='ok'>" + c("done") +
