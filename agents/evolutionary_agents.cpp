@@ -174,8 +174,9 @@ protected:
     for (std::size_t k = 0; k < n; ++k) {
       // The first n_startup designs are random; the walk starts from the
       // best of them. A move to a design already proposed is mutated again.
-      std::vector<double> x = asked_ < startup_ || current_.empty() ? space_.random_point(rng_) : current_;
-      if (asked_++ >= startup_ && !current_.empty()) space_.mutate(x, rng_, pm_, sigma_);
+      const bool walk = asked_++ >= startup_ && !current_.empty();
+      std::vector<double> x = walk ? current_ : space_.random_point(rng_);
+      if (walk) space_.mutate(x, rng_, pm_, sigma_);
       space_.make_unseen(x, seen_, rng_, pm_, sigma_, 32);
       const auto id = next_id();
       pending_[id] = x;

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <limits>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "agents/pareto.hpp"
@@ -452,10 +453,13 @@ json DashboardData::trial(std::size_t folder, const std::string& id) {
   return {{"folder", folder}, {"id", id}, {"metrics", metrics}, {"rows", rows}};
 }
 
-std::string chart_js_path() {
+std::string chart_js() {
   const std::string p = "/usr/share/javascript/chart.js/chart.min.js";
-  if (!fs::exists(p)) throw InvalidArgument("dashboard: " + p + " is missing; install Debian's libjs-chart.js (scripts/setup.sh does)");
-  return p;
+  std::ifstream f(p, std::ios::binary);
+  if (!f) throw InvalidArgument("dashboard: " + p + " is missing; install Debian's libjs-chart.js (scripts/setup.sh does)");
+  std::ostringstream s;
+  s << f.rdbuf();
+  return s.str();
 }
 
 }  // namespace dsegym

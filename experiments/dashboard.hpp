@@ -59,8 +59,8 @@ std::string dashboard_page();
 // report's tables) goes after the charts.
 std::string dashboard_snapshot(const json& state, const std::string& extra_html = "");
 
-// Chart.js as Debian's libjs-chart.js installs it.
-std::string chart_js_path();
+// Chart.js (Debian's libjs-chart.js), read once per call.
+std::string chart_js();
 
 struct DashboardOptions {
   std::vector<std::string> folders;

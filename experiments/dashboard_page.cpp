@@ -7,8 +7,6 @@
 // overview row's data-done / -running / -failed / -pending / -total; each
 // chart canvas's data-marks (points given to the chart) and data-painted
 // (non-blank pixels sampled from the canvas after drawing).
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "experiments/dashboard.hpp"
@@ -308,16 +306,13 @@ else {
 std::string dashboard_page() { return std::string(kHead) + "<script src=\"static/chart.min.js\"></script>\n" + kBody; }
 
 std::string dashboard_snapshot(const json& state, const std::string& extra_html) {
-  std::ifstream f(chart_js_path(), std::ios::binary);
-  std::ostringstream lib;
-  lib << f.rdbuf();
   // Inside <script>, "</" would end the element: JSON allows "<\/".
   std::string data = state.dump(-1, ' ', false, json::error_handler_t::replace);
   for (std::size_t i = 0; (i = data.find("</", i)) != std::string::npos; i += 3) data.replace(i, 2, "<\\/");
   std::string body = kBody;
   const std::string marker = "<!--report-->";
   body.replace(body.find(marker), marker.size(), extra_html.empty() ? "" : "<section id=\"report\">\n" + extra_html + "</section>");
-  return std::string(kHead) + "<script>\n" + lib.str() + "\n</script>\n<script>window.DSEGYM_STATE = " + data + ";</script>\n" + body;
+  return std::string(kHead) + "<script>\n" + chart_js() + "\n</script>\n<script>window.DSEGYM_STATE = " + data + ";</script>\n" + body;
 }
 
 }  // namespace dsegym

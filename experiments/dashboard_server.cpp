@@ -5,9 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <thread>
 
 #include "base/error.hpp"
@@ -18,13 +16,6 @@
 namespace dsegym {
 
 namespace {
-
-std::string read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
 
 // Compares without an early exit, so timing does not reveal the secret.
 bool same_secret(const std::string& a, const std::string& b) {
@@ -53,7 +44,7 @@ void serve_dashboard(const DashboardOptions& opt) {
   const json first = data.state();
   std::cerr << "dsegym dashboard: read " << first.at("evaluations").get<std::int64_t>() << " evaluations in "
             << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s\n";
-  const std::string chart_js = read_file(chart_js_path());
+  const std::string chart_lib = chart_js();
   const std::string page = dashboard_page();
 
   // SIGTERM and SIGINT are taken by a waiting thread, not delivered as signals.
@@ -80,7 +71,7 @@ void serve_dashboard(const DashboardOptions& opt) {
   svr.Get("/", [&](const httplib::Request&, httplib::Response& res) { res.set_content(page, "text/html; charset=utf-8"); });
   svr.Get("/static/chart.min.js", [&](const httplib::Request&, httplib::Response& res) {
     res.set_header("Cache-Control", "max-age=3600");
-    res.set_content(chart_js, "text/javascript");
+    res.set_content(chart_lib, "text/javascript");
   });
   svr.Get("/api/state", [&](const httplib::Request&, httplib::Response& res) { send_json(res, data.state()); });
   svr.Get("/api/trial", [&](const httplib::Request& req, httplib::Response& res) {

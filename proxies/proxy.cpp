@@ -3,10 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <limits>
-#include <map>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <limits>
+#include <map>
 
 #include "base/error.hpp"
 #include "base/json_io.hpp"
@@ -99,27 +100,44 @@ Eigen::VectorXd model_scale(const TargetModel& t, const std::vector<double>& tru
   return y;
 }
 
-// t's predictions for rows X, on the metric's scale.
-std::vector<double> predict_metric(const TargetModel& t, const Eigen::MatrixXd& X) {
-  Eigen::VectorXd mean;
-  t.model->predict(X, mean, nullptr);
+// t's predictions for rows X, on the metric's scale; `stddev` (when given)
+// gets their spread (log targets: to first order; NaN for models without
+// one).
+std::vector<double> predict_metric(const TargetModel& t, const Eigen::MatrixXd& X, std::vector<double>* stddev = nullptr) {
+  Eigen::VectorXd mean, sd;
+  t.model->predict(X, mean, stddev ? &sd : nullptr);
   std::vector<double> out;
-  for (Eigen::Index i = 0; i < mean.size(); ++i) out.push_back(t.transform_back(mean(i)));
+  if (stddev) stddev->clear();
+  for (Eigen::Index i = 0; i < mean.size(); ++i) {
+    out.push_back(t.transform_back(mean(i)));
+    if (stddev) stddev->push_back(t.log ? out.back() * t.scale * sd(i) : t.scale * sd(i));
+  }
   return out;
 }
 
-// A target's predictions, the weighted mean over it and its ensemble
-// members, for rows encoded both ways (each member reads its own encoding).
-std::vector<double> predict_target(const TargetModel& t, const Eigen::MatrixXd& Xi, const Eigen::MatrixXd& Xo) {
-  std::vector<double> out(static_cast<std::size_t>(Xi.rows()), 0.0);
+// A target's predictions: the weighted mean over it and its ensemble
+// members, each reading its own encoding of the rows (`encoded(one_hot)`),
+// and the same mean of their spreads when `stddev` is given.
+std::vector<double> predict_target(const TargetModel& t, const std::function<const Eigen::MatrixXd&(bool one_hot)>& encoded,
+                                   std::vector<double>* stddev = nullptr) {
+  std::vector<double> out, sd, member_sd;
   double total = 0;
   for (std::size_t r = 0; r < t.ensemble.size() + 1; ++r) {
     const TargetModel& m = r == 0 ? t : t.ensemble[r - 1];
-    const auto p = predict_metric(m, m.one_hot ? Xo : Xi);
-    for (std::size_t i = 0; i < out.size(); ++i) out[i] += m.weight * p[i];
+    const auto p = predict_metric(m, encoded(m.one_hot), stddev ? &member_sd : nullptr);
+    out.resize(p.size(), 0.0);
+    sd.resize(p.size(), 0.0);
+    for (std::size_t i = 0; i < p.size(); ++i) {
+      out[i] += m.weight * p[i];
+      if (stddev) sd[i] += m.weight * member_sd[i];
+    }
     total += m.weight;
   }
-  for (auto& v : out) v /= total;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    out[i] /= total;
+    sd[i] /= total;
+  }
+  if (stddev) *stddev = std::move(sd);
   return out;
 }
 
@@ -283,7 +301,8 @@ ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* re
           return xgb * width * (c.kind == "rf" ? 2.0 : c.kind == "gp" ? 20.0 : 1.0);
         };
         std::vector<double> oof_truth;
-        std::vector<std::pair<std::size_t, std::vector<double>>> oof;  // per config tried: its out-of-fold predictions
+        std::vector<std::size_t> tried_configs;   // configs tried, in order
+        std::vector<std::vector<double>> oof;     // and their out-of-fold predictions
         for (std::size_t ci = 0; ci < configs.size(); ++ci) {
           const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
           if (ci > 0 && elapsed + expected(configs[ci]) > budget) continue;  // a cheaper one further on may still fit
@@ -304,7 +323,8 @@ ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* re
             }
           }
           const Scores sc = score(oof_truth, oof_pred);
-          oof.emplace_back(ci, std::move(oof_pred));
+          tried_configs.push_back(ci);
+          oof.push_back(std::move(oof_pred));
           const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() - elapsed;
           cost[{configs[ci].kind, configs[ci].one_hot}] = std::max(cost[{configs[ci].kind, configs[ci].one_hot}], secs);
           json row = config_json(configs[ci]);
@@ -322,31 +342,24 @@ ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* re
         t.selection = {{"method", std::to_string(folds.size()) + "-fold cross-validation on the training rows"}, {"budget_s", budget},
                        {"candidates", configs.size()}, {"tried", tried}, {"chosen", config_json(configs[chosen])}};
         // Ensemble selection over every candidate tried (the same folds, so
-        // the predictions are comparable row by row).
-        std::vector<std::vector<double>> preds;
-        std::size_t best_tried = 0;
-        for (std::size_t i = 0; i < oof.size(); ++i) {
-          preds.push_back(oof[i].second);
-          if (oof[i].first == chosen) best_tried = i;
-        }
-        const auto count = select_ensemble(oof_truth, preds, best_tried, 20);
+        // the predictions are comparable row by row); the best goes first.
+        const std::size_t best_tried = static_cast<std::size_t>(std::find(tried_configs.begin(), tried_configs.end(), chosen) - tried_configs.begin());
+        const auto count = select_ensemble(oof_truth, oof, best_tried, 20);
         if (count.size() > 1) {
+          std::vector<std::size_t> picks = {best_tried};
+          for (const auto& entry : count)
+            if (entry.first != best_tried) picks.push_back(entry.first);
           std::vector<double> mean(oof_truth.size(), 0.0);
           int total = 0;
           json cfgs = json::array();
-          members.push_back(oof[best_tried].first);
-          weights.push_back(count.at(best_tried));
-          for (const auto& [i, n] : count)
-            if (i != best_tried) {
-              members.push_back(oof[i].first);
-              weights.push_back(n);
-            }
-          for (std::size_t r = 0; r < members.size(); ++r) {
-            const auto& p = preds[std::find_if(oof.begin(), oof.end(), [&](const auto& o) { return o.first == members[r]; }) - oof.begin()];
-            for (std::size_t i = 0; i < mean.size(); ++i) mean[i] += weights[r] * p[i];
-            total += weights[r];
-            json c = config_json(configs[members[r]]);
-            c["weight"] = weights[r];
+          for (const auto i : picks) {
+            const int n = count.at(i);
+            members.push_back(tried_configs[i]);
+            weights.push_back(n);
+            total += n;
+            for (std::size_t row = 0; row < mean.size(); ++row) mean[row] += n * oof[i][row];
+            json c = config_json(configs[tried_configs[i]]);
+            c["weight"] = n;
             cfgs.push_back(c);
           }
           for (auto& v : mean) v /= total;
@@ -377,14 +390,14 @@ ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* re
       members = {chosen};
       weights = {1};
     }
+    auto member_seed = [&](std::size_t r) { return derive_seed(opt.seed, r == 0 ? k : k * 1000 + r); };
     {
-      TargetModel fitted = fit_target(configs[members[0]], X_for(configs[members[0]]), truth, split.train, split.validation,
-                                      derive_seed(opt.seed, k), opt.smearing);
-      fitted.weight = weights[0];
-      for (std::size_t r = 1; r < members.size(); ++r) {
-        fitted.ensemble.push_back(fit_target(configs[members[r]], X_for(configs[members[r]]), truth, split.train, split.validation,
-                                             derive_seed(opt.seed, k * 1000 + r), opt.smearing));
-        fitted.ensemble.back().weight = weights[r];
+      TargetModel fitted;
+      for (std::size_t r = 0; r < members.size(); ++r) {
+        TargetModel m = fit_target(configs[members[r]], X_for(configs[members[r]]), truth, split.train, split.validation, member_seed(r), opt.smearing);
+        m.weight = weights[r];
+        if (r == 0) fitted = std::move(m);
+        else fitted.ensemble.push_back(std::move(m));
       }
       fitted.name = std::move(t.name);
       fitted.unit = std::move(t.unit);
@@ -394,7 +407,9 @@ ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* re
     }
     if (!split.validation.empty())  // scored before any refit, so that they stay held-out scores
       rep["targets"][t.name]["validation"] =
-          score(pick(truth, split.validation), predict_target(t, pick_rows(Xi, split.validation), pick_rows(Xo, split.validation))).to_json();
+          score(pick(truth, split.validation), predict_target(t, [&, Xvi = pick_rows(Xi, split.validation), Xvo = pick_rows(Xo, split.validation)](
+                                                                   bool one_hot) -> const Eigen::MatrixXd& { return one_hot ? Xvo : Xvi; }))
+              .to_json();
     json refits = json::array();
     for (std::size_t r = 0; r < members.size(); ++r) {
       const Config& c = configs[members[r]];
@@ -407,7 +422,7 @@ ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* re
         json o = c.options;
         o["rounds"] = std::max<std::int64_t>(
             1, std::llround(saved.at("rounds").get<double>() * static_cast<double>(all.size()) / static_cast<double>(split.train.size())));
-        m.model = make_regressor(c.kind, o, derive_seed(opt.seed, r == 0 ? k : k * 1000 + r));
+        m.model = make_regressor(c.kind, o, member_seed(r));
         m.model->fit(pick_rows(X_for(c), all), model_scale(m, truth, all), Eigen::MatrixXd(), Eigen::VectorXd());
         refits.push_back({{"rows", all.size()}, {"rounds", o["rounds"]}});
       }
@@ -453,30 +468,23 @@ ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* re
 }
 
 std::vector<Prediction> ProxyModel::predict(const std::vector<std::vector<json>>& rows) const {
-  Eigen::MatrixXd Xi, Xo;  // each encoding only when a target needs it
+  Eigen::MatrixXd Xi, Xo;  // each encoding only when a model needs it
+  auto encoded = [&](bool one_hot) -> const Eigen::MatrixXd& {
+    Eigen::MatrixXd& X = one_hot ? Xo : Xi;
+    if (X.size() == 0) X = (one_hot ? one_hot_encoder_ : index_encoder_).encode_rows(rows);
+    return X;
+  };
   std::vector<Prediction> out(rows.size());
   for (auto& o : out) {
     o.mean.resize(targets_.size());
     o.stddev.resize(targets_.size());
   }
+  std::vector<double> sd;
   for (std::size_t k = 0; k < targets_.size(); ++k) {
-    // The weighted mean of the target's model and its ensemble members,
-    // and of their spreads.
-    double total = targets_[k].weight;
-    for (const auto& m : targets_[k].ensemble) total += m.weight;
-    for (auto& o : out) o.mean[k] = o.stddev[k] = 0;
-    for (std::size_t r = 0; r < targets_[k].ensemble.size() + 1; ++r) {
-      const TargetModel& t = r == 0 ? targets_[k] : targets_[k].ensemble[r - 1];
-      Eigen::MatrixXd& X = t.one_hot ? Xo : Xi;
-      if (X.size() == 0) X = (t.one_hot ? one_hot_encoder_ : index_encoder_).encode_rows(rows);
-      Eigen::VectorXd mean, sd;
-      t.model->predict(X, mean, &sd);
-      for (std::size_t i = 0; i < rows.size(); ++i) {
-        const double s = t.scale * sd(static_cast<Eigen::Index>(i));
-        const double m = t.transform_back(mean(static_cast<Eigen::Index>(i)));
-        out[i].mean[k] += t.weight * m / total;
-        out[i].stddev[k] += t.weight * (t.log ? m * s : s) / total;  // log targets: the spread to first order
-      }
+    const auto mean = predict_target(targets_[k], encoded, &sd);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      out[i].mean[k] = mean[i];
+      out[i].stddev[k] = sd[i];
     }
   }
   return out;
