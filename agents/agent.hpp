@@ -35,6 +35,9 @@ struct AgentContext {
   std::uint64_t seed = 0;
   SpacePtr observation_space = {};     // for policy agents
   std::int64_t max_episode_steps = 1;  // 1: one-shot DSE; 0: unlimited
+  // The run's objectives (metric names with a goal), for multi-objective
+  // agents: --objectives, or the env's declared trade-off.
+  std::vector<std::string> objectives = {};
 };
 
 class Agent {

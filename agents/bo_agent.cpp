@@ -21,15 +21,13 @@
 
 #include "agents/builtin_agents.hpp"
 #include "agents/gp.hpp"
+#include "agents/normal.hpp"
 #include "agents/replay_agent.hpp"
 #include "agents/search_space.hpp"
 
 namespace dsegym {
 
 namespace {
-
-double normal_pdf(double z) { return 0.3989422804014327 * std::exp(-0.5 * z * z); }
-double normal_cdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
 
 class BayesOptAgent final : public ReplayAgent {
 public:
@@ -39,6 +37,7 @@ public:
         max_points_(static_cast<std::size_t>(p.get_int("max_points"))), fit_iterations_(static_cast<int>(p.get_int("fit_iterations"))) {
     const auto a = p.get_string("acquisition");
     acq_ = a == "ei" ? 0 : a == "ucb" ? 1 : 2;
+    warp_ = p.get_string("warp");
     for (std::size_t i = 0; i < space_.dim(); ++i) {
       const bool onehot = space_.leaf(i).kind == LeafKind::Categorical && space_.cardinality(i) > 2;
       feature_offset_.push_back(n_features_);
@@ -122,17 +121,18 @@ private:
   // started) while data is scarce and then whenever the observations grew by
   // 10 %, and only then is the factor recomputed in full.
   void build_gp() {
+    const bool refit = obs_.size() < 40 || static_cast<double>(obs_.size()) >= 1.1 * static_cast<double>(last_fit_);
+    warp(refit);
     best_ = -std::numeric_limits<double>::infinity();
     worst_ = std::numeric_limits<double>::infinity();
     bool any_failed = false;
-    for (const auto& o : obs_) {
-      if (std::isfinite(o.second)) {
-        worst_ = std::min(worst_, o.second);
-        best_ = std::max(best_, o.second);
+    for (const double v : y_) {
+      if (std::isfinite(v)) {
+        worst_ = std::min(worst_, v);
+        best_ = std::max(best_, v);
       }
-      any_failed = any_failed || !std::isfinite(o.second);
+      any_failed = any_failed || !std::isfinite(v);
     }
-    const bool refit = obs_.size() < 40 || static_cast<double>(obs_.size()) >= 1.1 * static_cast<double>(last_fit_);
     if (refit || gp_rows_.empty() || gp_rows_.size() + (obs_.size() - gp_upto_) > max_points_) {
       select_rows();
       if (refit) fit_hyperparameters();
@@ -153,7 +153,7 @@ private:
     }
     gp_upto_ = obs_.size();
     Eigen::VectorXd y(static_cast<Eigen::Index>(gp_rows_.size()));
-    for (std::size_t r = 0; r < gp_rows_.size(); ++r) y(static_cast<Eigen::Index>(r)) = obs_[gp_rows_[r]].second;
+    for (std::size_t r = 0; r < gp_rows_.size(); ++r) y(static_cast<Eigen::Index>(r)) = y_[gp_rows_[r]];
     gp_.set_targets(y);
     if (!feas_rows_.empty()) {
       Eigen::VectorXd labels(static_cast<Eigen::Index>(feas_rows_.size()));
@@ -161,6 +161,75 @@ private:
       feas_.set_targets(labels);
     }
     gp_ready_ = true;
+  }
+
+  // The GP's targets y_: the rewards, or (warp "power") minus a power
+  // transform of the cost -reward, as HEBO warps its outputs (Cowen-Rivers
+  // et al., JAIR 2022): Box-Cox (Box & Cox 1964) of the costs over their
+  // standard deviation when all are positive, else Yeo-Johnson (Yeo &
+  // Johnson, Biometrika 2000) of the standardised costs; lambda by maximum
+  // likelihood. The warp keeps
+  // the order, and a heavy tail of very bad designs (as on soc-design-v0)
+  // no longer flattens the good region to noise. It is fitted with the
+  // hyperparameters (`refit`), or when a cost falls outside Box-Cox's
+  // domain, and applied as it is in between.
+  void warp(bool refit) {
+    y_.resize(obs_.size());
+    std::vector<std::size_t> finite;
+    for (std::size_t k = 0; k < obs_.size(); ++k) {
+      y_[k] = obs_[k].second;
+      if (std::isfinite(y_[k])) finite.push_back(k);
+    }
+    if (warp_ == "none" || finite.size() < 2) return;
+    const bool outside = warp_fit_ && warp_fit_->box_cox &&
+                         std::any_of(finite.begin(), finite.end(), [&](std::size_t k) { return -y_[k] <= 0; });
+    if (refit || outside) {
+      double mean = 0, var = 0;
+      for (auto k : finite) mean += -y_[k];
+      mean /= static_cast<double>(finite.size());
+      for (auto k : finite) var += (-y_[k] - mean) * (-y_[k] - mean);
+      const double sd = std::sqrt(var / static_cast<double>(finite.size()));
+      if (!(sd > 0)) return;  // all equal so far: nothing to warp
+      const bool box_cox = std::all_of(finite.begin(), finite.end(), [&](std::size_t k) { return -y_[k] > 0; });
+      const double shift = box_cox ? 0.0 : mean;
+      std::vector<double> v;
+      for (auto k : finite) v.push_back((-y_[k] - shift) / sd);
+      warp_fit_ = {shift, sd, box_cox, power_lambda(v, box_cox)};
+    }
+    if (!warp_fit_) return;
+    for (auto k : finite) y_[k] = -power((-y_[k] - warp_fit_->shift) / warp_fit_->sd, warp_fit_->lambda, warp_fit_->box_cox);
+  }
+
+  static double power(double v, double lambda, bool box_cox) {
+    if (box_cox) return std::fabs(lambda) < 1e-9 ? std::log(v) : (std::pow(v, lambda) - 1) / lambda;
+    if (v >= 0) return std::fabs(lambda) < 1e-9 ? std::log1p(v) : (std::pow(v + 1, lambda) - 1) / lambda;
+    return std::fabs(lambda - 2) < 1e-9 ? -std::log1p(-v) : -(std::pow(1 - v, 2 - lambda) - 1) / (2 - lambda);
+  }
+
+  // The lambda in [-3, 3] of largest profile log-likelihood,
+  // -n/2 log var(psi) + (lambda - 1) J, with J = sum log v (Box-Cox) or
+  // sum sign(v) log(|v| + 1) (Yeo-Johnson); golden-section search.
+  static double power_lambda(const std::vector<double>& v, bool box_cox) {
+    double jacobian = 0;
+    for (double x : v) jacobian += box_cox ? std::log(x) : (x >= 0 ? 1 : -1) * std::log1p(std::fabs(x));
+    const double n = static_cast<double>(v.size());
+    auto llf = [&](double lambda) {
+      double m = 0, s = 0;
+      for (double x : v) m += power(x, lambda, box_cox);
+      m /= n;
+      for (double x : v) s += (power(x, lambda, box_cox) - m) * (power(x, lambda, box_cox) - m);
+      return -0.5 * n * std::log(std::max(s / n, 1e-300)) + (lambda - 1) * jacobian;
+    };
+    const double g = (std::sqrt(5.0) - 1) / 2;
+    double a = -3, b = 3, x1 = b - g * (b - a), x2 = a + g * (b - a), f1 = llf(x1), f2 = llf(x2);
+    for (int it = 0; it < 40; ++it) {
+      if (f1 > f2) {
+        b = x2, x2 = x1, f2 = f1, x1 = b - g * (b - a), f1 = llf(x1);
+      } else {
+        a = x1, x1 = x2, f1 = f2, x2 = a + g * (b - a), f2 = llf(x2);
+      }
+    }
+    return 0.5 * (a + b);
   }
 
   // Feasibility over every observation, or beyond max_points the most
@@ -225,7 +294,7 @@ private:
     Eigen::VectorXd y(static_cast<Eigen::Index>(m));
     for (std::size_t r = 0; r < m; ++r) {
       X.row(static_cast<Eigen::Index>(r)) = features(obs_[rows[r]].first).transpose();
-      y(static_cast<Eigen::Index>(r)) = obs_[rows[r]].second;
+      y(static_cast<Eigen::Index>(r)) = y_[rows[r]];
     }
     gp_hyper_.set_data(std::move(X), y);
     gp_hyper_.fit(last_fit_ == 0 ? fit_iterations_ : std::max(1, fit_iterations_ / 4));
@@ -282,7 +351,9 @@ private:
     Eigen::VectorXd a = acquisition(cands);
     // Pattern search from the three best candidates, all starts moved in one
     // batch per step: each knob up and down by the step (discrete knobs to a
-    // neighbouring value), halving the step three times.
+    // neighbouring value), halving the step three times. A start that did
+    // not move keeps its neighbourhood, which is not evaluated again; without
+    // continuous knobs the step does not matter, and one pass climbs longer.
     std::vector<std::size_t> top(cands.size());
     std::iota(top.begin(), top.end(), 0);
     const std::size_t starts = std::min<std::size_t>(3, top.size());
@@ -294,12 +365,15 @@ private:
       cur.push_back(cands[top[k]]);
       cur_a.push_back(a(static_cast<Eigen::Index>(top[k])));
     }
+    bool continuous = false;
+    for (std::size_t i = 0; i < space_.dim(); ++i) continuous = continuous || !space_.is_discrete(i);
     for (double step = 0.1; step > 0.01; step /= 2) {
-      for (int iter = 0; iter < 4; ++iter) {
+      std::vector<char> moving(cur.size(), 1);
+      for (int iter = 0; iter < (continuous ? 4 : 12); ++iter) {
         std::vector<std::vector<double>> nb;
         std::vector<std::size_t> owner;
         for (std::size_t k = 0; k < cur.size(); ++k)
-          for (std::size_t i = 0; i < space_.dim(); ++i)
+          for (std::size_t i = 0; moving[k] && i < space_.dim(); ++i)
             for (int dir : {-1, 1}) {
               auto y = cur[k];
               if (space_.is_discrete(i)) {
@@ -315,15 +389,16 @@ private:
             }
         if (nb.empty()) break;
         const Eigen::VectorXd na = acquisition(nb);
-        bool moved = false;
+        std::fill(moving.begin(), moving.end(), 0);
         for (std::size_t j = 0; j < nb.size(); ++j)
           if (na(static_cast<Eigen::Index>(j)) > cur_a[owner[j]]) {
             cur_a[owner[j]] = na(static_cast<Eigen::Index>(j));
             cur[owner[j]] = nb[j];
-            moved = true;
+            moving[owner[j]] = 1;
           }
-        if (!moved) break;
+        if (std::none_of(moving.begin(), moving.end(), [](char m) { return m != 0; })) break;
       }
+      if (!continuous) break;
     }
     const auto best = static_cast<std::size_t>(std::max_element(cur_a.begin(), cur_a.end()) - cur_a.begin());
     return cur[best];
@@ -339,6 +414,14 @@ private:
   std::vector<bool> onehot_;
   std::size_t n_features_ = 0;
   std::vector<std::pair<std::vector<double>, double>> obs_;
+  std::string warp_;
+  struct WarpFit {
+    double shift, sd;  // v = (cost - shift) / sd
+    bool box_cox;  // else Yeo-Johnson
+    double lambda;
+  };
+  std::optional<WarpFit> warp_fit_;  // of the cost -reward
+  std::vector<double> y_;  // the GP's target for each observation (NaN: failed)
   std::map<std::int64_t, std::vector<double>> pending_;
   std::unordered_set<std::string> seen_;
   GaussianProcess gp_, gp_hyper_;
@@ -358,8 +441,10 @@ void register_bo_agent(AgentRegistry& reg) {
       "bo",
       "Bayesian optimisation: GP (Matern 5/2, ARD, marginal likelihood) with EI, UCB or PI; batches by kriging believer",
       {{"acquisition", "acquisition function", "ei", std::make_shared<Categorical>(std::vector<std::string>{"ei", "ucb", "pi"})},
+       {"warp", "the GP's targets: the rewards through a power transform fitted to them (Box-Cox, or Yeo-Johnson when some cost -reward is not positive), or the rewards themselves", "power",
+        std::make_shared<Categorical>(std::vector<std::string>{"power", "none"})},
        {"kappa", "UCB exploration weight", 2.0, std::make_shared<Box>(0.0, 100.0)},
-       {"xi", "EI/PI improvement margin, relative to |best reward|", 0.0, std::make_shared<Box>(0.0, 1.0)},
+       {"xi", "EI/PI improvement margin, relative to |best| on the GP's (warped) scale", 0.0, std::make_shared<Box>(0.0, 1.0)},
        {"init_points", "random designs before the GP is used", 8, std::make_shared<Integer>(1, 10000)},
        {"candidates", "random candidates per acquisition maximisation (x 200/n beyond n = 200 observations in the GP, at least 64)", 512, std::make_shared<Integer>(16, 100000)},
        {"max_points", "observations the GP uses at most (best, recent and random ones beyond)", 600, std::make_shared<Integer>(50, 100000)},

@@ -43,12 +43,12 @@ public:
     std::string valid;
     for (const auto& m : ctx.metrics)
       if (m.goal != Goal::None) valid += (valid.empty() ? "" : ", ") + m.name;
-    if (names.empty()) {
+    if (names.empty() && ctx.objectives.empty()) {
       objectives_.push_back({"reward", -1.0});
       for (const auto& m : ctx.metrics)
         if (m.goal != Goal::None) objectives_.push_back({m.name, m.goal == Goal::Maximize ? -1.0 : 1.0});
     } else {
-      for (const auto& n : names) {
+      for (const auto& n : names.empty() ? json(ctx.objectives) : names) {
         if (!n.is_string()) throw InvalidArgument("agent 'nsga2' hyperparameter 'objectives': expected metric names, got " + n.dump());
         const auto name = n.get<std::string>();
         if (name == "reward") {
@@ -222,7 +222,7 @@ void register_nsga2_agent(AgentRegistry& reg) {
   reg.add(AgentEntry{
       "nsga2",
       "NSGA-II multi-objective search over the env's metrics (non-dominated sorting, crowding, SBX, polynomial mutation)",
-      {{"objectives", "metric names to optimise, or \"reward\" (default: the reward and every metric with a goal)", json::array(), nullptr},
+      {{"objectives", "metric names to optimise, or \"reward\" (default: the run's objectives, i.e. --objectives or the env's declared trade-off, e.g. latency and energy; without either, the reward and every metric with a goal)", json::array(), nullptr},
        {"population", "population size", 20, std::make_shared<Integer>(4, 100000)},
        {"crossover_prob", "probability of crossover per child", 0.9, std::make_shared<Box>(0.0, 1.0)},
        {"eta_crossover", "SBX distribution index", 15.0, std::make_shared<Box>(0.0, 1000.0)},

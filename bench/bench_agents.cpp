@@ -77,7 +77,9 @@ EnvPtr quality_env(const std::string& id) {
 std::vector<double> best_curve(const std::string& env_id, const std::string& agent_id, std::uint64_t seed, std::size_t budget) {
   EnvPtr env = quality_env(env_id);
   const auto [id, hp] = bench::agent_with_hyperparameters(agent_id);  // "ga{...}": an agent with hyperparameters
-  AgentPtr agent = make_agent(id, {env->spec().action_space, env->spec().metrics, seed}, hp);
+  AgentContext ctx{env->spec().action_space, env->spec().metrics, seed};
+  ctx.objectives = env->spec().objectives;
+  AgentPtr agent = make_agent(id, ctx, hp);
   std::vector<double> curve;
   double best = -std::numeric_limits<double>::infinity();
   for (std::size_t i = 0; i < budget; ++i) {

@@ -49,7 +49,7 @@ struct DashboardData::Trial {
   std::uint64_t seed = 0;
   std::int64_t budget = 0;
   json hyperparameters = json::object();
-  std::vector<std::string> objectives;  // from the sweep; else the first two metrics with a goal
+  std::vector<std::string> objectives;  // the sweep's or the run's; else the first two metrics with a goal
   bool is_run = false;                  // a run folder, not a sweep trial
 
   // From run.json once it exists.
@@ -78,6 +78,11 @@ struct DashboardData::Trial {
     if (run.is_null()) return;
     have_spec = true;
     metric_specs = run.at("env_spec").value("metrics", json::array());
+    // A run's Pareto objectives as the runner resolved them (older run
+    // folders: the first two metrics with a goal).
+    if (is_run)
+      for (const auto& o : run.value("objectives", json::array()))
+        if (objectives.size() < 2 && o.is_string()) objectives.push_back(o.get<std::string>());
     for (const auto& m : metric_specs)
       if (m.value("goal", "") == "min" || m.value("goal", "") == "max") {
         sign[m.at("name").get<std::string>()] = m.at("goal") == "max" ? -1.0 : 1.0;

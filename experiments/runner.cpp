@@ -43,27 +43,22 @@ json RunResult::to_json() const {
 
 namespace {
 
-// Objectives as (name, sign) with sign +1 to minimise and -1 to maximise.
+// Objectives as (name, sign) with sign +1 to minimise and -1 to maximise:
+// --objectives, else the env's declared trade-off, else its metrics with a
+// goal when they are two or three (none otherwise).
 std::vector<std::pair<std::string, double>> objectives_for(const RunConfig& cfg, const EnvSpec& spec) {
-  std::vector<std::pair<std::string, double>> out;
   std::string valid;
+  std::vector<std::string> names = cfg.objectives.empty() ? spec.objectives : cfg.objectives;
   for (const auto& m : spec.metrics)
-    if (m.goal != Goal::None) valid += (valid.empty() ? "" : ", ") + m.name;
+    if (m.goal != Goal::None) {
+      valid += (valid.empty() ? "" : ", ") + m.name;
+      if (cfg.objectives.empty() && spec.objectives.empty()) names.push_back(m.name);
+    }
+  if (cfg.objectives.empty() && spec.objectives.empty() && (names.size() > 3 || names.size() < 2)) names.clear();
   if (!cfg.hv_reference.is_null() && !cfg.hv_reference.is_object())
     throw InvalidArgument("hypervolume reference: expected {metric: number}, got " + excerpt(cfg.hv_reference));
-  if (cfg.objectives.empty()) {
-    for (const auto& m : spec.metrics)
-      if (m.goal != Goal::None) out.emplace_back(m.name, m.goal == Goal::Maximize ? -1.0 : 1.0);
-    if (out.size() > 3 || out.size() < 2) out.clear();
-    for (auto it = cfg.hv_reference.begin(); it != cfg.hv_reference.end(); ++it) {
-      bool known = false;
-      for (const auto& o : out) known = known || o.first == it.key();
-      if (!known || !it.value().is_number())
-        throw InvalidArgument("hypervolume reference '" + excerpt(it.key(), 80) + "': give a number for each objective (" + valid + ")");
-    }
-    return out;
-  }
-  for (const auto& name : cfg.objectives) {
+  std::vector<std::pair<std::string, double>> out;
+  for (const auto& name : names) {
     const MetricSpec* m = spec.find_metric(name);
     if (!m || m->goal == Goal::None) throw InvalidArgument("objective '" + name + "': env '" + spec.id + "' has no such metric with a goal; valid: " + valid);
     out.emplace_back(name, m->goal == Goal::Maximize ? -1.0 : 1.0);
@@ -72,7 +67,7 @@ std::vector<std::pair<std::string, double>> objectives_for(const RunConfig& cfg,
     bool known = false;
     for (const auto& o : out) known = known || o.first == it.key();
     if (!known || !it.value().is_number())
-      throw InvalidArgument("hypervolume reference '" + it.key() + "': give a number for each objective (" + valid + ")");
+      throw InvalidArgument("hypervolume reference '" + excerpt(it.key(), 80) + "': give a number for each objective (" + valid + ")");
   }
   return out;
 }
@@ -216,6 +211,7 @@ RunResult run_experiment(const RunConfig& cfg) {
   const Goal target_goal = target.goal;
   ParetoTracker pareto(objectives);
   AgentContext ctx{spec.action_space, spec.metrics, derive_seed(cfg.seed, 0xA6E47ULL), spec.observation_space, spec.max_episode_steps};
+  for (const auto& o : objectives) ctx.objectives.push_back(o.first);
   AgentPtr agent;
   PolicyAgentPtr policy;
   if (entry.acts_in_episodes(spec)) policy = make_policy_agent(cfg.agent_id, ctx, cfg.agent_options);
@@ -256,6 +252,7 @@ RunResult run_experiment(const RunConfig& cfg) {
                        {"hyperparameters", Params(agent_registry().get(cfg.agent_id).hyperparameters, cfg.agent_options,
                                                   "agent hyperparameter")
                                                .resolved()},
+                       {"objectives", ctx.objectives},
                        {"seed", cfg.seed},
                        {"budget", cfg.budget},
                        {"batch", cfg.batch},

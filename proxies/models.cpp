@@ -69,8 +69,8 @@ json merged(const std::string& kind, const json& options) {
       throw InvalidArgument("model '" + kind + "' has no option '" + k + "'; options: " + valid);
     }
     if (!v.is_number() || v.get<double>() < 0) throw InvalidArgument("model option '" + k + "': expected a non-negative number, got " + v.dump());
-    if (k == "max_depth" && (!v.is_number_integer() || v.get<int>() < 1 || v.get<int>() > 15))
-      throw InvalidArgument("model option 'max_depth': expected an integer in [1, 15], got " + v.dump());
+    if (k == "max_depth" && (!v.is_number_integer() || v.get<int>() < 1 || v.get<int>() > 24))
+      throw InvalidArgument("model option 'max_depth': expected an integer in [1, 24], got " + v.dump());
     o[k] = v;
   }
   return o;

@@ -148,15 +148,14 @@ public:
   }
 
 private:
-  // 8 bytes, depth-first: a split's left child follows it, its right child
-  // is `right` nodes further on (so a tree holds fewer than 65536 nodes,
-  // which max_depth <= 15 guarantees).
+  // 12 bytes, depth-first: a split's left child follows it, its right
+  // child is `right` nodes further on.
   struct Node {
-    float value;           // split threshold, or the leaf's value
-    std::uint16_t feature;  // kLeaf at a leaf
-    std::uint16_t right;
+    float value;            // split threshold, or the leaf's value
+    std::uint32_t feature;  // kLeaf at a leaf
+    std::uint32_t right;
   };
-  static constexpr std::uint16_t kLeaf = 0xFFFF;
+  static constexpr std::uint32_t kLeaf = 0xFFFFFFFF;
 
   // The first best_rounds x num_parallel_tree trees of the booster's JSON
   // model (a split sends x[feature] < threshold left).
@@ -185,7 +184,6 @@ private:
       const std::string where = "boosted tree " + std::to_string(t);
       if (left.empty() || right.size() != left.size() || feat.size() != left.size() || cond.size() != left.size())
         throw InvalidArgument(where + ": its node arrays are empty or of different lengths");
-      if (left.size() >= 0xFFFF) throw InvalidArgument(where + " has " + std::to_string(left.size()) + " nodes: use max_depth <= 15");
       // XGBoost numbers a node's children after it: each split's children
       // are later nodes (so the tree has no cycle), leaves have none, and a
       // split reads a feature the model has.
@@ -208,10 +206,10 @@ private:
         const auto [k, parent] = stack.back();
         stack.pop_back();
         const std::size_t at = nodes_.size();
-        if (parent != kNoParent) nodes_[parent].right = static_cast<std::uint16_t>(at - parent);
+        if (parent != kNoParent) nodes_[parent].right = static_cast<std::uint32_t>(at - parent);
         const auto ku = static_cast<std::size_t>(k);
         const bool leaf = left[ku] < 0;
-        nodes_.push_back({cond[ku], leaf ? kLeaf : static_cast<std::uint16_t>(feat[ku]), 0});
+        nodes_.push_back({cond[ku], leaf ? kLeaf : static_cast<std::uint32_t>(feat[ku]), 0});
         if (leaf) continue;
         stack.push_back({right[ku], at});        // taken after the left subtree
         stack.push_back({left[ku], kNoParent});  // next: the left child at at + 1

@@ -301,6 +301,7 @@ void register_accel_envs(EnvRegistry& reg) {
         spec->observation_space = metric_box(spec->metrics.size());
         spec->options = arch_options();
         spec->default_reward = default_reward(p.get_string("objective"));
+        spec->objectives = {"latency_ns", "energy_nj"};
         spec->resolved_options = p.resolved();
         return std::make_unique<AccelEnv>(std::move(spec), std::move(w), array, p.get_double("clock_mhz"), p.get_string("node"),
                                           mapper_objective(p.get_string("objective")));
@@ -327,6 +328,7 @@ void register_accel_envs(EnvRegistry& reg) {
         spec->observation_space = metric_box(spec->metrics.size());
         spec->options = mopts;
         spec->default_reward = default_reward(p.get_string("objective"));
+        spec->objectives = {"latency_ns", "energy_nj"};
         spec->resolved_options = p.resolved();
         return std::make_unique<MappingEnv>(std::move(spec), layer, arch);
       }});

@@ -87,6 +87,7 @@ json EnvSpec::to_json() const {
           {"options", os},
           {"max_episode_steps", max_episode_steps},
           {"default_reward", default_reward},
+          {"objectives", objectives},
           {"resolved_options", resolved_options}};
 }
 

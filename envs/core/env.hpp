@@ -80,6 +80,10 @@ struct EnvSpec {
   std::vector<ParamSpec> options;
   std::int64_t max_episode_steps = 1;  // 1 for one-shot DSE; 0 = unlimited
   json default_reward;                 // reward spec used when none is given
+  // The env's main trade-off, as metric names with a goal (e.g. latency and
+  // energy): a run's Pareto objectives and a multi-objective agent's when
+  // none are given. Empty: none declared.
+  std::vector<std::string> objectives;
   json resolved_options = json::object();  // of this instance
 
   const MetricSpec* find_metric(const std::string& name) const;

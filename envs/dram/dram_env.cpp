@@ -212,6 +212,7 @@ void register_dram_env(EnvRegistry& reg) {
         spec->options = dram_options();
         spec->max_episode_steps = 1;
         spec->default_reward = default_reward(p, spec->metrics);
+        spec->objectives = {"latency_ns", "energy_nj"};
         spec->resolved_options = p.resolved();
         return std::make_unique<DramEnv>(std::move(spec), std::move(setup));
       }});

@@ -182,6 +182,7 @@ std::shared_ptr<EnvSpec> from_proto(const rpc::GetSpacesReply& r) {
     spec->metrics.push_back({m.name(), m.unit(), m.goal() == "max" ? Goal::Maximize : m.goal() == "none" ? Goal::None : Goal::Minimize, m.description()});
   spec->max_episode_steps = j.value("max_episode_steps", std::int64_t{1});
   spec->default_reward = j.value("default_reward", json());
+  spec->objectives = j.value("objectives", std::vector<std::string>{});
   spec->resolved_options = j.value("resolved_options", json::object());
   return spec;
 }

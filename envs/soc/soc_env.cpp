@@ -302,6 +302,7 @@ void register_soc_envs(EnvRegistry& reg) {
         const std::string obj = p.get_string("objective");
         spec->default_reward = {{"type", "metric"},
                                 {"metric", obj == "energy" ? "energy_mj" : obj == "edp" ? "edp_mj_ms" : "avg_latency_us"}};
+        spec->objectives = {"avg_latency_us", "energy_mj"};
         spec->resolved_options = p.resolved();
         spec->resolved_options["power_budget_w"] = budget;
         return std::make_unique<DesignEnv>(std::move(spec), std::move(soc), std::move(w), s::policy_from_name(p.get_string("scheduler")),

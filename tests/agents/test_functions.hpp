@@ -11,6 +11,8 @@ namespace dsegym::testing {
 // maximum 4 at x = c (every cosine 1, the quadratic 0). With w = 2 the other
 // cosine peaks lie outside the box (unimodal); with w = 3 each knob has a
 // second, deceptive peak 2.09 away worth -1.19 instead of 1 (multimodal).
+// With tail > 0 the reward is -exp(tail (4 - f)) instead: the same optimum
+// (reward -1 at x = c), reached through a heavy tail of very bad values.
 class CosineBowl final : public Env {
 public:
   static constexpr double kC[4] = {0.3, -0.7, 1.1, -0.2};
@@ -22,7 +24,7 @@ public:
     s->metrics = {{"value", "1", Goal::Maximize, ""}};
     return s;
   }
-  explicit CosineBowl(double w) : Env(make_spec()), w_(w) {}
+  explicit CosineBowl(double w, double tail = 0) : Env(make_spec()), w_(w), tail_(tail) {}
 
 protected:
   std::pair<Value, Value> do_reset(std::optional<std::uint64_t>, const Value&) override { return {Value(0.0), Value()}; }
@@ -34,14 +36,14 @@ protected:
     }
     StepResult r;
     r.metrics.set("value", f);
-    r.reward = f;
+    r.reward = tail_ > 0 ? -std::exp(tail_ * (4 - f)) : f;
     r.obs = Value(f);
     r.terminated = true;
     return r;
   }
 
 private:
-  double w_;
+  double w_, tail_;
 };
 
 // ZDT1 (Zitzler, Deb, Thiele 2000), 30 variables in [0,1]:

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error.hpp"
+#include "base/json_io.hpp"
 #include "temp_dir.hpp"
 #include "envs/core/trace.hpp"
 #include "experiments/dataset.hpp"
@@ -220,6 +221,32 @@ TEST_CASE("a run reports the Pareto front of its evaluations and its hypervolume
   CHECK(run_experiment(c2).pareto.at("hypervolume").get<double>() == 0.0);
   c2.objectives = {"loss", "area"};
   CHECK_THROWS_WITH_AS(run_experiment(c2), doctest::Contains("objective 'area'"), InvalidArgument);
+}
+
+// dram-v0 has 7 metrics with a goal; its declared trade-off is latency and
+// energy. The runner's objectives go to the agent (nsga2's default) and to
+// run.json; --objectives overrides both.
+TEST_CASE("a run's objectives default to the env's declared trade-off and reach nsga2 and run.json") {
+  const auto a = temp_dir("objectives");
+  RunConfig c;
+  c.env_id = "dram-v0";
+  c.agent_id = "nsga2";
+  c.agent_options = {{"population", 4}};
+  c.budget = 8;
+  c.seed = 3;
+  c.out_dir = (a / "run").string();
+  const RunResult r = run_experiment(c);
+  CHECK(r.pareto.at("objectives") == json::array({"latency_ns", "energy_nj"}));
+  CHECK(read_json_file((a / "run" / "run.json").string(), "run").at("objectives") == json::array({"latency_ns", "energy_nj"}));
+  // Every trial's metrics have both; each front point is non-dominated in them.
+  for (const auto& f : r.pareto.at("front")) {
+    CHECK(f.at("metrics").contains("latency_ns"));
+    CHECK(f.at("metrics").contains("energy_nj"));
+  }
+  c.objectives = {"bandwidth_gbps", "power_mw"};
+  c.out_dir = (a / "run2").string();
+  CHECK(run_experiment(c).pareto.at("objectives") == json::array({"bandwidth_gbps", "power_mw"}));
+  CHECK(read_json_file((a / "run2" / "run.json").string(), "run").at("objectives") == json::array({"bandwidth_gbps", "power_mw"}));
 }
 
 TEST_CASE("an interrupted run resumes to the same trace as an uninterrupted one") {

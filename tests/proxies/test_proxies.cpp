@@ -162,7 +162,7 @@ TEST_CASE("native evaluation of boosted trees and forests equals XGBoost's predi
   }
   for (const std::string kind : {"xgb", "rf"}) {
     INFO(kind);
-    auto model = make_regressor(kind, kind == "rf" ? json{{"max_depth", 15}, {"trees", 50}} : json{{"max_depth", 15}}, 1);
+    auto model = make_regressor(kind, kind == "rf" ? json{{"max_depth", 24}, {"trees", 50}} : json{{"max_depth", 24}}, 1);
     model->fit(X.topRows(500), y.head(500), X.bottomRows(100), y.tail(100));
     Eigen::VectorXd native;
     model->predict(X, native, nullptr);
@@ -189,7 +189,7 @@ TEST_CASE("native evaluation of boosted trees and forests equals XGBoost's predi
     XGDMatrixFree(d);
     XGBoosterFree(b);
   }
-  CHECK_THROWS_WITH_AS(make_regressor("xgb", json{{"max_depth", 16}}, 1), doctest::Contains("expected an integer in [1, 15], got 16"),
+  CHECK_THROWS_WITH_AS(make_regressor("xgb", json{{"max_depth", 25}}, 1), doctest::Contains("expected an integer in [1, 24], got 25"),
                        InvalidArgument);
 }
 
