@@ -37,7 +37,7 @@ public:
         max_points_(static_cast<std::size_t>(p.get_int("max_points"))), fit_iterations_(static_cast<int>(p.get_int("fit_iterations"))) {
     const auto a = p.get_string("acquisition");
     acq_ = a == "ei" ? 0 : a == "ucb" ? 1 : 2;
-    warp_ = p.get_string("warp");
+    warp_ = p.get_string("warp") == "power";
     for (std::size_t i = 0; i < space_.dim(); ++i) {
       const bool onehot = space_.leaf(i).kind == LeafKind::Categorical && space_.cardinality(i) > 2;
       feature_offset_.push_back(n_features_);
@@ -168,11 +168,10 @@ private:
   // et al., JAIR 2022): Box-Cox (Box & Cox 1964) of the costs over their
   // standard deviation when all are positive, else Yeo-Johnson (Yeo &
   // Johnson, Biometrika 2000) of the standardised costs; lambda by maximum
-  // likelihood. The warp keeps
-  // the order, and a heavy tail of very bad designs (as on soc-design-v0)
-  // no longer flattens the good region to noise. It is fitted with the
-  // hyperparameters (`refit`), or when a cost falls outside Box-Cox's
-  // domain, and applied as it is in between.
+  // likelihood. The warp keeps the order, and a heavy tail of very bad
+  // designs (as on soc-design-v0) no longer flattens the good region to
+  // noise. It is fitted with the hyperparameters (`refit`), or when a cost
+  // falls outside Box-Cox's domain, and applied as it is in between.
   void warp(bool refit) {
     y_.resize(obs_.size());
     std::vector<std::size_t> finite;
@@ -180,7 +179,7 @@ private:
       y_[k] = obs_[k].second;
       if (std::isfinite(y_[k])) finite.push_back(k);
     }
-    if (warp_ == "none" || finite.size() < 2) return;
+    if (!warp_ || finite.size() < 2) return;
     const bool outside = warp_fit_ && warp_fit_->box_cox &&
                          std::any_of(finite.begin(), finite.end(), [&](std::size_t k) { return -y_[k] <= 0; });
     if (refit || outside) {
@@ -213,11 +212,12 @@ private:
     double jacobian = 0;
     for (double x : v) jacobian += box_cox ? std::log(x) : (x >= 0 ? 1 : -1) * std::log1p(std::fabs(x));
     const double n = static_cast<double>(v.size());
+    std::vector<double> psi(v.size());
     auto llf = [&](double lambda) {
       double m = 0, s = 0;
-      for (double x : v) m += power(x, lambda, box_cox);
+      for (std::size_t i = 0; i < v.size(); ++i) m += psi[i] = power(v[i], lambda, box_cox);
       m /= n;
-      for (double x : v) s += (power(x, lambda, box_cox) - m) * (power(x, lambda, box_cox) - m);
+      for (double x : psi) s += (x - m) * (x - m);
       return -0.5 * n * std::log(std::max(s / n, 1e-300)) + (lambda - 1) * jacobian;
     };
     const double g = (std::sqrt(5.0) - 1) / 2;
@@ -414,7 +414,7 @@ private:
   std::vector<bool> onehot_;
   std::size_t n_features_ = 0;
   std::vector<std::pair<std::vector<double>, double>> obs_;
-  std::string warp_;
+  bool warp_ = true;  // the GP's targets go through a fitted power transform
   struct WarpFit {
     double shift, sd;  // v = (cost - shift) / sd
     bool box_cox;  // else Yeo-Johnson

@@ -47,7 +47,6 @@ double log_sum_exp(const std::vector<double>& v) {
   return m + std::log(s);
 }
 
-
 // Optuna's default_weights: older observations count less once there are
 // 25 or more (a ramp from 1/n to 1 over all but the newest 25).
 std::vector<double> observation_weights(std::size_t n) {

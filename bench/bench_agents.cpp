@@ -78,7 +78,7 @@ std::vector<double> best_curve(const std::string& env_id, const std::string& age
   EnvPtr env = quality_env(env_id);
   const auto [id, hp] = bench::agent_with_hyperparameters(agent_id);  // "ga{...}": an agent with hyperparameters
   AgentContext ctx{env->spec().action_space, env->spec().metrics, seed};
-  ctx.objectives = env->spec().objectives;
+  ctx.objectives = env->spec().default_objectives();
   AgentPtr agent = make_agent(id, ctx, hp);
   std::vector<double> curve;
   double best = -std::numeric_limits<double>::infinity();

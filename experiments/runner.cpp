@@ -44,17 +44,12 @@ json RunResult::to_json() const {
 namespace {
 
 // Objectives as (name, sign) with sign +1 to minimise and -1 to maximise:
-// --objectives, else the env's declared trade-off, else its metrics with a
-// goal when they are two or three (none otherwise).
+// --objectives, else the env's defaults.
 std::vector<std::pair<std::string, double>> objectives_for(const RunConfig& cfg, const EnvSpec& spec) {
   std::string valid;
-  std::vector<std::string> names = cfg.objectives.empty() ? spec.objectives : cfg.objectives;
   for (const auto& m : spec.metrics)
-    if (m.goal != Goal::None) {
-      valid += (valid.empty() ? "" : ", ") + m.name;
-      if (cfg.objectives.empty() && spec.objectives.empty()) names.push_back(m.name);
-    }
-  if (cfg.objectives.empty() && spec.objectives.empty() && (names.size() > 3 || names.size() < 2)) names.clear();
+    if (m.goal != Goal::None) valid += (valid.empty() ? "" : ", ") + m.name;
+  const std::vector<std::string> names = cfg.objectives.empty() ? spec.default_objectives() : cfg.objectives;
   if (!cfg.hv_reference.is_null() && !cfg.hv_reference.is_object())
     throw InvalidArgument("hypervolume reference: expected {metric: number}, got " + excerpt(cfg.hv_reference));
   std::vector<std::pair<std::string, double>> out;

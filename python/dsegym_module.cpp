@@ -555,7 +555,7 @@ PYBIND11_MODULE(dsegym, m) {
           ctx.metrics = spec.metrics;
           ctx.observation_space = spec.observation_space;
           ctx.max_episode_steps = spec.max_episode_steps;
-          ctx.objectives = spec.objectives;
+          ctx.objectives = spec.default_objectives();
         } else if (py::isinstance<PySpace>(target)) {
           ctx.space = target.cast<PySpace&>().space;
         } else {

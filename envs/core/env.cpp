@@ -71,6 +71,15 @@ const MetricSpec* EnvSpec::find_metric(const std::string& name) const {
   return nullptr;
 }
 
+std::vector<std::string> EnvSpec::default_objectives() const {
+  if (!objectives.empty()) return objectives;
+  std::vector<std::string> out;
+  for (const auto& m : metrics)
+    if (m.goal != Goal::None) out.push_back(m.name);
+  if (out.size() < 2 || out.size() > 3) out.clear();
+  return out;
+}
+
 json EnvSpec::to_json() const {
   json ms = json::array();
   for (const auto& m : metrics) {

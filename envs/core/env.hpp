@@ -87,6 +87,9 @@ struct EnvSpec {
   json resolved_options = json::object();  // of this instance
 
   const MetricSpec* find_metric(const std::string& name) const;
+  // The objectives of a run that names none: the declared ones, else the
+  // metrics with a goal when they are two or three, else none.
+  std::vector<std::string> default_objectives() const;
   json to_json() const;
   // An observation of one-shot envs: the metrics in this spec's order, 0
   // for a metric that is missing or not finite (a failed evaluation).
