@@ -418,17 +418,25 @@ ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* re
     for (std::size_t r = 0; r < members.size(); ++r) {
       const Config& c = configs[members[r]];
       TargetModel& m = r == 0 ? t : t.ensemble[r - 1];
-      if (const json saved = m.model->save(); c.kind == "xgb" && saved.contains("rounds") && !split.validation.empty()) {  // not bagged
-        // Early stopping found the number of rounds; the final model learns
-        // from the validation rows too, with as many more rounds as rows.
+      // The final model learns from the validation rows too (its transform,
+      // scale and smearing stay those of the first fit): boosted trees, once
+      // early stopping found the number of rounds (then as many more rounds
+      // as rows), and forests, which never needed them (dram-v0, 1,500 rows,
+      // energy, split 123: test R^2 0.9877 from 85 % of the training rows).
+      const json saved = m.model->save();
+      const bool stopped = c.kind == "xgb" && saved.contains("rounds");  // not bagged
+      if ((stopped || c.kind == "rf") && !split.validation.empty()) {
         std::vector<std::size_t> all = split.train;
         all.insert(all.end(), split.validation.begin(), split.validation.end());
         json o = c.options;
-        o["rounds"] = std::max<std::int64_t>(
-            1, std::llround(saved.at("rounds").get<double>() * static_cast<double>(all.size()) / static_cast<double>(split.train.size())));
+        if (stopped)
+          o["rounds"] = std::max<std::int64_t>(
+              1, std::llround(saved.at("rounds").get<double>() * static_cast<double>(all.size()) / static_cast<double>(split.train.size())));
         m.model = make_regressor(c.kind, o, member_seed(r));
         m.model->fit(pick_rows(X_for(c), all), model_scale(m, truth, all), Eigen::MatrixXd(), Eigen::VectorXd());
-        refits.push_back({{"rows", all.size()}, {"rounds", o["rounds"]}});
+        json refit = {{"rows", all.size()}};
+        if (stopped) refit["rounds"] = o["rounds"];
+        refits.push_back(refit);
       }
     }
     if (!refits.empty()) rep["targets"][t.name]["refit"] = members.size() == 1 ? refits[0] : refits;

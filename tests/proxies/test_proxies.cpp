@@ -310,6 +310,30 @@ TEST_CASE("a fixed test set is never fitted on: a poisoned one changes the test 
   CHECK_THROWS_WITH_AS(ProxyModel::train(train, opt, nullptr), doctest::Contains("parameter column 0"), InvalidArgument);
 }
 
+
+TEST_CASE("a forest's final model learns from the validation rows too") {
+  // Trees grown until every leaf holds one design, each seeing every row
+  // and every knob, reproduce the targets they were fitted on, noise
+  // included; a row they were not fitted on gets its neighbours' values.
+  const auto dir = testing::temp_dir("proxy_rf_refit");
+  const Dataset data = load_dataset(write_dataset(dir, "d", 400, 21, 1.0, [](double x, double y, const std::string& k, std::int64_t n) {
+                                      return f(x, y, k, n) + 0.5 * std::sin(1e4 * x);  // deterministic noise
+                                    }).string());
+  TrainOptions opt;
+  opt.targets = {"f"};
+  opt.model = "rf";
+  opt.model_options = {{"trees", 3}, {"max_depth", 24}, {"subsample", 1.0}, {"colsample", 1.0}};
+  opt.target_transform = "none";
+  opt.test_fraction = 0;
+  json report;
+  const ProxyModel m = ProxyModel::train(data, opt, &report);
+  REQUIRE(report.at("validation").get<std::size_t>() > 0);
+  CHECK(report.at("targets").at("f").at("refit").at("rows") == 400);
+  const auto pred = m.predict(data.cells);
+  double worst = 0;
+  for (std::size_t i = 0; i < pred.size(); ++i) worst = std::max(worst, std::abs(pred[i].mean[0] - data.values[i][data.metric_index("f")]));
+  CHECK(worst < 1e-3);  // float thresholds and leaves; a row left out would be off by up to the noise's 1.0
+}
 TEST_CASE("the target transform: log for a heavy-tailed target, none for one with negative values, as asked otherwise") {
   const auto dir = testing::temp_dir("proxy_transform");
   const Dataset heavy = load_dataset(write_dataset(dir, "heavy", 800, 5, 1.0, [](double x, double y, const std::string& k, std::int64_t n) {
