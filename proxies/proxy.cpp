@@ -421,10 +421,9 @@ ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* re
       // The final model learns from the validation rows too (its transform,
       // scale and smearing stay those of the first fit): boosted trees, once
       // early stopping found the number of rounds (then as many more rounds
-      // as rows), and forests, which never needed them (dram-v0, 1,500 rows,
-      // energy, split 123: test R^2 0.9877 from 85 % of the training rows).
-      const json saved = m.model->save();
-      const bool stopped = c.kind == "xgb" && saved.contains("rounds");  // not bagged
+      // as rows), and forests, which never used those rows.
+      const json saved = c.kind == "xgb" ? m.model->save() : json();  // only boosted trees have rounds to read
+      const bool stopped = saved.contains("rounds");                   // not bagged
       if ((stopped || c.kind == "rf") && !split.validation.empty()) {
         std::vector<std::size_t> all = split.train;
         all.insert(all.end(), split.validation.begin(), split.validation.end());

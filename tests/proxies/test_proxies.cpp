@@ -310,7 +310,6 @@ TEST_CASE("a fixed test set is never fitted on: a poisoned one changes the test 
   CHECK_THROWS_WITH_AS(ProxyModel::train(train, opt, nullptr), doctest::Contains("parameter column 0"), InvalidArgument);
 }
 
-
 TEST_CASE("a forest's final model learns from the validation rows too") {
   // Trees grown until every leaf holds one design, each seeing every row
   // and every knob, reproduce the targets they were fitted on, noise
@@ -334,6 +333,7 @@ TEST_CASE("a forest's final model learns from the validation rows too") {
   for (std::size_t i = 0; i < pred.size(); ++i) worst = std::max(worst, std::abs(pred[i].mean[0] - data.values[i][data.metric_index("f")]));
   CHECK(worst < 1e-3);  // float thresholds and leaves; a row left out would be off by up to the noise's 1.0
 }
+
 TEST_CASE("the target transform: log for a heavy-tailed target, none for one with negative values, as asked otherwise") {
   const auto dir = testing::temp_dir("proxy_transform");
   const Dataset heavy = load_dataset(write_dataset(dir, "heavy", 800, 5, 1.0, [](double x, double y, const std::string& k, std::int64_t n) {
