@@ -12,6 +12,7 @@
 #include "envs/external/external_env.hpp"
 #include "envs/external/units.hpp"
 #include "experiments/runner.hpp"
+#include "proc_files.hpp"
 #include "temp_dir.hpp"
 
 using namespace dsegym;
@@ -49,10 +50,8 @@ StepResult step(Env& env, const std::string& mode, const std::string& v, const s
 
 bool process_gone(int pid) {
   if (::kill(pid, 0) != 0) return true;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string pid_s, comm, state;
-  stat >> pid_s >> comm >> state;
-  return state == "Z";  // a zombie waiting for its reaper is gone as far as work goes
+  const char state = dsegym::testing::proc_state(pid);
+  return state == '\0' || state == 'Z';  // a zombie waiting for its reaper is gone as far as work goes
 }
 
 }  // namespace

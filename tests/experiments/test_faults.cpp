@@ -23,9 +23,12 @@
 #include "envs/external/external_env.hpp"
 #include "experiments/sweep.hpp"
 #include "experiments/sweep_test_util.hpp"
+#include "proc_files.hpp"
 #include "temp_dir.hpp"
 
 using namespace dsegym;
+using dsegym::testing::proc_state;
+using dsegym::testing::read_proc_file;
 using dsegym::testing::summary_without_time;
 using dsegym::testing::temp_dir;
 namespace fs = std::filesystem;
@@ -73,8 +76,7 @@ std::set<pid_t> processes_with(const std::string& needle) {
   for (const auto& e : fs::directory_iterator("/proc")) {
     const std::string name = e.path().filename();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream f(e.path() / "cmdline");
-    std::string cmd((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    std::string cmd = read_proc_file(std::stoi(name), "cmdline");
     for (char& c : cmd)
       if (c == '\0') c = ' ';
     if (cmd.find(needle) != std::string::npos && std::stoi(name) != ::getpid()) out.insert(std::stoi(name));
@@ -83,11 +85,8 @@ std::set<pid_t> processes_with(const std::string& needle) {
 }
 
 bool alive(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  if (stat.empty()) return false;
-  const auto close = stat.rfind(')');
-  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';  // a zombie is dead
+  const char state = proc_state(pid);
+  return state != '\0' && state != 'Z';  // a zombie is dead
 }
 
 std::size_t rows_on_disk(const fs::path& out) {
