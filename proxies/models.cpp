@@ -31,7 +31,10 @@ json defaults(const std::string& kind) {
     return {{"rounds", 2000}, {"eta", 0.3}, {"max_depth", 12}, {"subsample", 0.9}, {"colsample", 1.0}, {"min_child_weight", 1.0},
             {"lambda", 0.1}, {"early_stopping", 30}, {"threads", 2}, {"bags", 1}};
   if (kind == "rf")
-    return {{"trees", 300}, {"max_depth", 12}, {"subsample", 0.632}, {"colsample", 0.6}, {"min_child_weight", 1.0}, {"threads", 2}, {"bags", 1}};
+    // bootstrap 1: each tree fits n rows drawn with replacement, as
+    // Breiman's (and scikit-learn's) forest, instead of a subsample.
+    return {{"trees", 300},           {"max_depth", 12}, {"subsample", 0.632}, {"bootstrap", 0},
+            {"colsample", 0.6},       {"min_child_weight", 1.0}, {"threads", 2}, {"bags", 1}};
   if (kind == "gp") return {{"max_points", 1000}, {"fit_iterations", 60}};
   if (kind == "mlp")
     return {{"hidden", 128}, {"layers", 3}, {"epochs", 400}, {"lr", 3e-3}, {"batch", 128}, {"weight_decay", 1e-5}, {"early_stopping", 50},
@@ -71,6 +74,7 @@ json merged(const std::string& kind, const json& options) {
     if (!v.is_number() || v.get<double>() < 0) throw InvalidArgument("model option '" + k + "': expected a non-negative number, got " + v.dump());
     if (k == "max_depth" && (!v.is_number_integer() || v.get<int>() < 1 || v.get<int>() > 24))
       throw InvalidArgument("model option 'max_depth': expected an integer in [1, 24], got " + v.dump());
+    if (k == "bootstrap" && v != 0 && v != 1) throw InvalidArgument("model option 'bootstrap': expected 0 or 1, got " + v.dump());
     o[k] = v;
   }
   return o;

@@ -6,12 +6,15 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
+#include <vector>
 
 #include <Eigen/Dense>
 #include <nlohmann/json.hpp>
 
 #include "base/error.hpp"
 #include "base/json_io.hpp"
+#include "base/rng.hpp"
 #include "proxies/model_modules.hpp"
 
 namespace dsegym::proxy {
@@ -21,7 +24,8 @@ using nlohmann::json;
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr std::int64_t kMaxColumns = 100000;  // bound of a loaded model
+constexpr std::int64_t kMaxColumns = 100000;  // bounds of a loaded model
+constexpr std::size_t kMaxBoosters = 10000;
 
 void xgb_check(int rc, const char* what) {
   if (rc == 0) return;
@@ -34,47 +38,88 @@ void xgb_check(int rc, const char* what) {
 class XgbModel final : public Regressor {
 public:
   XgbModel(std::string kind, json opt, std::uint64_t seed) : kind_(std::move(kind)), opt_(std::move(opt)), seed_(seed) {}
-  ~XgbModel() override {
-    if (booster_) XGBoosterFree(booster_);
-  }
+  ~XgbModel() override { free_boosters(); }
+  XgbModel(const XgbModel&) = delete;
+  XgbModel& operator=(const XgbModel&) = delete;
 
   void fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const Eigen::MatrixXd& Xv, const Eigen::VectorXd& yv) override {
-    DMatrixHandle dtrain = matrix(X, &y), dval = Xv.rows() > 0 ? matrix(Xv, &yv) : nullptr;
-    if (booster_) XGBoosterFree(booster_);
+    const Matrix dtrain = matrix(X, &y), dval = Xv.rows() > 0 ? matrix(Xv, &yv) : Matrix(nullptr, XGDMatrixFree);
+    free_boosters();
+    best_rounds_ = 1;
+    if (kind_ == "rf" && opt_.value("bootstrap", 0.0) != 0) {
+      fit_bootstrap_forest(dtrain.get(), static_cast<std::size_t>(X.rows()));
+    } else {
+      boosters_.push_back(create(dtrain.get(), dval.get()));
+      boost(boosters_[0], dtrain.get(), dval.get());
+    }
+    compile();
+  }
+
+  // A booster with this model's parameters, caching `dtrain` (and `dval`).
+  BoosterHandle create(DMatrixHandle dtrain, DMatrixHandle dval, bool one_tree = false) const {
+    BoosterHandle b = nullptr;
     DMatrixHandle cache[2] = {dtrain, dval};
-    xgb_check(XGBoosterCreate(cache, dval ? 2 : 1, &booster_), "create");
-    auto set = [&](const char* k, const std::string& v) { xgb_check(XGBoosterSetParam(booster_, k, v.c_str()), k); };
+    xgb_check(XGBoosterCreate(cache, dval ? 2 : 1, &b), "create");
+    auto set = [&](const char* k, const std::string& v) {
+      const int rc = XGBoosterSetParam(b, k, v.c_str());
+      if (rc != 0) XGBoosterFree(b);
+      xgb_check(rc, k);
+    };
     auto num = [&](const char* k) { return opt_.at(k).dump(); };
     set("objective", "reg:squarederror");
     set("tree_method", "hist");
     set("seed", std::to_string(seed_ % 2147483647));
     set("nthread", num("threads"));
     set("max_depth", num("max_depth"));
-    set("subsample", num("subsample"));
+    set("subsample", one_tree ? "1" : num("subsample"));
     set("min_child_weight", num("min_child_weight"));
     set("eval_metric", "rmse");
-    int rounds = 1;
     if (kind_ == "xgb") {
       set("eta", num("eta"));
       set("colsample_bytree", num("colsample"));
       set("lambda", num("lambda"));
-      rounds = opt_.at("rounds").get<int>();
     } else {  // a random forest: one round of parallel, bagged trees
       set("eta", "1");
-      set("num_parallel_tree", num("trees"));
+      set("num_parallel_tree", one_tree ? "1" : num("trees"));
       set("colsample_bynode", num("colsample"));
       set("lambda", "0");
     }
+    return b;
+  }
+
+  // As scikit-learn's forest: each tree is fitted on its own bootstrap
+  // sample, n rows drawn with replacement (Breiman 2001), given to XGBoost
+  // as row weights (how often a row was drawn). XGBoost's parallel trees
+  // share one set of row weights and subsample without replacement, so each
+  // tree is a booster of its own; their mean is the forest's prediction.
+  void fit_bootstrap_forest(DMatrixHandle dtrain, std::size_t rows) {
+    const auto trees = static_cast<std::size_t>(std::max(1, opt_.at("trees").get<int>()));
+    Rng rng(seed_);
+    std::vector<float> drawn(rows);
+    for (std::size_t t = 0; t < trees; ++t) {
+      std::fill(drawn.begin(), drawn.end(), 0.0f);
+      for (std::size_t i = 0; i < rows; ++i) drawn[rng.below(rows)] += 1.0f;
+      xgb_check(XGDMatrixSetFloatInfo(dtrain, "weight", drawn.data(), static_cast<bst_ulong>(rows)), "weights");
+      boosters_.push_back(create(dtrain, nullptr, true));
+      xgb_check(XGBoosterSetParam(boosters_.back(), "seed", std::to_string((seed_ + t) % 2147483647).c_str()), "seed");
+      xgb_check(XGBoosterUpdateOneIter(boosters_.back(), 0, dtrain), "update");
+    }
+  }
+
+  // Boosting rounds on `b`; with a validation set and early stopping, the
+  // rounds kept are those up to the best validation score.
+  void boost(BoosterHandle b, DMatrixHandle dtrain, DMatrixHandle dval) {
+    const int rounds = kind_ == "xgb" ? opt_.at("rounds").get<int>() : 1;
     const int patience = kind_ == "xgb" ? opt_.at("early_stopping").get<int>() : 0;
     double best = std::numeric_limits<double>::infinity();
     best_rounds_ = rounds;
     const char* names[1] = {"val"};
     for (int it = 0; it < rounds; ++it) {
-      xgb_check(XGBoosterUpdateOneIter(booster_, it, dtrain), "update");
+      xgb_check(XGBoosterUpdateOneIter(b, it, dtrain), "update");
       if (!dval || patience == 0) continue;
       const char* out = nullptr;
       DMatrixHandle evals[1] = {dval};
-      xgb_check(XGBoosterEvalOneIter(booster_, it, evals, names, 1, &out), "eval");
+      xgb_check(XGBoosterEvalOneIter(b, it, evals, names, 1, &out), "eval");
       const std::string s = out;  // "[it]\tval-rmse:0.1234"
       const double rmse = std::stod(s.substr(s.find(':') + 1));
       if (rmse < best) {
@@ -84,9 +129,6 @@ public:
         break;
       }
     }
-    XGDMatrixFree(dtrain);
-    if (dval) XGDMatrixFree(dval);
-    compile();
   }
 
   // Native evaluation of the compiled trees (XGBoost's own prediction costs
@@ -125,24 +167,35 @@ public:
 
   bool has_uncertainty() const override { return false; }
 
+  // "booster": XGBoost's JSON model; a bootstrap forest's is a list of
+  // them, one per tree.
   json save() const override {
-    bst_ulong len = 0;
-    const char* buf = nullptr;
-    xgb_check(XGBoosterSaveModelToBuffer(booster_, R"({"format": "json"})", &len, &buf), "save");
-    return {{"kind", kind_}, {"options", opt_}, {"seed", seed_}, {"rounds", best_rounds_}, {"booster", std::string(buf, len)}};
+    json boosters = json::array();
+    for (BoosterHandle b : boosters_) boosters.push_back(model_json(b));
+    return {{"kind", kind_},
+            {"options", opt_},
+            {"seed", seed_},
+            {"rounds", best_rounds_},
+            {"booster", boosters.size() == 1 ? boosters[0] : boosters}};
   }
 
   static std::unique_ptr<XgbModel> load(const json& j) {
     auto m = std::make_unique<XgbModel>(j.at("kind").get<std::string>(), j.at("options"), j.at("seed").get<std::uint64_t>());
     m->best_rounds_ = j.at("rounds").get<int>();
-    xgb_check(XGBoosterCreate(nullptr, 0, &m->booster_), "create");
-    const std::string b = j.at("booster").get<std::string>();
-    // Only XGBoost's JSON format, as saved here, checked by the bounded JSON
-    // parser first: anything else would reach XGBoost's binary reader, which
-    // trusts the lengths it reads (a crafted length asks for exabytes).
-    if (!parse_json(b, "boosted trees: booster", kMaxJsonFileBytes).is_object())
-      throw InvalidArgument("boosted trees: the booster is not an XGBoost JSON model (other formats are refused)");
-    xgb_check(XGBoosterLoadModelFromBuffer(m->booster_, b.data(), b.size()), "load");
+    const json& saved = j.at("booster");
+    if (saved.is_array() && (saved.empty() || saved.size() > kMaxBoosters))
+      throw InvalidArgument("boosted trees: a forest of " + std::to_string(saved.size()) + " boosters; expected 1 to " + std::to_string(kMaxBoosters));
+    for (const json& one : saved.is_array() ? saved : json::array({saved})) {
+      const std::string b = one.get<std::string>();
+      // Only XGBoost's JSON format, as saved here, checked by the bounded JSON
+      // parser first: anything else would reach XGBoost's binary reader, which
+      // trusts the lengths it reads (a crafted length asks for exabytes).
+      if (!parse_json(b, "boosted trees: booster", kMaxJsonFileBytes).is_object())
+        throw InvalidArgument("boosted trees: the booster is not an XGBoost JSON model (other formats are refused)");
+      m->boosters_.push_back(nullptr);
+      xgb_check(XGBoosterCreate(nullptr, 0, &m->boosters_.back()), "create");
+      xgb_check(XGBoosterLoadModelFromBuffer(m->boosters_.back(), b.data(), b.size()), "load");
+    }
     m->compile();
     return m;
   }
@@ -157,24 +210,42 @@ private:
   };
   static constexpr std::uint32_t kLeaf = 0xFFFFFFFF;
 
-  // The first best_rounds x num_parallel_tree trees of the booster's JSON
-  // model (a split sends x[feature] < threshold left).
-  void compile() {
+  static std::string model_json(BoosterHandle b) {
     bst_ulong len = 0;
     const char* buf = nullptr;
-    xgb_check(XGBoosterSaveModelToBuffer(booster_, R"({"format": "json"})", &len, &buf), "save");
-    const json j = json::parse(buf, buf + len);
-    const json& learner = j.at("learner");
-    base_score_ = std::stof(learner.at("learner_model_param").at("base_score").get<std::string>());
-    const json& model = learner.at("gradient_booster").at("model");
-    const int parallel = std::stoi(model.at("gbtree_model_param").at("num_parallel_tree").get<std::string>());
-    const auto& trees = model.at("trees");
-    const std::size_t use = std::min(trees.size(), static_cast<std::size_t>(best_rounds_) * static_cast<std::size_t>(parallel));
+    xgb_check(XGBoosterSaveModelToBuffer(b, R"({"format": "json"})", &len, &buf), "save");
+    return std::string(buf, len);
+  }
+
+  // The first best_rounds x num_parallel_tree trees of each booster's JSON
+  // model (a split sends x[feature] < threshold left); several boosters (a
+  // bootstrap forest) predict their mean.
+  void compile() {
     nodes_.clear();
     roots_.clear();
-    const auto features = std::stoll(learner.at("learner_model_param").at("num_feature").get<std::string>());
-    if (features < 1 || features > kMaxColumns) throw InvalidArgument("boosted trees: num_feature " + std::to_string(features) + " is out of range");
-    features_ = static_cast<std::size_t>(features);
+    base_score_ = 0;
+    features_ = 0;
+    const float share = 1.0f / static_cast<float>(boosters_.size());
+    for (std::size_t b = 0; b < boosters_.size(); ++b) {
+      const json j = json::parse(model_json(boosters_[b]));
+      const json& learner = j.at("learner");
+      base_score_ += share * std::stof(learner.at("learner_model_param").at("base_score").get<std::string>());
+      const json& model = learner.at("gradient_booster").at("model");
+      const int parallel = std::stoi(model.at("gbtree_model_param").at("num_parallel_tree").get<std::string>());
+      const auto features = std::stoll(learner.at("learner_model_param").at("num_feature").get<std::string>());
+      if (features < 1 || features > kMaxColumns) throw InvalidArgument("boosted trees: num_feature " + std::to_string(features) + " is out of range");
+      if (b > 0 && static_cast<std::size_t>(features) != features_)
+        throw InvalidArgument("boosted trees: booster " + std::to_string(b) + " reads " + std::to_string(features) + " features, booster 0 " +
+                              std::to_string(features_));
+      features_ = static_cast<std::size_t>(features);
+      const auto& trees = model.at("trees");
+      const std::size_t use = std::min(trees.size(), static_cast<std::size_t>(std::max(best_rounds_, 0)) * static_cast<std::size_t>(std::max(parallel, 0)));
+      compile_trees(trees, use, share);
+    }
+  }
+
+  // Appends trees [0, use) of an XGBoost JSON model, leaves scaled by `share`.
+  void compile_trees(const json& trees, std::size_t use, float share) {
     for (std::size_t t = 0; t < use; ++t) {
       const json& tr = trees[t];
       const auto left = tr.at("left_children").get<std::vector<std::int32_t>>();
@@ -209,7 +280,7 @@ private:
         if (parent != kNoParent) nodes_[parent].right = static_cast<std::uint32_t>(at - parent);
         const auto ku = static_cast<std::size_t>(k);
         const bool leaf = left[ku] < 0;
-        nodes_.push_back({cond[ku], leaf ? kLeaf : static_cast<std::uint32_t>(feat[ku]), 0});
+        nodes_.push_back({leaf ? share * cond[ku] : cond[ku], leaf ? kLeaf : static_cast<std::uint32_t>(feat[ku]), 0});
         if (leaf) continue;
         stack.push_back({right[ku], at});        // taken after the left subtree
         stack.push_back({left[ku], kNoParent});  // next: the left child at at + 1
@@ -223,24 +294,31 @@ public:
   std::size_t trees() const { return roots_.size(); }
 
 private:
-  static DMatrixHandle matrix(const Eigen::MatrixXd& X, const Eigen::VectorXd* y) {
+  using Matrix = std::unique_ptr<void, int (*)(DMatrixHandle)>;
+  static Matrix matrix(const Eigen::MatrixXd& X, const Eigen::VectorXd* y) {
     std::vector<float> data(static_cast<std::size_t>(X.size()));
     for (Eigen::Index r = 0; r < X.rows(); ++r)
       for (Eigen::Index c = 0; c < X.cols(); ++c) data[static_cast<std::size_t>(r * X.cols() + c)] = static_cast<float>(X(r, c));
     DMatrixHandle d = nullptr;
     xgb_check(XGDMatrixCreateFromMat(data.data(), static_cast<bst_ulong>(X.rows()), static_cast<bst_ulong>(X.cols()), std::nanf(""), &d), "matrix");
+    Matrix m(d, XGDMatrixFree);
     if (y) {
       std::vector<float> labels(static_cast<std::size_t>(y->size()));
       for (Eigen::Index i = 0; i < y->size(); ++i) labels[static_cast<std::size_t>(i)] = static_cast<float>((*y)(i));
       xgb_check(XGDMatrixSetFloatInfo(d, "label", labels.data(), static_cast<bst_ulong>(labels.size())), "labels");
     }
-    return d;
+    return m;
+  }
+
+  void free_boosters() {
+    for (BoosterHandle b : boosters_) XGBoosterFree(b);
+    boosters_.clear();
   }
 
   std::string kind_;
   json opt_;
   std::uint64_t seed_;
-  BoosterHandle booster_ = nullptr;
+  std::vector<BoosterHandle> boosters_;
   int best_rounds_ = 0;
   float base_score_ = 0;
   std::vector<Node> nodes_;

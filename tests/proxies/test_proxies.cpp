@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <functional>
+#include <map>
 #include <fstream>
 
 #include "base/error.hpp"
@@ -151,7 +152,8 @@ TEST_CASE("scores, splits and folds") {
 }
 
 // The proxy walks XGBoost's trees itself (in a compact depth-first layout);
-// its predictions must be XGBoost's own, up to float summation order.
+// its predictions must be XGBoost's own, up to float summation order (a
+// bootstrap forest's: the mean of its boosters').
 TEST_CASE("native evaluation of boosted trees and forests equals XGBoost's prediction") {
   Rng rng(4);
   Eigen::MatrixXd X(600, 5);
@@ -160,37 +162,92 @@ TEST_CASE("native evaluation of boosted trees and forests equals XGBoost's predi
     for (Eigen::Index c = 0; c < X.cols(); ++c) X(i, c) = rng.uniform();
     y(i) = std::sin(6 * X(i, 0)) + X(i, 1) * X(i, 2) + (X(i, 3) > 0.5 ? 1.0 : 0.0);
   }
-  for (const std::string kind : {"xgb", "rf"}) {
-    INFO(kind);
-    auto model = make_regressor(kind, kind == "rf" ? json{{"max_depth", 24}, {"trees", 50}} : json{{"max_depth", 24}}, 1);
+  std::vector<float> data;
+  for (Eigen::Index i = 0; i < X.rows(); ++i)
+    for (Eigen::Index c = 0; c < X.cols(); ++c) data.push_back(static_cast<float>(X(i, c)));
+  DMatrixHandle d = nullptr;
+  REQUIRE(XGDMatrixCreateFromMat(data.data(), static_cast<bst_ulong>(X.rows()), static_cast<bst_ulong>(X.cols()), std::nanf(""), &d) == 0);
+  const std::vector<std::pair<std::string, json>> models = {{"xgb", {{"max_depth", 24}}},
+                                                            {"rf", {{"max_depth", 24}, {"trees", 50}}},
+                                                            {"rf", {{"max_depth", 24}, {"trees", 20}, {"bootstrap", 1}}}};
+  for (const auto& [kind, options] : models) {
+    INFO(kind, " ", options.dump());
+    auto model = make_regressor(kind, options, 1);
     model->fit(X.topRows(500), y.head(500), X.bottomRows(100), y.tail(100));
     Eigen::VectorXd native;
     model->predict(X, native, nullptr);
 
     const json saved = model->save();
-    const std::string buf = saved.at("booster").get<std::string>();
-    BoosterHandle b = nullptr;
-    REQUIRE(XGBoosterCreate(nullptr, 0, &b) == 0);
-    REQUIRE(XGBoosterLoadModelFromBuffer(b, buf.data(), buf.size()) == 0);
-    std::vector<float> data;
-    for (Eigen::Index i = 0; i < X.rows(); ++i)
-      for (Eigen::Index c = 0; c < X.cols(); ++c) data.push_back(static_cast<float>(X(i, c)));
-    DMatrixHandle d = nullptr;
-    REQUIRE(XGDMatrixCreateFromMat(data.data(), static_cast<bst_ulong>(X.rows()), static_cast<bst_ulong>(X.cols()), std::nanf(""), &d) == 0);
-    const std::string cfg = R"({"type": 0, "training": false, "iteration_begin": 0, "iteration_end": )" +
-                            std::to_string(saved.at("rounds").get<int>()) + R"(, "strict_shape": false})";
-    bst_ulong const* shape = nullptr;
-    bst_ulong dim = 0;
-    float const* out = nullptr;
-    REQUIRE(XGBoosterPredictFromDMatrix(b, d, cfg.c_str(), &shape, &dim, &out) == 0);
+    const json boosters = saved.at("booster").is_array() ? saved.at("booster") : json::array({saved.at("booster")});
+    CHECK(boosters.size() == (options.contains("bootstrap") ? 20u : 1u));
+    std::vector<double> mean(static_cast<std::size_t>(X.rows()), 0.0);
+    for (const json& one : boosters) {
+      const std::string buf = one.get<std::string>();
+      BoosterHandle b = nullptr;
+      REQUIRE(XGBoosterCreate(nullptr, 0, &b) == 0);
+      REQUIRE(XGBoosterLoadModelFromBuffer(b, buf.data(), buf.size()) == 0);
+      const std::string cfg = R"({"type": 0, "training": false, "iteration_begin": 0, "iteration_end": )" +
+                              std::to_string(saved.at("rounds").get<int>()) + R"(, "strict_shape": false})";
+      bst_ulong const* shape = nullptr;
+      bst_ulong dim = 0;
+      float const* out = nullptr;
+      REQUIRE(XGBoosterPredictFromDMatrix(b, d, cfg.c_str(), &shape, &dim, &out) == 0);
+      for (std::size_t i = 0; i < mean.size(); ++i) mean[i] += static_cast<double>(out[i]) / static_cast<double>(boosters.size());
+      XGBoosterFree(b);
+    }
     double worst = 0;
-    for (Eigen::Index i = 0; i < X.rows(); ++i) worst = std::max(worst, std::abs(native(i) - static_cast<double>(out[i])));
+    for (Eigen::Index i = 0; i < X.rows(); ++i) worst = std::max(worst, std::abs(native(i) - mean[static_cast<std::size_t>(i)]));
     CHECK(worst < 1e-4);
-    XGDMatrixFree(d);
-    XGBoosterFree(b);
   }
+  XGDMatrixFree(d);
   CHECK_THROWS_WITH_AS(make_regressor("xgb", json{{"max_depth", 25}}, 1), doctest::Contains("expected an integer in [1, 24], got 25"),
                        InvalidArgument);
+}
+
+// Breiman's bootstrap (2001): a tree fits n rows drawn with replacement,
+// each as often as it was drawn. It sees 1 - (1 - 1/n)^n of the distinct
+// rows (63.4 % for n = 200; 1 - 1/e in the limit), and the draws of one row
+// follow Binomial(n, 1/n) (mean 1, P(0) = 0.366, P(2 or more) = 0.264).
+TEST_CASE("a bootstrap forest's trees each fit n rows drawn with replacement") {
+  const Eigen::Index n = 200;  // fewer rows than XGBoost's 256 bins: a leaf per distinct x
+  Eigen::MatrixXd X(n, 1);
+  Eigen::VectorXd y(n);
+  Rng rng(11);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    X(i, 0) = static_cast<double>(i);
+    y(i) = rng.uniform();
+  }
+  const json one_tree = {{"trees", 1}, {"max_depth", 24}, {"colsample", 1.0}, {"min_child_weight", 0.5}, {"bootstrap", 1}};
+  int reproduced = 0;
+  Eigen::VectorXd p;
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    auto tree = make_regressor("rf", one_tree, seed);
+    tree->fit(X, y, Eigen::MatrixXd(0, 1), Eigen::VectorXd(0));
+    tree->predict(X, p, nullptr);
+    for (Eigen::Index i = 0; i < n; ++i) reproduced += std::abs(p(i) - y(i)) < 1e-6;
+  }
+  // A fully grown tree on distinct inputs reproduces exactly the rows it saw.
+  const double share = reproduced / (20.0 * static_cast<double>(n));  // sd 0.0076
+  MESSAGE("rows a bootstrapped tree reproduces: ", share, " (expected 0.634)");
+  CHECK(share == doctest::Approx(0.634).epsilon(0.04));
+
+  // One input value: the tree is a single leaf, the draw-weighted mean of y.
+  // With y = 1 on row 0 and 0 elsewhere it is (draws of row 0) / n.
+  Eigen::MatrixXd X1 = Eigen::MatrixXd::Zero(n, 1);
+  Eigen::VectorXd y1 = Eigen::VectorXd::Zero(n);
+  y1(0) = 1.0;
+  std::map<long, int> draws;
+  for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+    auto tree = make_regressor("rf", one_tree, seed);
+    tree->fit(X1, y1, Eigen::MatrixXd(0, 1), Eigen::VectorXd(0));
+    tree->predict(X1.topRows(1), p, nullptr);
+    const double k = p(0) * static_cast<double>(n);
+    CHECK(std::abs(k - std::round(k)) < 1e-3);  // a whole number of draws
+    ++draws[std::lround(k)];
+  }
+  MESSAGE("draws of one row in 200 trees: 0 x", draws[0], ", 1 x", draws[1], ", 2+ x", 200 - draws[0] - draws[1]);
+  CHECK(draws[0] == doctest::Approx(73).epsilon(0.35));              // 200 x 0.366, sd 6.8
+  CHECK(200 - draws[0] - draws[1] == doctest::Approx(53).epsilon(0.4));  // 200 x 0.264, sd 6.2
 }
 
 // Issue: crafted model files crashed (out-of-bounds reads, segfaults),
