@@ -9,7 +9,7 @@ scikit-learn fits RandomForestRegressor and HistGradientBoostingRegressor
 (defaults, random_state=SEED) on the same rows, text columns one-hot. Scores on the test rows: R^2 and Kendall's tau-b (scipy).
 
 Usage:
-  PYTHONPATH= /usr/bin/python3 bench/compare_sklearn.py astrasim [--seeds 123,7,2024] [--model auto] [--budget 30]
+  PYTHONPATH= /usr/bin/python3 bench/compare_sklearn.py astrasim [--seeds 123,7,2024] [--model auto] [--budget S]
   PYTHONPATH= /usr/bin/python3 bench/compare_sklearn.py ENV ROWS [--targets a,b] [--seeds ...] [--model auto]
     ENV: dram-v0 or accel-v0 (ROWS random designs, run seed 7); targets default latency_ns,energy_nj.
 The AstraSim data is ArchGym's (../shared/data/proxy/astrasim, or --astrasim DIR)."""
@@ -43,7 +43,7 @@ def arg(name, default):
 
 seeds = [int(s) for s in arg("--seeds", "123,7,2024").split(",")]
 model = arg("--model", "auto")
-budget = arg("--budget", "30")
+budget = arg("--budget", None)  # None: dsegym's default, by the training rows
 work = tempfile.mkdtemp(prefix="dsegym-sklearn-")
 
 
@@ -118,7 +118,7 @@ for seed in seeds:
     write_part(trp, header, tr, schema_path)
     write_part(tep, header, te, schema_path)
     args = ["proxy", "train", trp, "--test-file", tep, "--model", model, "--out", os.path.join(work, f"m{seed}.json"), "--seed", str(seed)]
-    if model == "auto":
+    if model == "auto" and budget:
         args += ["--budget", budget]
     for t in targets:
         args += ["--target", t]

@@ -221,11 +221,14 @@ bool ProxyModel::has_uncertainty() const {
   return !targets_.empty();
 }
 
+double auto_budget_for(std::size_t rows) { return 30.0 * std::max(1.0, static_cast<double>(rows) / 8000.0); }
+
 ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* report) {
   if (opt.targets.empty()) throw InvalidArgument("proxy train: give at least one target metric");
   if (opt.target_transform != "auto" && opt.target_transform != "none" && opt.target_transform != "log")
     throw InvalidArgument("proxy train: target transform '" + opt.target_transform + "' is not valid; choices: auto, none, log");
-  if (opt.model == "auto" && !(opt.auto_budget_s > 0)) throw InvalidArgument("proxy train: the --model auto budget must be positive seconds");
+  if (opt.model == "auto" && !(opt.auto_budget_s >= 0))
+    throw InvalidArgument("proxy train: the --model auto budget must be positive seconds (or 0: by the rows)");
   if (opt.model == "auto" && opt.folds != 0 && (opt.folds < 2 || opt.folds > 20))
     throw InvalidArgument("proxy train: folds must be 0 (automatic) or in 2..20, not " + std::to_string(opt.folds));
   std::vector<std::size_t> cols;
@@ -290,7 +293,8 @@ ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* re
         const auto folds = k_folds(pool.size(), n_folds, derive_seed(opt.seed, 1000 + k));
         // This target's share of the budget: the cross-validation time left
         // over the targets still to do (final fits do not count).
-        const double budget = (opt.auto_budget_s - cv_spent) / static_cast<double>(opt.targets.size() - k);
+        const double total = opt.auto_budget_s > 0 ? opt.auto_budget_s : auto_budget_for(pool.size());
+        const double budget = (total - cv_spent) / static_cast<double>(opt.targets.size() - k);
         const auto t0 = std::chrono::steady_clock::now();
         // A candidate starts only when its expected cost still fits: the
         // dearest of its kind and encoding so far; for a new one, the

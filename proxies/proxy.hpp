@@ -30,9 +30,17 @@ struct TrainOptions {
   std::string target_transform = "auto";
   bool smearing = true;  // log targets predict the mean (Duan's smearing); false: the median
   const Dataset* test_set = nullptr;  // a fixed test set (never fitted on); test_fraction is then ignored
-  double auto_budget_s = 30;          // --model auto: cross-validation time for all targets together
+  // --model auto: cross-validation seconds for all targets together; 0:
+  // auto_budget_for(training rows).
+  double auto_budget_s = 0;
   int folds = 0;                      // --model auto: 0 is 5, or 3 above 10,000 training rows
 };
+
+// --model auto's default budget: 30 s, and 30 s per 8,000 training rows
+// beyond (a candidate's cross-validation costs about in proportion to the
+// rows, so larger data still reaches the same candidates: 16,000 rows of
+// dram-v0 reach 4-5 of 24 in 30 s, a forest's 3 folds taking 4-9 s).
+double auto_budget_for(std::size_t rows);
 
 struct TargetModel {
   std::string name, unit, goal;

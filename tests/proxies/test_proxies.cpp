@@ -462,6 +462,9 @@ TEST_CASE("--model auto picks the model by cross-validation within its budget, o
     CHECK(sel.at("method") == "3-fold cross-validation on the training rows");
     CHECK(rep.at("targets").at("f").at("test").at("r2").get<double>() > 0.99);
   }
+  // Without --budget, the budget grows with the rows: 30 s up to 8,000, in proportion beyond.
+  CHECK(auto_budget_for(1500) == 30.0);
+  CHECK(auto_budget_for(16000) == doctest::Approx(60.0));
 }
 
 TEST_CASE("an ensemble predicts the weighted mean of its members, reloads to the same predictions, and a bad weight is refused") {
