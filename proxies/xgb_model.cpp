@@ -49,14 +49,15 @@ public:
     if (kind_ == "rf" && opt_.value("bootstrap", 0.0) != 0) {
       fit_bootstrap_forest(dtrain.get(), static_cast<std::size_t>(X.rows()));
     } else {
-      boosters_.push_back(create(dtrain.get(), dval.get()));
+      boosters_.push_back(create(dtrain.get(), dval.get(), seed_));
       boost(boosters_[0], dtrain.get(), dval.get());
     }
     compile();
   }
 
-  // A booster with this model's parameters, caching `dtrain` (and `dval`).
-  BoosterHandle create(DMatrixHandle dtrain, DMatrixHandle dval, bool one_tree = false) const {
+  // A booster with this model's parameters, caching `dtrain` (and `dval`);
+  // one_tree: a single tree on every row (a bootstrap forest's member).
+  BoosterHandle create(DMatrixHandle dtrain, DMatrixHandle dval, std::uint64_t seed, bool one_tree = false) const {
     BoosterHandle b = nullptr;
     DMatrixHandle cache[2] = {dtrain, dval};
     xgb_check(XGBoosterCreate(cache, dval ? 2 : 1, &b), "create");
@@ -68,7 +69,7 @@ public:
     auto num = [&](const char* k) { return opt_.at(k).dump(); };
     set("objective", "reg:squarederror");
     set("tree_method", "hist");
-    set("seed", std::to_string(seed_ % 2147483647));
+    set("seed", std::to_string(seed % 2147483647));
     set("nthread", num("threads"));
     set("max_depth", num("max_depth"));
     set("subsample", one_tree ? "1" : num("subsample"));
@@ -100,8 +101,7 @@ public:
       std::fill(drawn.begin(), drawn.end(), 0.0f);
       for (std::size_t i = 0; i < rows; ++i) drawn[rng.below(rows)] += 1.0f;
       xgb_check(XGDMatrixSetFloatInfo(dtrain, "weight", drawn.data(), static_cast<bst_ulong>(rows)), "weights");
-      boosters_.push_back(create(dtrain, nullptr, true));
-      xgb_check(XGBoosterSetParam(boosters_.back(), "seed", std::to_string((seed_ + t) % 2147483647).c_str()), "seed");
+      boosters_.push_back(create(dtrain, nullptr, seed_ + t, true));
       xgb_check(XGBoosterUpdateOneIter(boosters_.back(), 0, dtrain), "update");
     }
   }

@@ -12,7 +12,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <memory>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -52,12 +51,12 @@ Cli cli(const std::string& args, const std::string& env = "") {
   return c;
 }
 
-// A dsegym started by start(): wait() reaps it; a test that ends before
-// (a failed REQUIRE, an exception) kills its group rather than leave a
-// sweep running behind it.
+// dsegym started in its own process group (as a shell job is). wait()
+// reaps it; a test that ends before (a failed REQUIRE, an exception) kills
+// its group rather than leave a sweep running behind it.
 class Started {
 public:
-  explicit Started(pid_t pid) : pid(pid) {}
+  explicit Started(const std::vector<std::string>& args) : pid(spawn(args)) {}
   Started(const Started&) = delete;
   Started& operator=(const Started&) = delete;
   ~Started() {
@@ -74,29 +73,25 @@ public:
   const pid_t pid;
 
 private:
+  static pid_t spawn(const std::vector<std::string>& args) {
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      ::setpgid(0, 0);
+      std::vector<char*> argv{const_cast<char*>(DSEGYM_BIN)};
+      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      const int devnull = ::open("/dev/null", O_WRONLY);
+      ::dup2(devnull, 1);
+      ::dup2(devnull, 2);
+      ::execv(DSEGYM_BIN, argv.data());
+      _exit(127);
+    }
+    ::setpgid(pid, pid);
+    return pid;
+  }
   bool reaped_ = false;
 };
-
-// Starts dsegym in its own process group (as a shell job is).
-pid_t start_group(const std::vector<std::string>& args) {
-  const pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    std::vector<char*> argv{const_cast<char*>(DSEGYM_BIN)};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    const int devnull = ::open("/dev/null", O_WRONLY);
-    ::dup2(devnull, 1);
-    ::dup2(devnull, 2);
-    ::execv(DSEGYM_BIN, argv.data());
-    _exit(127);
-  }
-  ::setpgid(pid, pid);
-  return pid;
-}
-
-std::unique_ptr<Started> start(const std::vector<std::string>& args) { return std::make_unique<Started>(start_group(args)); }
 
 // Processes whose command line mentions `needle` (e.g. a sweep folder), by pid.
 std::set<pid_t> processes_with(const std::string& needle) {
@@ -179,15 +174,15 @@ TEST_CASE("sweeps killed by SIGKILL or SIGINT at several moments resume with not
       // Kill, resume, kill again later, then finish.
       for (const std::size_t at_rows : {std::size_t{5}, std::size_t{200}}) {
         INFO(iso, " signal ", sig, " after ", at_rows, " rows");
-        const auto sweep = start({"sweep", (dir / (iso + ".json")).string(), "--out", cut.string()});
-        const pid_t pid = sweep->pid;
+        Started sweep({"sweep", (dir / (iso + ".json")).string(), "--out", cut.string()});
+        const pid_t pid = sweep.pid;
         std::set<pid_t> seen;
         for (int i = 0; i < 4000 && rows_on_disk(cut) < at_rows; ++i) {
           std::this_thread::sleep_for(std::chrono::milliseconds(2));
           for (pid_t p : processes_with(cut.string())) seen.insert(p);
         }
         ::kill(-pid, sig);  // the whole group, as a terminal's Ctrl-C would
-        const int status = sweep->wait();
+        const int status = sweep.wait();
         CHECK(WIFSIGNALED(status));  // it was interrupted, not finished
         CHECK(WTERMSIG(status) == sig);
         CHECK(!fs::exists(cut / "summary.csv"));
@@ -212,8 +207,8 @@ TEST_CASE("a sweep folder holds one sweep at a time, a stale lock is taken over"
   const auto dir = temp_dir("faults_lock_cfg");
   std::ofstream(dir / "s.json") << slow_sweep("process").dump();
   const auto out = temp_dir("faults_lock");
-  const auto sweep = start({"sweep", (dir / "s.json").string(), "--out", out.string()});
-  const pid_t first = sweep->pid;
+  Started sweep({"sweep", (dir / "s.json").string(), "--out", out.string()});
+  const pid_t first = sweep.pid;
   for (int i = 0; i < 4000 && rows_on_disk(out) < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
   const Cli second = cli("sweep " + (dir / "s.json").string() + " --out " + out.string());
   CHECK(second.code == 2);
@@ -224,20 +219,20 @@ TEST_CASE("a sweep folder holds one sweep at a time, a stale lock is taken over"
   const Cli by_hand = cli("trial " + trial);
   CHECK(by_hand.code == 2);
   CHECK(by_hand.err.find("in use by a sweep (pid " + std::to_string(first) + ")") != std::string::npos);
-  const int status = sweep->wait();
+  const int status = sweep.wait();
   CHECK(WEXITSTATUS(status) == 0);
   // The lock file stays with the dead sweep's pid in it; it binds nobody.
   CHECK(cli("sweep " + (dir / "s.json").string() + " --out " + out.string()).code == 0);
   // Two runs in one folder: the second refuses too.
   const auto run_dir = temp_dir("faults_run_lock");
-  const auto started = start({"run", "--env", "dram-v0", "--agent", "random", "--budget", "400", "--out", run_dir.string(), "--env-options",
-                           R"({"generator": {"type": "random", "requests": 3000, "interval": 3}})"});
+  Started run({"run", "--env", "dram-v0", "--agent", "random", "--budget", "400", "--out", run_dir.string(), "--env-options",
+               R"({"generator": {"type": "random", "requests": 3000, "interval": 3}})"});
   for (int i = 0; i < 4000 && !fs::exists(run_dir / "trace.jsonl"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
   const Cli again = cli("run --env toy-v0 --budget 5 --resume --out " + run_dir.string());
   CHECK(again.code == 2);
-  CHECK(again.err.find("in use by another run (pid " + std::to_string(started->pid) + ")") != std::string::npos);
-  ::kill(started->pid, SIGKILL);
-  started->wait();
+  CHECK(again.err.find("in use by another run (pid " + std::to_string(run.pid) + ")") != std::string::npos);
+  ::kill(run.pid, SIGKILL);
+  run.wait();
 }
 
 TEST_CASE("a disk that fills mid-sweep: one clear error, nothing half-written, and the rerun ends as an uninterrupted sweep") {
@@ -285,14 +280,14 @@ TEST_CASE("dsegym run --resume continues a killed run to the uninterrupted trace
   REQUIRE(cli("run " + env + " --out " + whole.string()).code == 0);
   std::vector<std::string> args = {"run", "--env", "dram-v0", "--agent", "ga", "--budget", "120", "--batch", "4", "--seed", "3", "--env-options",
                                    R"({"generator": {"type": "random", "requests": 3000, "interval": 3}})", "--out", cut.string()};
-  const auto started = start(args);
-  const pid_t pid = started->pid;
+  Started started(args);
+  const pid_t pid = started.pid;
   for (int i = 0; i < 4000; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
     if (fs::exists(cut / "trace.jsonl") && fs::file_size(cut / "trace.jsonl") > 2000) break;
   }
   ::kill(pid, SIGKILL);
-  started->wait();
+  started.wait();
   const Cli plain = cli("run " + env + " --out " + cut.string());
   CHECK(plain.code == 2);
   CHECK(plain.err.find("--resume") != std::string::npos);
