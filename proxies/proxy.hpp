@@ -39,7 +39,7 @@ struct TrainOptions {
 // --model auto's default budget: 30 s, and 30 s per 8,000 training rows
 // beyond (a candidate's cross-validation costs about in proportion to the
 // rows, so larger data still reaches the same candidates: 16,000 rows of
-// dram-v0 reach 4-5 of 24 in 30 s, a forest's 3 folds taking 4-9 s).
+// dram-v0 reach 4-6 of 24 in 30 s, a forest's 3 folds taking 4-9 s).
 double auto_budget_for(std::size_t rows);
 
 struct TargetModel {
