@@ -235,6 +235,12 @@ const std::vector<std::string>& model_kinds() {
 
 json model_options(const std::string& kind) { return defaults(kind); }
 
+bool bootstrap_forest(const std::string& kind, const json& options) {
+  if (kind != "rf") return false;
+  const json opt = merged(kind, options);
+  return opt.value("bootstrap", 0.0) != 0 && opt.value("bags", 1) <= 1;
+}
+
 std::unique_ptr<Regressor> make_regressor(const std::string& kind, const json& options, std::uint64_t seed) {
   const json opt = merged(kind, options);
   if (opt.value("bags", 1) > 1) return std::make_unique<Bagged>(kind, opt, seed);

@@ -23,6 +23,14 @@ public:
   // without one (single trees, MLP) fill NaN.
   virtual void predict(const Eigen::MatrixXd& X, Eigen::VectorXd& mean, Eigen::VectorXd* stddev) const = 0;
   virtual bool has_uncertainty() const = 0;
+  // Out-of-bag predictions for the rows the last fit() was given: each
+  // row's mean over the trees whose bootstrap sample left it out (NaN for a
+  // row that every tree drew); false for models without them (everything
+  // but a bootstrap forest just fitted).
+  virtual bool out_of_bag(Eigen::VectorXd& pred) const {
+    (void)pred;
+    return false;
+  }
   virtual nlohmann::json save() const = 0;
 };
 
@@ -37,6 +45,9 @@ nlohmann::json model_options(const std::string& kind);
 // from deep and greedy (20,000 rows: 12, 0.3, 1) to shallow and cautious
 // (2,000 rows or fewer: 4, 0.05, 5), so that small data is not overfitted.
 nlohmann::json scaled_options(const std::string& kind, const nlohmann::json& options, std::size_t rows);
+// A forest whose trees each fit a bootstrap sample: it needs no held-out
+// rows (its out-of-bag predictions serve instead).
+bool bootstrap_forest(const std::string& kind, const nlohmann::json& options);
 std::unique_ptr<Regressor> make_regressor(const std::string& kind, const nlohmann::json& options, std::uint64_t seed);
 std::unique_ptr<Regressor> load_regressor(const nlohmann::json& j);
 

@@ -45,6 +45,7 @@ public:
   void fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const Eigen::MatrixXd& Xv, const Eigen::VectorXd& yv) override {
     const Matrix dtrain = matrix(X, &y), dval = Xv.rows() > 0 ? matrix(Xv, &yv) : Matrix(nullptr, XGDMatrixFree);
     free_boosters();
+    oob_.resize(0);
     best_rounds_ = 1;
     if (kind_ == "rf" && opt_.value("bootstrap", 0.0) != 0) {
       fit_bootstrap_forest(dtrain.get(), static_cast<std::size_t>(X.rows()));
@@ -93,17 +94,39 @@ public:
   // as row weights (how often a row was drawn). XGBoost's parallel trees
   // share one set of row weights and subsample without replacement, so each
   // tree is a booster of its own; their mean is the forest's prediction.
+  // A row a tree's sample left out (about 37 % of them) is out of bag for
+  // that tree: the mean of those trees' predictions is the row's
+  // out-of-bag prediction (Breiman 2001).
   void fit_bootstrap_forest(DMatrixHandle dtrain, std::size_t rows) {
     const auto trees = static_cast<std::size_t>(std::max(1, opt_.at("trees").get<int>()));
     Rng rng(seed_);
     std::vector<float> drawn(rows);
+    Eigen::VectorXd sum = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(rows)), count = sum;
     for (std::size_t t = 0; t < trees; ++t) {
       std::fill(drawn.begin(), drawn.end(), 0.0f);
       for (std::size_t i = 0; i < rows; ++i) drawn[rng.below(rows)] += 1.0f;
       xgb_check(XGDMatrixSetFloatInfo(dtrain, "weight", drawn.data(), static_cast<bst_ulong>(rows)), "weights");
       boosters_.push_back(create(dtrain, nullptr, seed_ + t, true));
       xgb_check(XGBoosterUpdateOneIter(boosters_.back(), 0, dtrain), "update");
+      const bst_ulong* shape = nullptr;
+      bst_ulong dim = 0;
+      const float* pred = nullptr;
+      xgb_check(XGBoosterPredictFromDMatrix(boosters_.back(), dtrain, R"({"type": 0, "training": false, "iteration_begin": 0, "iteration_end": 0, "strict_shape": false})",
+                                            &shape, &dim, &pred),
+                "predict");
+      for (std::size_t i = 0; i < rows; ++i)
+        if (drawn[i] == 0.0f) {
+          sum(static_cast<Eigen::Index>(i)) += pred[i];
+          count(static_cast<Eigen::Index>(i)) += 1;
+        }
     }
+    oob_ = (count.array() > 0).select(sum.array() / count.array().max(1.0), kNaN);
+  }
+
+  bool out_of_bag(Eigen::VectorXd& pred) const override {
+    if (oob_.size() == 0) return false;
+    pred = oob_;
+    return true;
   }
 
   // Boosting rounds on `b`; with a validation set and early stopping, the
@@ -319,6 +342,7 @@ private:
   json opt_;
   std::uint64_t seed_;
   std::vector<BoosterHandle> boosters_;
+  Eigen::VectorXd oob_;  // a bootstrap forest's out-of-bag predictions (empty otherwise)
   int best_rounds_ = 0;
   float base_score_ = 0;
   std::vector<Node> nodes_;

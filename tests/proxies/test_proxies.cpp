@@ -250,6 +250,46 @@ TEST_CASE("a bootstrap forest's trees each fit n rows drawn with replacement") {
   CHECK(200 - draws[0] - draws[1] == doctest::Approx(53).epsilon(0.4));  // 200 x 0.264, sd 6.2
 }
 
+// Breiman (2001): a row's out-of-bag prediction comes from the trees whose
+// sample left it out, so their error estimates the error on new rows (as
+// a test set of the same size would), while the forest's error on the
+// rows it fitted is far smaller. y = sin(6x) + N(0, 0.3^2): the error on
+// new rows is the noise's 0.09 plus the forest's own.
+TEST_CASE("a bootstrap forest's out-of-bag predictions estimate its error on new rows") {
+  auto draw = [](Eigen::Index n, std::uint64_t seed, Eigen::MatrixXd& X, Eigen::VectorXd& y) {
+    Rng rng(seed);
+    X.resize(n, 2);
+    y.resize(n);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      X(i, 0) = rng.uniform();
+      X(i, 1) = rng.uniform();  // no effect
+      y(i) = std::sin(6 * X(i, 0)) + 0.3 * rng.normal();
+    }
+  };
+  Eigen::MatrixXd X, Xt;
+  Eigen::VectorXd y, yt, oob, fitted, test;
+  draw(1000, 3, X, y);
+  draw(4000, 4, Xt, yt);
+  auto forest = make_regressor("rf", json{{"trees", 100}, {"max_depth", 24}, {"colsample", 1.0}, {"bootstrap", 1}}, 5);
+  CHECK_FALSE(forest->out_of_bag(oob));  // nothing fitted yet
+  forest->fit(X, y, Eigen::MatrixXd(0, 2), Eigen::VectorXd(0));
+  REQUIRE(forest->out_of_bag(oob));
+  REQUIRE(oob.size() == X.rows());
+  CHECK(oob.array().isFinite().all());  // P(a row in all 100 samples) = 0.634^100
+  forest->predict(X, fitted, nullptr);
+  forest->predict(Xt, test, nullptr);
+  const double mse_oob = (oob - y).squaredNorm() / 1000.0, mse_fit = (fitted - y).squaredNorm() / 1000.0,
+               mse_new = (test - yt).squaredNorm() / 4000.0;
+  MESSAGE("MSE out of bag ", mse_oob, ", on new rows ", mse_new, ", on the fitted rows ", mse_fit);
+  CHECK(mse_new > 0.09);
+  CHECK(mse_oob == doctest::Approx(mse_new).epsilon(0.15));
+  CHECK(mse_fit < 0.5 * mse_new);
+  // Other models have none.
+  auto boosted = make_regressor("xgb", json{{"rounds", 10}}, 5);
+  boosted->fit(X, y, Eigen::MatrixXd(0, 2), Eigen::VectorXd(0));
+  CHECK_FALSE(boosted->out_of_bag(oob));
+}
+
 // Issue: crafted model files crashed (out-of-bounds reads, segfaults),
 // hung (a tree whose child points back to its root) or allocated without
 // bound. Each is now an error naming the file and the field.
@@ -413,6 +453,28 @@ TEST_CASE("the target transform: log for a heavy-tailed target, none for one wit
   CHECK(ProxyModel::train(heavy, opt, nullptr).targets()[0].log);
   opt.target_transform = "sqrt";
   CHECK_THROWS_WITH_AS(ProxyModel::train(heavy, opt, nullptr), doctest::Contains("choices: auto, none, log"), InvalidArgument);
+}
+
+// Duan's smearing factor for a log target is the mean of exp(residual):
+// for f = exp(2x + 0.5 e), e ~ N(0, 1), it is E[exp(0.5 e)] = exp(0.125) =
+// 1.133 plus the model's own error. A bootstrap forest takes the residuals
+// out of bag, so it needs no held-out rows (the residuals on rows it
+// fitted would give about 1).
+TEST_CASE("a bootstrap forest's smearing factor comes from its out-of-bag residuals") {
+  const auto dir = testing::temp_dir("proxy_oob_smearing");
+  const Dataset d = load_dataset(write_dataset(dir, "lognormal", 1000, 7, 1.0, [rng = Rng(9)](double x, double, const std::string&, std::int64_t) mutable {
+                                   return std::exp(2 * x + 0.5 * rng.normal());
+                                 }).string());
+  TrainOptions opt;
+  opt.targets = {"f"};
+  opt.model = "rf";
+  opt.model_options = {{"trees", 100}, {"max_depth", 24}, {"colsample", 1.0}, {"bootstrap", 1}};
+  opt.target_transform = "log";
+  opt.validation_fraction = 0;  // no held-out rows
+  const ProxyModel m = ProxyModel::train(d, opt, nullptr);
+  MESSAGE("smearing factor ", m.targets()[0].smearing, " (noise alone: 1.133)");
+  CHECK(m.targets()[0].smearing > 1.10);
+  CHECK(m.targets()[0].smearing < 1.25);
 }
 
 TEST_CASE("--model auto picks the model by cross-validation within its budget, on 200 and 20,000 rows of a known function") {
