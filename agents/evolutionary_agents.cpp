@@ -190,16 +190,20 @@ protected:
       auto it = pending_.find(t.id);
       if (it == pending_.end()) continue;
       const double f = fitness_of(t);
-      if (std::isfinite(f)) {
-        // Welford statistics of the rewards: the temperature is relative to their spread.
-        ++count_;
-        const double d = f - mean_;
-        mean_ += d / static_cast<double>(count_);
-        m2_ += d * (f - mean_);
-      }
+      if (std::isfinite(f)) rewards_.insert(std::upper_bound(rewards_.begin(), rewards_.end(), f), f);  // sorted
       bool accept = f >= current_f_ || current_.empty();
       if (told_++ >= startup_ && !accept && std::isfinite(f)) {
-        const double scale = count_ > 1 ? std::sqrt(m2_ / static_cast<double>(count_ - 1)) : 1.0;
+        // The rewards' spread, robustly: their interquartile range / 1.349
+        // (a normal's standard deviation). Their standard deviation would
+        // follow a heavy tail of bad designs (soc-design-v0: rewards from
+        // -145 to -40,000 us) and make the walk a random one.
+        const auto quartile = [&](double p) {
+          const double at = p * static_cast<double>(rewards_.size() - 1);
+          const auto lo = static_cast<std::size_t>(at);
+          const std::size_t hi = std::min(lo + 1, rewards_.size() - 1);
+          return rewards_[lo] + (at - static_cast<double>(lo)) * (rewards_[hi] - rewards_[lo]);
+        };
+        const double scale = rewards_.size() > 1 ? (quartile(0.75) - quartile(0.25)) / 1.349 : 1.0;
         const double temperature = t0_ * std::pow(cooling_, static_cast<double>(steps_++)) * std::max(scale, 1e-12);
         accept = rng_.uniform() < std::exp((f - current_f_) / temperature);
       }
@@ -230,9 +234,9 @@ private:
   std::int64_t restart_, startup_;
   std::vector<double> current_, best_;
   double current_f_ = kWorstFitness, best_f_ = kWorstFitness;
-  std::int64_t asked_ = 0, told_ = 0, steps_ = 0, stale_ = 0, count_ = 0;
+  std::int64_t asked_ = 0, told_ = 0, steps_ = 0, stale_ = 0;
   std::unordered_set<std::string> seen_;
-  double mean_ = 0, m2_ = 0;
+  std::vector<double> rewards_;  // the finite ones, sorted: the temperature's scale
   std::map<std::int64_t, std::vector<double>> pending_;
 };
 
@@ -342,8 +346,8 @@ void register_evolutionary_agents(AgentRegistry& reg) {
       [](const AgentContext& ctx, const Params& p) -> AgentPtr { return std::make_unique<GeneticAgent>(ctx, p); }});
   reg.add(AgentEntry{
       "sa",
-      "simulated annealing with Metropolis acceptance; temperature relative to the observed reward spread",
-      {{"initial_temperature", "initial temperature, in standard deviations of the rewards seen", 0.005, std::make_shared<Box>(1e-6, 1e6)},
+      "simulated annealing with Metropolis acceptance; temperature relative to the observed rewards' interquartile range",
+      {{"initial_temperature", "initial temperature, in robust standard deviations (interquartile range / 1.349) of the rewards seen", 0.005, std::make_shared<Box>(1e-6, 1e6)},
        {"cooling", "temperature factor per evaluation", 0.98, std::make_shared<Box>(0.5, 1.0)},
        {"mutation_prob", "probability of changing each knob in a move", 0.2, unit_range()},
        {"step_sigma", "std. dev. of a continuous move (unit scale)", 0.1, unit_range()},
