@@ -23,7 +23,6 @@
 #include <cmath>
 #include <limits>
 #include <map>
-#include <optional>
 #include <unordered_set>
 
 #include <nlohmann/json.hpp>
@@ -205,7 +204,7 @@ public:
   TpeAgent(const AgentContext& ctx, const Params& p)
       : space_(ctx.space), rng_(ctx.seed), startup_(static_cast<std::size_t>(p.get_int("n_startup"))),
         candidates_(static_cast<std::size_t>(p.get_int("candidates"))), multivariate_(p.get_bool("multivariate")),
-        prior_weight_(p.get_double("prior_weight")), feasibility_(p.get_bool("feasibility")) {}
+        prior_weight_(p.get_double("prior_weight")) {}
 
 protected:
   std::vector<Suggestion> do_ask(std::size_t n) override {
@@ -246,39 +245,16 @@ private:
 
   std::vector<double> propose() {
     // Split: the best gamma(n) observations are "good" (ties by order).
-    std::vector<std::size_t> order;
-    std::vector<const std::vector<double>*> feasible, failed;
-    for (std::size_t i = 0; i < obs_.size(); ++i) {
-      (std::isfinite(obs_[i].second) ? feasible : failed).push_back(&obs_[i].first);
-      if (!feasibility_ || std::isfinite(obs_[i].second)) order.push_back(i);
-    }
-    const bool constrained = feasibility_ && !failed.empty() && !feasible.empty();
-    if (order.empty()) return fresh_random();
+    std::vector<std::size_t> order(obs_.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return obs_[a].second > obs_[b].second; });
-    const std::size_t n_good = std::clamp<std::size_t>(static_cast<std::size_t>(std::ceil(0.1 * static_cast<double>(order.size()))), 1, 25);
+    const std::size_t n_good = std::clamp<std::size_t>(static_cast<std::size_t>(std::ceil(0.1 * static_cast<double>(obs_.size()))), 1, 25);
     // Each set in the order observed, as observation_weights expects.
     std::sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n_good));
     std::sort(order.begin() + static_cast<std::ptrdiff_t>(n_good), order.end());
     std::vector<const std::vector<double>*> good, bad;
     for (std::size_t r = 0; r < order.size(); ++r) (r < n_good ? good : bad).push_back(&obs_[order[r]].first);
     const Parzen l(space_, good, prior_weight_, multivariate_), g(space_, bad, prior_weight_, multivariate_);
-    std::optional<Parzen> pf, pi;
-    if (constrained) {
-      pf.emplace(space_, feasible, prior_weight_, multivariate_);
-      pi.emplace(space_, failed, prior_weight_, multivariate_);
-    }
-    const double gamma = static_cast<double>(n_good) / static_cast<double>(order.size());
-    const double share_f = static_cast<double>(feasible.size()) / static_cast<double>(obs_.size());
-    // log of PI(x) x P(feasible | x), both from density ratios.
-    auto log_score = [&](const std::vector<double>& x) {
-      const double ll = std::log(gamma) + l.log_density(x), lg = std::log(1 - gamma) + g.log_density(x);
-      double s = ll - log_sum_exp({ll, lg});
-      if (constrained) {
-        const double lf = std::log(share_f) + pf->log_density(x), li = std::log(1 - share_f) + pi->log_density(x);
-        s += lf - log_sum_exp({lf, li});
-      }
-      return s;
-    };
 
     std::vector<double> best;
     double best_score = -std::numeric_limits<double>::infinity();
@@ -289,7 +265,7 @@ private:
         std::vector<double> x(space_.dim());
         for (std::size_t j = 0; j < x.size(); ++j) x[j] = l.sample(kernel, j, rng_);
         space_.snap(x);
-        const double score = feasibility_ ? log_score(x) : l.log_density(x) - g.log_density(x);
+        const double score = l.log_density(x) - g.log_density(x);
         if (seen_.count(space_.key(x))) {
           if (fallback.empty()) fallback = x;
           continue;
@@ -333,7 +309,6 @@ private:
   std::size_t startup_, candidates_;
   bool multivariate_;
   double prior_weight_;
-  bool feasibility_;
   std::vector<std::pair<std::vector<double>, double>> obs_;
   std::map<std::int64_t, std::vector<double>> pending_;
   std::unordered_set<std::string> seen_;
@@ -349,7 +324,6 @@ void register_tpe_agent(AgentRegistry& reg) {
       {{"multivariate", "joint densities over all knobs (Optuna's multivariate=True); false: each knob on its own", true, nullptr},
        {"n_startup", "random designs before the estimator is used (Optuna: 10)", 20, std::make_shared<Integer>(1, 10000)},
        {"candidates", "candidates drawn from the good density per proposal (Optuna: 24)", 128, std::make_shared<Integer>(1, 100000)},
-       {"feasibility", "failed designs: a feasibility density ratio (true) or the worst rewards (false)", false, nullptr},
        {"prior_weight", "weight of the prior kernel (a Gaussian of width 1 at the centre) in each density", 1.0, std::make_shared<Box>(0.0, 100.0)}},
       [](const AgentContext& ctx, const Params& p) -> AgentPtr { return std::make_unique<TpeAgent>(ctx, p); }});
 }
