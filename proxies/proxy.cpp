@@ -214,12 +214,13 @@ TargetModel fit_target(const Config& c, const Eigen::MatrixXd& X, const std::vec
   t.scale = var > 0 ? std::sqrt(var) : 1.0;
   const Eigen::MatrixXd Xstop = pick_rows(X, stop);
   const Eigen::VectorXd ystop = model_scale(t, truth, stop);
+  const Eigen::VectorXd y = (z.array() - t.mean) / t.scale;  // on the model's scale
   t.model = make_regressor(c.kind, c.options, seed);
-  t.model->fit(pick_rows(X, fit), model_scale(t, truth, fit), Xstop, ystop);
+  t.model->fit(pick_rows(X, fit), y, Xstop, ystop);
   if (t.log && smear) {
     Eigen::VectorXd pred;
     if (t.model->out_of_bag(pred)) {
-      t.smearing = smearing(model_scale(t, truth, fit) - pred, t.scale);
+      t.smearing = smearing(y - pred, t.scale);
     } else if (Xstop.rows() > 0) {
       t.model->predict(Xstop, pred, nullptr);
       t.smearing = smearing(ystop - pred, t.scale);
@@ -280,6 +281,8 @@ ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* re
               {"targets", json::object()}};
   if (opt.test_set) rep["test_file"] = opt.test_set->path;
   double cv_spent = 0;  // seconds of cross-validation so far, over all targets
+  // --model auto's cross-validation: a worker per core beside this thread.
+  ThreadPool cores(opt.model == "auto" ? std::max(1u, std::thread::hardware_concurrency()) - 1 : 0);
   for (std::size_t k = 0; k < opt.targets.size(); ++k) {
     TargetModel t;
     t.name = opt.targets[k];
@@ -329,7 +332,6 @@ ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* re
           const double xgb = cost.count("xgb") ? cost.at("xgb") : 0.0;
           return xgb * (c.kind == "rf" ? 2.0 : c.kind == "gp" ? 20.0 : 1.0);
         };
-        ThreadPool cores(std::max(1u, std::thread::hardware_concurrency()) - 1);
         std::vector<double> oof_truth;
         std::vector<std::size_t> tried_configs;   // configs tried, in order
         std::vector<std::vector<double>> oof;     // and their out-of-fold predictions
@@ -338,12 +340,13 @@ ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* re
           if (ci > 0 && elapsed + expected(configs[ci]) > budget) continue;  // a cheaper one further on may still fit
           // Fold f's predictions for its held-out rows.
           std::vector<std::vector<double>> fold_pred(folds.size());
+          // A bootstrap forest fits all of a fold's rows (it stops nothing early).
+          const bool all_rows = bootstrap_forest(configs[ci].kind, configs[ci].options);
           auto run_fold = [&](std::size_t f) {
             std::vector<std::size_t> fit, stop, at;
             for (std::size_t g = 0; g < folds.size(); ++g)
               for (auto i : folds[g]) (g == f ? at : fit).push_back(pool[i]);
-            // A bootstrap forest fits them all (it stops nothing early).
-            const std::size_t n_stop = bootstrap_forest(configs[ci].kind, configs[ci].options) ? 0 : fit.size() * 15 / 100;
+            const std::size_t n_stop = all_rows ? 0 : fit.size() * 15 / 100;
             stop.assign(fit.end() - static_cast<std::ptrdiff_t>(n_stop), fit.end());
             fit.resize(fit.size() - n_stop);
             fold_pred[f] = predict_metric(fit_target(configs[ci], X_for(configs[ci]), truth, fit, stop, derive_seed(opt.seed, k * 100 + f), opt.smearing),
