@@ -8,7 +8,12 @@
 // (+1 / -1, the objective's hyperparameters) gives each candidate a
 // probability of being feasible, Phi(mean / sd), that weights its
 // acquisition (constrained EI: Gardner et al., ICML 2014; Gelbart, Snoek &
-// Adams, UAI 2014).
+// Adams, UAI 2014). A metric the env declares with an upper limit (a power
+// budget) and reports on the designs that exceed it is a known constraint:
+// a GP of its own (own hyperparameters) on its values gives
+// P(value <= limit), so the agent learns where the boundary lies from how
+// far each design was from it, not only from which side; such designs then
+// count as feasible for the label GP, which is left to the other failures.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -44,6 +49,8 @@ public:
       n_features_ += onehot ? static_cast<std::size_t>(space_.cardinality(i)) : 1;
       onehot_.push_back(onehot);
     }
+    for (const auto& m : ctx.metrics)
+      if (std::isfinite(m.upper_limit)) constraints_.push_back({m.name, m.upper_limit});
   }
 
 protected:
@@ -94,10 +101,29 @@ protected:
         seen_.insert(space_.key(x));
         obs_.emplace_back(std::move(x), f);
       }
+      bool violated = false;
+      for (auto& c : constraints_) {
+        const double* v = t.metrics.find(c.metric);
+        c.values.push_back(v && std::isfinite(*v) ? *v : std::numeric_limits<double>::quiet_NaN());
+        violated = violated || (v && *v > c.limit);
+      }
+      // A failure the constraints explain is theirs to model.
+      explained_.push_back(!std::isfinite(f) && violated);
     }
   }
 
 private:
+  struct Constraint {
+    Constraint(std::string m, double l) : metric(std::move(m)), limit(l) {}
+    std::string metric;
+    double limit;
+    std::vector<double> values;     // per observation (NaN: not reported)
+    GaussianProcess gp, hyper;      // the model, and the GP its hyperparameters are fitted on
+    std::vector<std::size_t> rows;  // the observations in gp (empty: not modelled yet)
+    std::size_t upto = 0;           // observations before this index were considered
+    bool fitted = false;
+  };
+
   Eigen::VectorXd features(const std::vector<double>& x) const {
     Eigen::VectorXd f = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(n_features_));
     for (std::size_t i = 0; i < x.size(); ++i) {
@@ -126,12 +152,13 @@ private:
     best_ = -std::numeric_limits<double>::infinity();
     worst_ = std::numeric_limits<double>::infinity();
     bool any_failed = false;
-    for (const double v : y_) {
+    for (std::size_t k = 0; k < y_.size(); ++k) {
+      const double v = y_[k];
       if (std::isfinite(v)) {
         worst_ = std::min(worst_, v);
         best_ = std::max(best_, v);
       }
-      any_failed = any_failed || !std::isfinite(v);
+      any_failed = any_failed || (!std::isfinite(v) && !explained_[k]);
     }
     if (refit || gp_rows_.empty() || gp_rows_.size() + (obs_.size() - gp_upto_) > max_points_) {
       select_rows();
@@ -157,9 +184,13 @@ private:
     gp_.set_targets(y);
     if (!feas_rows_.empty()) {
       Eigen::VectorXd labels(static_cast<Eigen::Index>(feas_rows_.size()));
-      for (std::size_t r = 0; r < feas_rows_.size(); ++r) labels(static_cast<Eigen::Index>(r)) = std::isfinite(obs_[feas_rows_[r]].second) ? 1.0 : -1.0;
+      for (std::size_t r = 0; r < feas_rows_.size(); ++r) {
+        const std::size_t k = feas_rows_[r];
+        labels(static_cast<Eigen::Index>(r)) = std::isfinite(obs_[k].second) || explained_[k] ? 1.0 : -1.0;
+      }
       feas_.set_targets(labels);
     }
+    for (auto& c : constraints_) update_constraint(c, refit);
     gp_ready_ = true;
   }
 
@@ -232,6 +263,41 @@ private:
     return 0.5 * (a + b);
   }
 
+  // A constraint's GP over the observations that report its value (beyond
+  // max_points the most recent nine tenths of max_points), with
+  // hyperparameters of its own fitted on at most 128 of them when the
+  // objective's are refitted; in between new values join incrementally.
+  void update_constraint(Constraint& c, bool refit) {
+    const std::size_t keep = max_points_ - max_points_ / 10;
+    const bool rebuild = refit || c.rows.empty() || c.rows.size() + (obs_.size() - c.upto) > max_points_;
+    if (rebuild) {
+      c.rows.clear();
+      for (std::size_t k = 0; k < obs_.size(); ++k)
+        if (std::isfinite(c.values[k])) c.rows.push_back(k);
+      if (c.rows.size() > keep) c.rows.erase(c.rows.begin(), c.rows.end() - static_cast<std::ptrdiff_t>(keep));
+    }
+    if (c.rows.size() < 3) {  // too few values to model: no constraint factor yet
+      c.rows.clear();
+      c.upto = obs_.size();
+      return;
+    }
+    if (rebuild) {
+      fit_on_sample(c.hyper, c.rows, c.values, c.fitted ? std::max(1, fit_iterations_ / 4) : fit_iterations_);
+      c.fitted = true;
+      refactor(c.gp, c.rows, c.hyper);
+    } else {
+      for (std::size_t k = c.upto; k < obs_.size(); ++k)
+        if (std::isfinite(c.values[k])) {
+          c.gp.add_input(features(obs_[k].first));
+          c.rows.push_back(k);
+        }
+    }
+    c.upto = obs_.size();
+    Eigen::VectorXd y(static_cast<Eigen::Index>(c.rows.size()));
+    for (std::size_t r = 0; r < c.rows.size(); ++r) y(static_cast<Eigen::Index>(r)) = c.values[c.rows[r]];
+    c.gp.set_targets(y);
+  }
+
   // Feasibility over every observation, or beyond max_points the most
   // recent nine tenths of max_points.
   void refactor_feasibility() {
@@ -243,11 +309,12 @@ private:
 
   // A GP over the given observations with the current hyperparameters,
   // factorised in full (its targets are set by the caller).
-  void refactor(GaussianProcess& gp, const std::vector<std::size_t>& rows) const {
+  void refactor(GaussianProcess& gp, const std::vector<std::size_t>& rows) const { refactor(gp, rows, gp_hyper_); }
+  void refactor(GaussianProcess& gp, const std::vector<std::size_t>& rows, const GaussianProcess& hyper) const {
     Eigen::MatrixXd X(static_cast<Eigen::Index>(rows.size()), static_cast<Eigen::Index>(n_features_));
     for (std::size_t r = 0; r < rows.size(); ++r) X.row(static_cast<Eigen::Index>(r)) = features(obs_[rows[r]].first).transpose();
     gp.set_data(std::move(X), Eigen::VectorXd::Zero(static_cast<Eigen::Index>(rows.size())));
-    gp.copy_hyperparameters(gp_hyper_);
+    gp.copy_hyperparameters(hyper);
     gp.factorize();
   }
 
@@ -287,18 +354,23 @@ private:
   // defaults the first time (fit_iterations Adam steps), then from the last
   // values (a quarter of the steps).
   void fit_hyperparameters() {
-    std::vector<std::size_t> rows = gp_rows_;
+    fit_on_sample(gp_hyper_, gp_rows_, y_, last_fit_ == 0 ? fit_iterations_ : std::max(1, fit_iterations_ / 4));
+    last_fit_ = obs_.size();
+  }
+
+  // Fits `hyper` (Adam steps from its current values) on at most 128 of
+  // the observations `rows`, with targets y[k].
+  void fit_on_sample(GaussianProcess& hyper, std::vector<std::size_t> rows, const std::vector<double>& y, int iterations) {
     const std::size_t m = std::min<std::size_t>(rows.size(), 128);
     for (std::size_t r = 0; m < rows.size() && r < m; ++r) std::swap(rows[r], rows[r + rng_.below(rows.size() - r)]);
     Eigen::MatrixXd X(static_cast<Eigen::Index>(m), static_cast<Eigen::Index>(n_features_));
-    Eigen::VectorXd y(static_cast<Eigen::Index>(m));
+    Eigen::VectorXd t(static_cast<Eigen::Index>(m));
     for (std::size_t r = 0; r < m; ++r) {
       X.row(static_cast<Eigen::Index>(r)) = features(obs_[rows[r]].first).transpose();
-      y(static_cast<Eigen::Index>(r)) = y_[rows[r]];
+      t(static_cast<Eigen::Index>(r)) = y[rows[r]];
     }
-    gp_hyper_.set_data(std::move(X), y);
-    gp_hyper_.fit(last_fit_ == 0 ? fit_iterations_ : std::max(1, fit_iterations_ / 4));
-    last_fit_ = obs_.size();
+    hyper.set_data(std::move(X), t);
+    hyper.fit(iterations);
   }
 
   Eigen::VectorXd acquisition(const std::vector<std::vector<double>>& cands) const {
@@ -317,6 +389,12 @@ private:
       // probability of feasibility keeps its order among feasible designs.
       a(r) = acq_ == 0 ? imp * normal_cdf(z) + s * normal_pdf(z) : acq_ == 1 ? mu(r) + kappa_ * s - worst_ : normal_cdf(z);
       if (feasibility) a(r) *= normal_cdf(fmu(r) / std::sqrt(fvar(r)));
+    }
+    for (const auto& c : constraints_) {
+      if (c.rows.empty()) continue;
+      Eigen::VectorXd cmu, cvar;
+      c.gp.predict(F, cmu, cvar);
+      for (Eigen::Index r = 0; r < a.size(); ++r) a(r) *= normal_cdf((c.limit - cmu(r)) / std::sqrt(std::max(cvar(r), 1e-300)));
     }
     return a;
   }
@@ -432,6 +510,8 @@ private:
   std::vector<std::size_t> feas_rows_;  // the observations in feas_
   double best_ = 0, worst_ = 0;
   std::size_t last_fit_ = 0;
+  std::vector<Constraint> constraints_;  // metrics with an upper limit
+  std::vector<char> explained_;          // per observation: failed and over a constraint's limit
 };
 
 }  // namespace

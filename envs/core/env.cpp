@@ -85,6 +85,7 @@ json EnvSpec::to_json() const {
   for (const auto& m : metrics) {
     ms.push_back({{"name", m.name}, {"unit", m.unit}, {"goal", goal_name(m.goal)}, {"description", m.description}});
     if (!m.product_of.empty()) ms.back()["product_of"] = {{"metrics", m.product_of}, {"scale", m.product_scale}};
+    if (std::isfinite(m.upper_limit)) ms.back()["upper_limit"] = m.upper_limit;
   }
   json os = json::array();
   for (const auto& o : options) os.push_back(o.to_json());

@@ -43,6 +43,10 @@ struct MetricSpec {
   // energy-delay product): whoever predicts the factors can compute it.
   std::vector<std::string> product_of = {};
   double product_scale = 1;
+  // A constraint: a design whose value exceeds this is infeasible (a power
+  // budget). The env reports the metric on such designs too, so that agents
+  // can model the constraint (bo does); infinity: no constraint.
+  double upper_limit = std::numeric_limits<double>::infinity();
 };
 
 // Named metric values in the env's declared order.

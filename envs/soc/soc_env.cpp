@@ -173,6 +173,7 @@ protected:
     const double peak = soc.peak_power_w();
     if (peak > budget_ * (1 + 1e-12)) {
       r.status = EvalStatus::infeasible("peak power " + num(peak) + " W exceeds the budget of " + num(budget_) + " W");
+      r.metrics.set("peak_power_w", peak);  // the constraint's value, for agents that model it
       return r;
     }
     s::Result res;
@@ -295,7 +296,7 @@ void register_soc_envs(EnvRegistry& reg) {
                          {"p95_latency_us", "us", Goal::Minimize, "95th-percentile job latency"},
                          {"energy_mj", "mJ", Goal::Minimize, "SoC energy over the workload (busy cluster power and idle leakage)"},
                          {"edp_mj_ms", "mJ*ms", Goal::Minimize, "energy x mean job latency", {"energy_mj", "avg_latency_us"}, 1e-3},
-                         {"peak_power_w", "W", Goal::Minimize, "power with every PE busy (the budgeted quantity)"},
+                         {"peak_power_w", "W", Goal::Minimize, "power with every PE busy (the budgeted quantity)", {}, 1, budget},
                          {"pes", "1", Goal::Minimize, "processing elements in the design"}};
         spec->observation_space = nonneg_box(spec->metrics.size());
         spec->options = design_opts;

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include <nlohmann/json.hpp>
@@ -128,6 +129,13 @@ TEST_CASE("soc-design-v0: the SoC file's own design scores as the emulator does,
   r = env->step(design(4, 8, 2000));
   CHECK(r.status.code == Status::Infeasible);
   CHECK(r.status.reason.find("exceeds the budget of 8.3029 W") != std::string::npos);
+  // The budget is a declared constraint, and an over-budget design still
+  // reports how far over it is: 4 more A15 cores at 2000 MHz add 6.91 W.
+  const auto& peak_spec = *std::find_if(env->spec().metrics.begin(), env->spec().metrics.end(),
+                                        [](const MetricSpec& m) { return m.name == "peak_power_w"; });
+  CHECK(peak_spec.upper_limit == doctest::Approx(8.3029));
+  CHECK(r.metrics.at("peak_power_w") == doctest::Approx(8.3029 + 6.91));
+  CHECK(r.metrics.find("avg_latency_us") == nullptr);
   // Slower big cores buy room for more of them.
   env->reset(0);
   r = env->step(design(4, 8, 1000));
