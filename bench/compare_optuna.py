@@ -57,10 +57,13 @@ def ours(env_id, agent, hp, seed):
     return best
 
 
-def with_optuna(env_id, multivariate, seed):
+def with_optuna(env_id, multivariate, seed, constrained=False):
     env = dsegym.make(env_id)
     knobs = env.action_space.spaces
     best = -math.inf
+    # constrained: Optuna's constraints_func gets each declared constraint
+    # (a metric's upper_limit) as value - limit, as bo models it.
+    limits = {m["name"]: m["upper_limit"] for m in env.metrics if "upper_limit" in m} if constrained else {}
 
     def objective(trial):
         nonlocal best
@@ -75,13 +78,17 @@ def with_optuna(env_id, multivariate, seed):
             else:
                 a[k] = trial.suggest_float(k, float(sp.low), float(sp.high))
         env.reset(seed=trial.number)
-        _, r, _, _, _ = env.step(a)
+        _, r, _, _, info = env.step(a)
+        reported = info.get("metrics", {})
+        trial.set_user_attr("constraints", [reported[m] - lim if m in reported else 0.0 for m, lim in limits.items()])
         if not finite(r):
             raise optuna.TrialPruned()
         best = max(best, r)
         return r
 
-    sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True) if multivariate else optuna.samplers.TPESampler(seed=seed)
+    cf = (lambda t: t.user_attrs.get("constraints", [])) if limits else None
+    sampler = (optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True, constraints_func=cf) if multivariate
+               else optuna.samplers.TPESampler(seed=seed, constraints_func=cf))
     optuna.create_study(direction="maximize", sampler=sampler).optimize(objective, n_trials=budget)
     return best
 
@@ -99,6 +106,7 @@ methods = [
     ("nsga2", lambda e, s: ours(e, "nsga2", None, s)),
     ("optuna tpe", lambda e, s: with_optuna(e, False, s)),
     ("optuna tpe mv", lambda e, s: with_optuna(e, True, s)),
+    ("optuna tpe mv constrained", lambda e, s: with_optuna(e, True, s, constrained=True)),
 ]
 print(f"median best reward (IQR) at {budget} evaluations over seeds {first_seed}-{first_seed + n_seeds - 1}")
 print("| agent | " + " | ".join(envs) + " |")

@@ -518,6 +518,7 @@ PYBIND11_MODULE(dsegym, m) {
           d["unit"] = mt.unit;
           d["goal"] = goal_name(mt.goal);
           d["description"] = mt.description;
+          if (std::isfinite(mt.upper_limit)) d["upper_limit"] = mt.upper_limit;  // a constraint
           l.append(d);
         }
         return l;

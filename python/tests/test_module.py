@@ -254,3 +254,18 @@ def test_register_gymnasium_maps_spaces_and_steps(monkeypatch):
     obs, reward, terminated, truncated, info = env.step(action)
     assert info["status"] == "ok" and terminated
     env.close()
+
+
+def test_a_declared_constraint_is_visible_and_reported_on_designs_over_it():
+    # soc-design-v0's power budget: by default the peak power of DS3's own
+    # design, 8.3029 W (tests/envs/test_soc_env.cpp derives it).
+    with dsegym.make("soc-design-v0") as env:
+        limits = {m["name"]: m["upper_limit"] for m in env.metrics if "upper_limit" in m}
+        assert list(limits) == ["peak_power_w"]
+        assert limits["peak_power_w"] == pytest.approx(8.3029, rel=1e-4)
+        env.reset(seed=0)
+        big = {"A7_count": 8, "A7_mhz": 1400, "A15_count": 8, "A15_mhz": 2000, "MM_count": 1, "FFT_count": 1, "VIT_count": 1}
+        _, reward, _, _, info = env.step(big)
+        assert info["status"] == "infeasible"
+        assert info["metrics"]["peak_power_w"] > limits["peak_power_w"]
+        assert "avg_latency_us" not in info["metrics"]
