@@ -129,7 +129,7 @@ for seed in seeds:
         yte = np.array([float(r[header.index(t)]) for r in te])
         ours = rep["targets"][t]["test"]
         chosen = rep["targets"][t]["model"]
-        what = (" + ".join(f"{c['weight']}x {c['model']} {c['transform']}" for c in chosen["ensemble"]) if "ensemble" in chosen
+        what = (" + ".join(f"{c['weight']:.2f}x {c['model']} {c['transform']}" for c in chosen["ensemble"]) if "ensemble" in chosen
                 else f"{chosen['model']} {chosen['transform']}")
         results.setdefault((t, f"dsegym {model}"), []).append((ours["r2"], ours["kendall_tau"], what))
         for name, reg in (("sklearn RF", RandomForestRegressor(random_state=seed, n_jobs=2)),

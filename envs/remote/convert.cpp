@@ -180,6 +180,12 @@ std::shared_ptr<EnvSpec> from_proto(const rpc::GetSpacesReply& r) {
   spec->observation_space = from_proto(r.observation_space());
   for (const auto& m : r.metrics())
     spec->metrics.push_back({m.name(), m.unit(), m.goal() == "max" ? Goal::Maximize : m.goal() == "none" ? Goal::None : Goal::Minimize, m.description()});
+  // A declared constraint travels in the spec's JSON (a number, else ignored).
+  if (j.contains("metrics") && j["metrics"].is_array())
+    for (const auto& jm : j["metrics"])
+      if (jm.is_object() && jm.contains("name") && jm["name"].is_string() && jm.contains("upper_limit") && jm["upper_limit"].is_number())
+        for (auto& m : spec->metrics)
+          if (m.name == jm["name"].get<std::string>()) m.upper_limit = jm["upper_limit"].get<double>();
   spec->max_episode_steps = j.value("max_episode_steps", std::int64_t{1});
   spec->default_reward = j.value("default_reward", json());
   spec->objectives = j.value("objectives", std::vector<std::string>{});

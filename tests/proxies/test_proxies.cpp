@@ -492,10 +492,13 @@ TEST_CASE("--model auto picks the model by cross-validation within its budget, o
     CHECK(sel.at("tried").size() == sel.at("candidates").get<std::size_t>());
     const json& top = sel.at("tried")[best_tried(sel)];
     const json best = {{"model", top.at("model")}, {"options", top.at("options")}, {"encoding", top.at("encoding")}, {"transform", top.at("transform")}};
-    // The best candidate, alone or first in an ensemble that cross-validates better still.
+    // The best candidate, alone or first in an ensemble. The ensemble's
+    // weights are bagged over resamples of the rows, not fitted to all of
+    // them: its out-of-fold R^2 is near the best single model's, not
+    // necessarily above it.
     json first = sel.at("chosen");
     if (first.contains("ensemble")) {
-      CHECK(sel.at("chosen").at("cv_r2").get<double>() > top.at("cv_r2").get<double>());
+      CHECK(sel.at("chosen").at("cv_r2").get<double>() > top.at("cv_r2").get<double>() - 0.005);
       first = first.at("ensemble")[0];
       first.erase("weight");
     }

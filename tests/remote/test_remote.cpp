@@ -55,13 +55,17 @@ TEST_CASE("a remote env and a local env give identical traces for the same seeds
   ServerProcess server;
   REQUIRE(server.port() > 0);
   for (const auto& [id, options] : std::vector<std::pair<std::string, json>>{
-           {"toy-v0", {{"noise", 0.2}}}, {"dram-v0", {{"generator", {{"type", "random"}, {"requests", 2000}, {"write_fraction", 0.3}}}}}}) {
+           {"toy-v0", {{"noise", 0.2}}},
+           {"dram-v0", {{"generator", {{"type", "random"}, {"requests", 2000}, {"write_fraction", 0.3}}}}},
+           {"soc-design-v0", {{"jobs", 50}}}}) {
     INFO(id);
     auto local = make_env(env_registry(), id, options);
     auto remote = make_env(env_registry(), "remote://" + server.address() + "/" + id, options);
     CHECK(remote->spec().id == id);
     CHECK(remote->action_space().to_json() == local->action_space().to_json());
-    CHECK(remote->spec().metrics.size() == local->spec().metrics.size());
+    REQUIRE(remote->spec().metrics.size() == local->spec().metrics.size());
+    // Declared constraints (soc-design-v0's power budget) travel too.
+    for (std::size_t i = 0; i < local->spec().metrics.size(); ++i) CHECK(remote->spec().metrics[i].upper_limit == local->spec().metrics[i].upper_limit);
     CHECK(trace(*remote, 3, 25) == trace(*local, 3, 25));
   }
 }
