@@ -199,7 +199,8 @@ std::map<std::size_t, double> select_ensemble(const std::vector<double>& truth, 
       }
     }
     if (pick == preds.size()) break;
-    for (const auto i : rows) sum[i] = (sum[i] * n + preds[pick][i]) / (n + 1);
+    // Every row once: a resample repeats rows, and this update is not idempotent.
+    for (std::size_t i = 0; i < sum.size(); ++i) sum[i] = (sum[i] * n + preds[pick][i]) / (n + 1);
     score_now = pick_score;
     count[pick] += 1;
   }
