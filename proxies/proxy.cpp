@@ -153,19 +153,6 @@ std::vector<double> predict_target(const TargetModel& t, const std::function<con
   return out;
 }
 
-// R^2 of p against t over `rows` (as score()'s, without its O(n^2)
-// Kendall tau).
-double r2_on(const std::vector<double>& t, const std::vector<double>& p, const std::vector<std::size_t>& rows) {
-  double mean = 0, se = 0, ss = 0;
-  for (const auto i : rows) mean += t[i];
-  mean /= static_cast<double>(rows.size());
-  for (const auto i : rows) {
-    se += (t[i] - p[i]) * (t[i] - p[i]);
-    ss += (t[i] - mean) * (t[i] - mean);
-  }
-  return ss > 0 ? 1.0 - se / ss : 0;
-}
-
 // Ensemble selection (Caruana, Niculescu-Mizil, Crew, Ksikes, "Ensemble
 // selection from libraries of models", ICML 2004) on out-of-fold
 // predictions, judged on `rows`: starting from the best candidate there,
@@ -174,25 +161,37 @@ double r2_on(const std::vector<double>& t, const std::vector<double>& p, const s
 // share of the picks.
 std::map<std::size_t, double> select_ensemble(const std::vector<double>& truth, const std::vector<std::vector<double>>& preds,
                                               const std::vector<std::size_t>& rows, int rounds) {
+  // R^2 over `rows` (score()'s, without its O(n^2) Kendall tau) of the
+  // ensemble `sum` of n models with `add` as one more (n = 0: `add` alone).
+  double mean = 0, ss = 0;
+  for (const auto i : rows) mean += truth[i];
+  mean /= static_cast<double>(rows.size());
+  for (const auto i : rows) ss += (truth[i] - mean) * (truth[i] - mean);
+  auto r2 = [&](const std::vector<double>& sum, int n, const std::vector<double>& add) {
+    double se = 0;
+    for (const auto i : rows) {
+      const double e = truth[i] - (sum[i] * n + add[i]) / (n + 1);
+      se += e * e;
+    }
+    return ss > 0 ? 1.0 - se / ss : 0;
+  };
   std::size_t best = 0;
   double score_now = -std::numeric_limits<double>::infinity();
   for (std::size_t c = 0; c < preds.size(); ++c) {
-    const double sc = r2_on(truth, preds[c], rows);
+    const double sc = r2(preds[c], 0, preds[c]);
     if (sc > score_now) {
       score_now = sc;
       best = c;
     }
   }
-  std::map<std::size_t, double> count{{best, 1}};
+  std::map<std::size_t, double> share{{best, 1}};
   std::vector<double> sum = preds[best];
-  std::vector<double> trial(sum.size());
   int n = 1;
   for (; n <= rounds; ++n) {
     std::size_t pick = preds.size();
     double pick_score = score_now;
     for (std::size_t c = 0; c < preds.size(); ++c) {
-      for (const auto i : rows) trial[i] = (sum[i] * n + preds[c][i]) / (n + 1);
-      const double sc = r2_on(truth, trial, rows);
+      const double sc = r2(sum, n, preds[c]);
       if (sc > pick_score + 1e-12) {
         pick_score = sc;
         pick = c;
@@ -202,10 +201,10 @@ std::map<std::size_t, double> select_ensemble(const std::vector<double>& truth, 
     // Every row once: a resample repeats rows, and this update is not idempotent.
     for (std::size_t i = 0; i < sum.size(); ++i) sum[i] = (sum[i] * n + preds[pick][i]) / (n + 1);
     score_now = pick_score;
-    count[pick] += 1;
+    share[pick] += 1;
   }
-  for (auto& [c, k] : count) k /= n;
-  return count;
+  for (auto& [c, k] : share) k /= n;
+  return share;
 }
 
 // The selection bagged over rows (Breiman's bagging of the selection
@@ -431,26 +430,23 @@ ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* re
         // Ensemble selection over every candidate tried (the same folds, so
         // the predictions are comparable row by row); the best goes first.
         const std::size_t best_tried = static_cast<std::size_t>(std::find(tried_configs.begin(), tried_configs.end(), chosen) - tried_configs.begin());
-        const auto count = select_ensemble_bagged(oof_truth, oof, 20, 25, derive_seed(opt.seed, 3000 + k));
-        if (count.size() > 1 || !count.count(best_tried)) {
+        const auto share = select_ensemble_bagged(oof_truth, oof, 20, 25, derive_seed(opt.seed, 3000 + k));
+        if (share.size() > 1 || !share.count(best_tried)) {
           std::vector<std::size_t> picks;  // the best first when it is a member, then the others
-          if (count.count(best_tried)) picks.push_back(best_tried);
-          for (const auto& entry : count)
+          if (share.count(best_tried)) picks.push_back(best_tried);
+          for (const auto& entry : share)
             if (entry.first != best_tried) picks.push_back(entry.first);
-          std::vector<double> mean(oof_truth.size(), 0.0);
-          double total = 0;
+          std::vector<double> mean(oof_truth.size(), 0.0);  // the shares sum to 1
           json cfgs = json::array();
           for (const auto i : picks) {
-            const double n = count.at(i);
+            const double w = share.at(i);
             members.push_back(tried_configs[i]);
-            weights.push_back(n);
-            total += n;
-            for (std::size_t row = 0; row < mean.size(); ++row) mean[row] += n * oof[i][row];
+            weights.push_back(w);
+            for (std::size_t row = 0; row < mean.size(); ++row) mean[row] += w * oof[i][row];
             json c = config_json(configs[tried_configs[i]]);
-            c["weight"] = n;
+            c["weight"] = w;
             cfgs.push_back(c);
           }
-          for (auto& v : mean) v /= total;
           const Scores sc = score(oof_truth, mean);
           t.selection["chosen"] = {{"ensemble", cfgs}, {"cv_r2", sc.r2}, {"cv_kendall_tau", sc.kendall_tau}};
           t.selection["ensemble_method"] =
