@@ -364,7 +364,7 @@ int main(int argc, char** argv) {
   proxy_train->add_option("dataset", ptrain_data, "a .csv or .jsonl from `dsegym dataset export` (its .schema.json beside it)")->required();
   proxy_train->add_option("--target", ptrain.targets, "metric to predict (repeatable)")->required();
   proxy_train->add_option("--model", ptrain.model,
-                          "xgb (gradient-boosted trees), rf (random forest), gp (Gaussian process), mlp, or auto (per target, the model and\n"
+                          "xgb (gradient-boosted trees), rf (random forest), et (extremely randomized trees), gp (Gaussian process), mlp, or auto (per target, the model and\n"
                           "hyperparameters with the best k-fold cross-validated R^2 on the training rows, within --budget)")
       ->capture_default_str();
   std::string ptrain_test_file;

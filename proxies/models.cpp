@@ -10,6 +10,7 @@
 #include "base/json_io.hpp"
 #include "envs/core/params.hpp"
 #include "base/rng.hpp"
+#include "proxies/extra_trees.hpp"
 #include "proxies/model_modules.hpp"
 
 namespace dsegym::proxy {
@@ -35,11 +36,16 @@ json defaults(const std::string& kind) {
     // Breiman's (and scikit-learn's) forest, instead of a subsample.
     return {{"trees", 300},           {"max_depth", 12}, {"subsample", 0.632}, {"bootstrap", 0},
             {"colsample", 0.6},       {"min_child_weight", 1.0}, {"threads", 2}, {"bags", 1}};
+  if (kind == "et")
+    // Geurts et al. (2006)'s defaults for regression, but for n_min: K =
+    // every feature, and nodes split down to 2 rows (as scikit-learn's
+    // ExtraTreesRegressor; n_min = 5 in the paper).
+    return {{"trees", 100}, {"colsample", 1.0}, {"min_samples_split", 2}, {"threads", 1}, {"bags", 1}};
   if (kind == "gp") return {{"max_points", 1000}, {"fit_iterations", 60}};
   if (kind == "mlp")
     return {{"hidden", 128}, {"layers", 3}, {"epochs", 400}, {"lr", 3e-3}, {"batch", 128}, {"weight_decay", 1e-5}, {"early_stopping", 50},
             {"threads", 1}, {"bags", 1}};
-  throw InvalidArgument("model '" + kind + "' is not valid; choices: xgb, rf, gp, mlp");
+  throw InvalidArgument("model '" + kind + "' is not valid; choices: xgb, rf, et, gp, mlp");
 }
 
 }  // namespace
@@ -229,22 +235,19 @@ private:
 }  // namespace
 
 const std::vector<std::string>& model_kinds() {
-  static const std::vector<std::string> k = {"xgb", "rf", "gp", "mlp"};
+  static const std::vector<std::string> k = {"xgb", "rf", "et", "gp", "mlp"};
   return k;
 }
 
 json model_options(const std::string& kind) { return defaults(kind); }
 
-bool bootstrap_forest(const std::string& kind, const json& options) {
-  if (kind != "rf") return false;
-  const json opt = merged(kind, options);
-  return opt.value("bootstrap", 0.0) != 0 && opt.value("bags", 1) <= 1;
-}
+bool stops_early(const std::string& kind) { return kind == "xgb" || kind == "mlp"; }
 
 std::unique_ptr<Regressor> make_regressor(const std::string& kind, const json& options, std::uint64_t seed) {
   const json opt = merged(kind, options);
   if (opt.value("bags", 1) > 1) return std::make_unique<Bagged>(kind, opt, seed);
   if (kind == "xgb" || kind == "rf") return make_trees(kind, opt, seed);
+  if (kind == "et") return make_extra_trees(opt, seed);
   if (kind == "gp") return std::make_unique<GpModel>(opt, seed);
   return make_mlp(opt, seed);
 }
@@ -252,6 +255,7 @@ std::unique_ptr<Regressor> make_regressor(const std::string& kind, const json& o
 std::unique_ptr<Regressor> load_regressor(const json& j) {
   const std::string kind = j.value("kind", "");
   if (kind == "xgb" || kind == "rf") return load_trees(j);
+  if (kind == "et") return load_extra_trees(j);
   if (kind == "gp") return GpModel::load(j);
   if (kind == "bagged") return Bagged::load(j);
   if (kind == "mlp") return load_mlp(j);

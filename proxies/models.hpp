@@ -34,7 +34,8 @@ public:
   virtual nlohmann::json save() const = 0;
 };
 
-// Kinds: "xgb" (boosted trees), "rf" (random forest), "gp", "mlp". Options
+// Kinds: "xgb" (boosted trees), "rf" (random forest), "et" (extremely
+// randomized trees), "gp", "mlp". Options
 // are per kind (see model_options()); `bags` > 1 trains that many models on
 // bootstrap resamples and reports their spread as the uncertainty.
 const std::vector<std::string>& model_kinds();
@@ -45,9 +46,9 @@ nlohmann::json model_options(const std::string& kind);
 // from deep and greedy (20,000 rows: 12, 0.3, 1) to shallow and cautious
 // (2,000 rows or fewer: 4, 0.05, 5), so that small data is not overfitted.
 nlohmann::json scaled_options(const std::string& kind, const nlohmann::json& options, std::size_t rows);
-// A forest whose trees each fit a bootstrap sample: it needs no held-out
-// rows (its out-of-bag predictions serve instead).
-bool bootstrap_forest(const std::string& kind, const nlohmann::json& options);
+// Models that hold rows out of a fit to stop early (boosted trees, the
+// MLP); the others fit every row they are given.
+bool stops_early(const std::string& kind);
 std::unique_ptr<Regressor> make_regressor(const std::string& kind, const nlohmann::json& options, std::uint64_t seed);
 std::unique_ptr<Regressor> load_regressor(const nlohmann::json& j);
 

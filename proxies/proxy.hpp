@@ -17,7 +17,7 @@ namespace dsegym::proxy {
 
 struct TrainOptions {
   std::vector<std::string> targets;  // metric names
-  // "xgb", "rf", "gp", "mlp", or "auto": per target, the model, its
+  // "xgb", "rf", "et", "gp", "mlp", or "auto": per target, the model, its
   // hyperparameters and the target transform with the best k-fold
   // cross-validated R^2 on the training rows, within auto_budget_s.
   std::string model = "xgb";

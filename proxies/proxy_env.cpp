@@ -307,7 +307,7 @@ private:
     t.seed = derive_seed(opt_.seed, data_.rows());
     model_ = std::make_unique<ProxyModel>(ProxyModel::train(data_, t, nullptr));
     if (!model_->has_uncertainty())
-      throw InvalidArgument("cost model hybrid: model '" + opt_.model + "' gives no uncertainty; use gp, or xgb, rf or mlp with \"bags\" > 1 in model_options");
+      throw InvalidArgument("cost model hybrid: model '" + opt_.model + "' gives no uncertainty; use gp, or xgb, rf, et or mlp with \"bags\" > 1 in model_options");
     since_ = 0;
     std::vector<std::vector<json>> rows(recent_.begin(), recent_.end());
     const auto preds = model_->predict(rows);

@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <fstream>
+#include <tuple>
 
 #include "base/error.hpp"
 #include "base/rng.hpp"
@@ -64,8 +65,8 @@ TEST_CASE("every model learns a known function to a stated test error, and reloa
   REQUIRE(d.rows() == 1500);
   // Stated test errors (RMSE relative to the mean of f, which is ~14): the
   // function is smooth, so the GP and the MLP do best; trees approximate it
-  // by steps (measured: xgb 2.1%, rf 2.1%).
-  const std::vector<std::pair<std::string, double>> limits = {{"xgb", 3.0}, {"rf", 3.0}, {"gp", 0.2}, {"mlp", 1.0}};
+  // by steps (measured: xgb 0.6%, rf 2.1%, et 1.2%).
+  const std::vector<std::pair<std::string, double>> limits = {{"xgb", 3.0}, {"rf", 3.0}, {"et", 3.0}, {"gp", 0.2}, {"mlp", 1.0}};
   for (const auto& [kind, limit] : limits) {
     INFO(kind);
     TrainOptions opt;
@@ -75,6 +76,7 @@ TEST_CASE("every model learns a known function to a stated test error, and reloa
     json report;
     const ProxyModel m = ProxyModel::train(d, opt, &report);
     const double err = report.at("targets").at("f").at("test").at("rel_rmse_pct").get<double>();
+    MESSAGE(kind, ": test RMSE ", err, " % of the mean");
     CHECK(err < limit);
     CHECK(report.at("targets").at("f").at("test").at("kendall_tau").get<double>() > 0.9);
     const std::string path = (dir / (kind + ".json")).string();
@@ -120,7 +122,7 @@ TEST_CASE("a proxy refuses a dataset whose parameters differ, and bad requests a
   CHECK_THROWS_WITH_AS(ProxyModel::train(d, opt, nullptr), doctest::Contains("no metric column 'g'; metrics: f"), InvalidArgument);
   opt.targets = {"f"};
   opt.model = "svm";
-  CHECK_THROWS_WITH_AS(ProxyModel::train(d, opt, nullptr), doctest::Contains("choices: xgb, rf, gp, mlp"), InvalidArgument);
+  CHECK_THROWS_WITH_AS(ProxyModel::train(d, opt, nullptr), doctest::Contains("choices: xgb, rf, et, gp, mlp"), InvalidArgument);
   opt.model = "xgb";
   opt.model_options = {{"depth", 3}};
   CHECK_THROWS_WITH_AS(ProxyModel::train(d, opt, nullptr), doctest::Contains("no option 'depth'"), InvalidArgument);
@@ -358,6 +360,22 @@ TEST_CASE("crafted proxy model files are refused with a reason, never a crash or
     CHECK(msg.find("boosted trees: booster") != std::string::npos);
     CHECK(msg.find('\n') == std::string::npos);
   }
+  const json et = saved("et");
+  auto with_et_tree = [&](const std::function<void(json&)>& edit) {
+    json m = et;
+    edit(m["targets"][0]["model"]["trees"][0]);
+    return m;
+  };
+  refused(with_et_tree([](json& t) { t["right"][0] = 100000; }), "outside its");
+  refused(with_et_tree([](json& t) { t["right"][0] = 0; }), "outside its");  // would loop on the root
+  refused(with_et_tree([](json& t) { t["feature"][0] = 4000; }), "splits on feature 4000");
+  refused(with_et_tree([](json& t) { t["value"].erase(0); }), "different lengths");
+  refused(with_et_tree([](json& t) { t["feature"].back() = 0; }), "outside its");  // the last node must be a leaf
+  {
+    json m = et;
+    m["targets"][0]["model"]["features"] = 0;
+    refused(m, "features 0 is out of range");
+  }
   // Not JSON, or nested too deep: named.
   std::ofstream(dir / "deep.json") << std::string(10000, '[') << std::string(10000, ']');
   CHECK_THROWS_WITH_AS(ProxyModel::load((dir / "deep.json").string()), doctest::Contains("nested deeper than 64"), InvalidArgument);
@@ -417,18 +435,94 @@ TEST_CASE("a forest's final model learns from the validation rows too") {
                                     }).string());
   TrainOptions opt;
   opt.targets = {"f"};
-  opt.model = "rf";
-  opt.model_options = {{"trees", 3}, {"max_depth", 24}, {"subsample", 1.0}, {"colsample", 1.0}};
   opt.target_transform = "none";
   opt.test_fraction = 0;
-  json report;
-  const ProxyModel m = ProxyModel::train(data, opt, &report);
-  REQUIRE(report.at("validation").get<std::size_t>() > 0);
-  CHECK(report.at("targets").at("f").at("refit").at("rows") == 400);
-  const auto pred = m.predict(data.cells);
-  double worst = 0;
-  for (std::size_t i = 0; i < pred.size(); ++i) worst = std::max(worst, std::abs(pred[i].mean[0] - data.values[i][data.metric_index("f")]));
-  CHECK(worst < 1e-3);  // float thresholds and leaves; a row left out would be off by up to the noise's 1.0
+  // A random forest (float thresholds and leaves) and extremely randomized trees.
+  for (const auto& [kind, options, tolerance] : {std::tuple{"rf", json{{"trees", 3}, {"max_depth", 24}, {"subsample", 1.0}, {"colsample", 1.0}}, 1e-3},
+                                                 std::tuple{"et", json{{"trees", 3}}, 1e-9}}) {
+    INFO(kind);
+    opt.model = kind;
+    opt.model_options = options;
+    json report;
+    const ProxyModel m = ProxyModel::train(data, opt, &report);
+    REQUIRE(report.at("validation").get<std::size_t>() > 0);
+    CHECK(report.at("targets").at("f").at("refit").at("rows") == 400);
+    const auto pred = m.predict(data.cells);
+    double worst = 0;
+    for (std::size_t i = 0; i < pred.size(); ++i) worst = std::max(worst, std::abs(pred[i].mean[0] - data.values[i][data.metric_index("f")]));
+    CHECK(worst < tolerance);  // a row left out would be off by up to the noise's 1.0
+  }
+}
+
+// Extremely randomized trees (Geurts, Ernst & Wehenkel 2006) cut a node at
+// a point drawn uniformly between the smallest and largest value of a
+// feature there. Two rows, (x=0, y=0) and (x=1, y=1): every tree cuts
+// once at c ~ U(0, 1) and predicts 1 where x >= c, so the forest predicts
+// at x the share of cuts below x, which tends to x itself (a straight line
+// between the rows, where a tree with the best cut jumps at 0.5).
+TEST_CASE("extremely randomized trees: uniform cuts, fully grown trees, n_min, seeds and threads") {
+  Eigen::MatrixXd X2(2, 1);
+  X2 << 0.0, 1.0;
+  Eigen::VectorXd y2(2);
+  y2 << 0.0, 1.0;
+  auto forest = make_regressor("et", json{{"trees", 4000}}, 3);
+  forest->fit(X2, y2, Eigen::MatrixXd(), Eigen::VectorXd());
+  Eigen::MatrixXd grid(9, 1);
+  for (Eigen::Index i = 0; i < 9; ++i) grid(i, 0) = 0.1 * static_cast<double>(i + 1);
+  Eigen::VectorXd p;
+  forest->predict(grid, p, nullptr);
+  for (Eigen::Index i = 0; i < 9; ++i) CHECK(std::abs(p(i) - grid(i, 0)) < 0.03);  // sd <= 0.008
+  forest->predict(X2, p, nullptr);
+  CHECK(p(0) == 0.0);
+  CHECK(p(1) == 1.0);
+
+  // Fully grown (n_min = 2): a tree reproduces the rows it fitted; a node
+  // with fewer than n_min rows is a leaf (their mean).
+  Rng rng(8);
+  Eigen::MatrixXd X(300, 3);
+  Eigen::VectorXd y(300);
+  for (Eigen::Index i = 0; i < X.rows(); ++i) {
+    for (Eigen::Index c = 0; c < X.cols(); ++c) X(i, c) = rng.uniform();
+    y(i) = std::sin(6 * X(i, 0)) + X(i, 1) * X(i, 2) + 0.1 * rng.normal();
+  }
+  auto one = make_regressor("et", json{{"trees", 1}}, 5);
+  one->fit(X, y, Eigen::MatrixXd(), Eigen::VectorXd());
+  one->predict(X, p, nullptr);
+  CHECK((p - y).cwiseAbs().maxCoeff() < 1e-12);
+  auto stump = make_regressor("et", json{{"trees", 1}, {"min_samples_split", 301}}, 5);  // the root has fewer rows than n_min
+  stump->fit(X, y, Eigen::MatrixXd(), Eigen::VectorXd());
+  stump->predict(X, p, nullptr);
+  CHECK((p.array() - y.mean()).abs().maxCoeff() < 1e-12);
+
+  // Averaging removes variance: on new rows, 100 trees err less than one.
+  Eigen::MatrixXd Xt(2000, 3);
+  Eigen::VectorXd yt(2000);
+  for (Eigen::Index i = 0; i < Xt.rows(); ++i) {
+    for (Eigen::Index c = 0; c < Xt.cols(); ++c) Xt(i, c) = rng.uniform();
+    yt(i) = std::sin(6 * Xt(i, 0)) + Xt(i, 1) * Xt(i, 2);
+  }
+  auto many = make_regressor("et", json{{"trees", 100}, {"threads", 2}}, 5);
+  many->fit(X, y, Eigen::MatrixXd(), Eigen::VectorXd());
+  Eigen::VectorXd p1, p100;
+  one->predict(Xt, p1, nullptr);
+  many->predict(Xt, p100, nullptr);
+  const double mse1 = (p1 - yt).squaredNorm() / 2000.0, mse100 = (p100 - yt).squaredNorm() / 2000.0;
+  MESSAGE("extra trees, MSE on new rows: 1 tree ", mse1, ", 100 trees ", mse100);
+  CHECK(mse100 < 0.5 * mse1);
+
+  // Seeded: the same seed gives the same forest on any number of threads,
+  // another seed another one; a reloaded forest predicts the same.
+  auto again = make_regressor("et", json{{"trees", 100}, {"threads", 1}}, 5);
+  again->fit(X, y, Eigen::MatrixXd(), Eigen::VectorXd());
+  Eigen::VectorXd q;
+  again->predict(Xt, q, nullptr);
+  CHECK(q == p100);
+  auto other = make_regressor("et", json{{"trees", 100}}, 6);
+  other->fit(X, y, Eigen::MatrixXd(), Eigen::VectorXd());
+  other->predict(Xt, q, nullptr);
+  CHECK(q != p100);
+  load_regressor(many->save())->predict(Xt, q, nullptr);
+  CHECK(q == p100);
 }
 
 TEST_CASE("the target transform: log for a heavy-tailed target, none for one with negative values, as asked otherwise") {
