@@ -33,7 +33,7 @@ public:
   ExtraTrees(json opt, std::uint64_t seed) : opt_(std::move(opt)), seed_(seed) {}
 
   void fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const Eigen::MatrixXd&, const Eigen::VectorXd&) override {
-    if (X.rows() < 1 || X.cols() < 1) throw InvalidArgument("extra trees: nothing to fit (" + std::to_string(X.rows()) + " rows)");
+    if (X.rows() < 1 || X.cols() < 1) throw InvalidArgument("extra trees: nothing to fit (" + std::to_string(X.rows()) + " rows, " + std::to_string(X.cols()) + " columns)");
     features_ = static_cast<std::size_t>(X.cols());
     const auto n_trees = static_cast<std::size_t>(std::max(1, opt_.at("trees").get<int>()));
     std::vector<Tree> trees(n_trees);

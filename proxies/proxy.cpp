@@ -78,24 +78,22 @@ std::vector<Config> auto_candidates(std::size_t rows) {
   // vs 0.9956-0.9963 on the index for scikit-learn's forest over six
   // seeds).
   const auto at = out.begin() + (rows > 5000 ? 1 : 5);
-  auto after = out.insert(out.insert(at, forest) + 1, Config{forest.kind, forest.options, true}) + 1;
+  const auto after = out.insert(out.insert(at, forest) + 1, Config{forest.kind, forest.options, true}) + 1;
   // Extremely randomized trees (Geurts et al. 2006) on the knobs' index,
   // after the forests on small data, as auto-sklearn's pool for ensemble
   // selection holds both kinds of forest (Feurer et al. 2015): their random
   // cuts err elsewhere than the best cuts of forests and boosted trees. On
   // dram-v0's 1,500 rows (split seeds 123, 7, 2024, 1, 11-16) they lift
   // the mean margin over scikit-learn's forest in test R^2 from +12e-4 to
-  // +17e-4 (latency) and +26e-4 to +31e-4 (energy). Not on one-hot knobs: there a categorical knob's cut is exact
-  // while an ordinal knob's is random, so the trees prefer the categorical
-  // ones and miss thresholds such as dram-v0's MaxActiveTransactions 1 vs 2
-  // (split 11: latency 0.9799 with them, 0.9905 without, the forest 0.9890).
-  // Not on large data: a tree holds about one leaf per row, so the model
-  // file grows with the rows, and there forests and boosted trees are
-  // already within 1e-4 of R^2 1.
-  if (rows <= 5000) {
-    const Config et{"et", {{"trees", 100}}};
-    out.insert(after, et);
-  }
+  // +17e-4 (latency) and from +26e-4 to +31e-4 (energy). Not on one-hot
+  // knobs: there a categorical knob's cut is exact while an ordinal knob's
+  // is random, so the trees prefer the categorical ones and miss
+  // thresholds such as dram-v0's MaxActiveTransactions 1 vs 2 (split 11:
+  // latency 0.9799 with them, 0.9905 without, the forest 0.9890). Not on
+  // large data: a tree holds about one leaf per row, so the model file
+  // grows with the rows, and there forests and boosted trees are already
+  // within 1e-4 of R^2 1.
+  if (rows <= 5000) out.insert(after, Config{"et", {{"trees", 100}}});
   if (rows <= 500) out.insert(out.begin() + 1, {"gp", json::object(), true});  // small data only (O(n^3)), where it shines
   std::vector<Config> unique;
   for (auto& c : out) {
