@@ -23,6 +23,7 @@ void GaussianProcess::set_data(Eigen::MatrixXd X, const Eigen::VectorXd& y) {
 }
 
 void GaussianProcess::standardise(const Eigen::VectorXd& y) {
+  y_raw_ = y;
   y_mean_ = y.mean();
   const double var = (y.array() - y_mean_).square().mean();
   y_std_ = var > 1e-24 ? std::sqrt(var) : 1.0;
@@ -140,6 +141,8 @@ void GaussianProcess::append(const Eigen::VectorXd& x, double y) {
   add_input(x);
   y_.conservativeResize(y_.size() + 1);
   y_(y_.size() - 1) = (y - y_mean_) / y_std_;
+  y_raw_.conservativeResize(y_raw_.size() + 1);
+  y_raw_(y_raw_.size() - 1) = y;
   solve_alpha();
 }
 

@@ -45,8 +45,9 @@ public:
     sn2_ = sn2;
   }
   const Eigen::MatrixXd& inputs() const { return X_; }
-  // The targets on their raw scale.
-  Eigen::VectorXd targets() const { return (y_.array() * y_std_ + y_mean_).matrix(); }
+  // The targets as given (raw scale), bit for bit: set_data() with them
+  // and the same hyperparameters rebuilds the same model.
+  const Eigen::VectorXd& targets() const { return y_raw_; }
 
 private:
   void standardise(const Eigen::VectorXd& y);
@@ -54,6 +55,7 @@ private:
   Eigen::MatrixXd kernel(const Eigen::MatrixXd& A, const Eigen::MatrixXd& B) const;
   Eigen::MatrixXd X_;
   Eigen::VectorXd y_;  // standardised
+  Eigen::VectorXd y_raw_;
   double y_mean_ = 0, y_std_ = 1;
   Eigen::VectorXd ls_;
   double sf2_ = 1.0, sn2_ = 1e-3;

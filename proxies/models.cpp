@@ -128,7 +128,7 @@ public:
     std::vector<double> xs(static_cast<std::size_t>(X.size()));
     for (Eigen::Index r = 0; r < X.rows(); ++r)
       for (Eigen::Index c = 0; c < X.cols(); ++c) xs[static_cast<std::size_t>(r * X.cols() + c)] = X(r, c);
-    const Eigen::VectorXd y = gp_.targets();
+    const Eigen::VectorXd& y = gp_.targets();
     const auto& ls = gp_.lengthscales();
     return {{"kind", "gp"}, {"options", opt_}, {"seed", seed_}, {"cols", X.cols()}, {"x", xs},
             {"y", std::vector<double>(y.data(), y.data() + y.size())}, {"lengthscales", std::vector<double>(ls.data(), ls.data() + ls.size())},

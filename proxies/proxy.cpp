@@ -517,10 +517,13 @@ ProxyModel ProxyModel::train(const Dataset& d, const TrainOptions& opt, json* re
       // The final model learns from the validation rows too (its transform,
       // scale and smearing stay those of the first fit): boosted trees, once
       // early stopping found the number of rounds (then as many more rounds
-      // as rows), and forests, which never used those rows.
+      // as rows), and the models that never used those rows (forests,
+      // extremely randomized trees, the Gaussian process: on 400 dram-v0
+      // designs, five splits, the GP alone gains 0.007-0.035 test R^2 on
+      // four of them and loses 0.006 on one, for latency).
       const json saved = c.kind == "xgb" ? m.model->save() : json();  // only boosted trees have rounds to read
       const bool stopped = saved.contains("rounds");                   // not bagged
-      if ((stopped || c.kind == "rf" || c.kind == "et") && !split.validation.empty()) {
+      if ((stopped || !stops_early(c.kind)) && !split.validation.empty()) {
         std::vector<std::size_t> all = split.train;
         all.insert(all.end(), split.validation.begin(), split.validation.end());
         json o = c.options;
