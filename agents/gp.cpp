@@ -23,12 +23,13 @@ void GaussianProcess::set_data(Eigen::MatrixXd X, const Eigen::VectorXd& y) {
 }
 
 void GaussianProcess::standardise(const Eigen::VectorXd& y) {
-  y_raw_ = y;
+  y_ = y;
   y_mean_ = y.mean();
   const double var = (y.array() - y_mean_).square().mean();
   y_std_ = var > 1e-24 ? std::sqrt(var) : 1.0;
-  y_ = (y.array() - y_mean_) / y_std_;
 }
+
+Eigen::VectorXd GaussianProcess::standardised() const { return (y_.array() - y_mean_) / y_std_; }
 
 Eigen::MatrixXd GaussianProcess::kernel(const Eigen::MatrixXd& A, const Eigen::MatrixXd& B) const {
   const Eigen::VectorXd inv = ls_.cwiseInverse();
@@ -56,7 +57,7 @@ void GaussianProcess::factorize() {
 }
 
 double GaussianProcess::log_marginal_likelihood() const {
-  return -0.5 * y_.dot(alpha_) - L_.diagonal().array().log().sum() - 0.5 * static_cast<double>(y_.size()) * std::log(2 * M_PI);
+  return -0.5 * standardised().dot(alpha_) - L_.diagonal().array().log().sum() - 0.5 * static_cast<double>(y_.size()) * std::log(2 * M_PI);
 }
 
 void GaussianProcess::fit(int iterations) {
@@ -134,15 +135,13 @@ void GaussianProcess::add_input(const Eigen::VectorXd& x) {
 }
 
 void GaussianProcess::solve_alpha() {
-  alpha_ = L_.transpose().triangularView<Eigen::Upper>().solve(L_.triangularView<Eigen::Lower>().solve(y_));
+  alpha_ = L_.transpose().triangularView<Eigen::Upper>().solve(L_.triangularView<Eigen::Lower>().solve(standardised()));
 }
 
 void GaussianProcess::append(const Eigen::VectorXd& x, double y) {
   add_input(x);
   y_.conservativeResize(y_.size() + 1);
-  y_(y_.size() - 1) = (y - y_mean_) / y_std_;
-  y_raw_.conservativeResize(y_raw_.size() + 1);
-  y_raw_(y_raw_.size() - 1) = y;
+  y_(y_.size() - 1) = y;
   solve_alpha();
 }
 

@@ -47,15 +47,17 @@ public:
   const Eigen::MatrixXd& inputs() const { return X_; }
   // The targets as given (raw scale), bit for bit: set_data() with them
   // and the same hyperparameters rebuilds the same model.
-  const Eigen::VectorXd& targets() const { return y_raw_; }
+  const Eigen::VectorXd& targets() const { return y_; }
 
 private:
+  // Takes the targets and the mean and spread they are standardised by.
   void standardise(const Eigen::VectorXd& y);
+  // The targets standardised (append() keeps the mean and spread).
+  Eigen::VectorXd standardised() const;
   void solve_alpha();
   Eigen::MatrixXd kernel(const Eigen::MatrixXd& A, const Eigen::MatrixXd& B) const;
   Eigen::MatrixXd X_;
-  Eigen::VectorXd y_;  // standardised
-  Eigen::VectorXd y_raw_;
+  Eigen::VectorXd y_;  // as given (raw scale)
   double y_mean_ = 0, y_std_ = 1;
   Eigen::VectorXd ls_;
   double sf2_ = 1.0, sn2_ = 1e-3;
